@@ -1,0 +1,1 @@
+"""The functional core: plain data in, plain data out. Never imports frappe."""
