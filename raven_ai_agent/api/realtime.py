@@ -1,0 +1,52 @@
+"""Realtime endpoints: where to connect (any logged-in user) and the diagnosis (System Manager)."""
+
+import json
+
+import frappe
+from frappe import _
+
+from raven_ai_agent.config import SETTINGS_DOCTYPE, diagnose_realtime, get_config
+
+SYSTEM_MANAGER = "System Manager"
+
+
+def _require_system_manager() -> None:
+	"""Checked by role, not `frappe.only_for`, which returns early under tests."""
+	if frappe.session.user == "Guest" or SYSTEM_MANAGER not in frappe.get_roles():
+		frappe.throw(_("Only a System Manager can do this."), frappe.PermissionError)
+
+
+@frappe.whitelist()
+def get_raven_realtime_context() -> dict:
+	"""The boot context again, for pages that were built without it. Nothing internal."""
+	if frappe.session.user == "Guest":
+		frappe.throw(_("Log in to connect to realtime updates."), frappe.PermissionError)
+	return get_config().get_frontend_context()
+
+
+@frappe.whitelist()
+def get_effective_config() -> dict:
+	"""Every resolved value with its source, and the warnings, for the settings form."""
+	_require_system_manager()
+	return get_config().as_dict()
+
+
+@frappe.whitelist(methods=["POST"])
+def run_diagnosis() -> dict:
+	"""Diagnose with the caller's own session (end to end), store the result, return it.
+
+	POST only: Frappe rolls back GET requests, and this stores the result. The session
+	id is used for the probe and never stored.
+	"""
+	_require_system_manager()
+	result = diagnose_realtime(sid=frappe.session.sid, user=frappe.session.user)
+	settings = frappe.get_single(SETTINGS_DOCTYPE)
+	settings.db_set(
+		{
+			"last_diagnosis": json.dumps(result, indent=1, sort_keys=True, default=str),
+			"last_diagnosis_on": frappe.utils.now_datetime(),
+			"last_diagnosis_hint": result.get("hint") or _("All checks passed."),
+		},
+		update_modified=False,
+	)
+	return result

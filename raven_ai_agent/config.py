@@ -1,0 +1,118 @@
+"""Public API: the realtime config of the current site, and its diagnosis.
+
+    from raven_ai_agent.config import get_config, diagnose_realtime, DeploymentType, RavenConfig
+    config = get_config()
+    config.get_external_socketio_url()
+
+A thin Frappe shell: it gathers Frappe's conf, the bench's common config and the
+Raven Realtime Settings overrides, and hands them to the pure resolver in
+`raven_ai_agent.realtime`. Importing this module does not import frappe.
+"""
+
+import os
+
+from raven_ai_agent.realtime.benchfiles import read_bench, read_config_file
+from raven_ai_agent.realtime.constants import DEFAULT_PROBE_TIMEOUT
+from raven_ai_agent.realtime.resolve import (
+	COMMON_CONFIG_FILE,
+	SETTINGS_DOCTYPE,
+	DeploymentType,
+	RavenConfig,
+	Source,
+	resolve,
+)
+
+__all__ = ["DeploymentType", "RavenConfig", "Source", "SETTINGS_DOCTYPE", "get_config", "diagnose_realtime"]
+
+OVERRIDE_FIELDS = ("deployment_type", "base_url", "socketio_path")
+# Bench files that route or start the realtime service: the audit reads them for stale ports.
+BENCH_FILES = ("Procfile", "config/nginx.conf", "config/supervisor.conf", "config/redis_queue.conf")
+
+
+def get_config(site: str | None = None) -> RavenConfig:
+	"""The resolved realtime config of `site` (default: the current site).
+
+	Never raises for bad config values: they fall back to defaults and appear in
+	`config.warnings`. Settings overrides apply to the current site only.
+	"""
+	import frappe
+
+	current = frappe.local.site
+	if site and site != current:
+		site_config, common = read_bench(frappe.local.sites_path, site)
+		return resolve(site, site_config, common)
+	common = read_config_file(os.path.join(frappe.local.sites_path, COMMON_CONFIG_FILE), missing_ok=True)
+	return resolve(current, frappe.get_conf(), common, get_settings_overrides())
+
+
+def get_settings_overrides() -> dict:
+	"""The override fields of Raven Realtime Settings; `{}` before the app is installed."""
+	import frappe
+
+	try:
+		doc = frappe.get_cached_doc(SETTINGS_DOCTYPE)
+	except frappe.DoesNotExistError:
+		return {}
+	return {field: doc.get(field) for field in OVERRIDE_FIELDS}
+
+
+def diagnose_realtime(
+	config: RavenConfig | None = None,
+	timeout: float | None = None,
+	external: bool | None = None,
+	sid: str | None = None,
+	user: str | None = None,
+) -> dict:
+	"""Walk the browser's path to the realtime service; say in one line what is wrong.
+
+	Defaults come from Raven Realtime Settings. With `sid` (a session id) it also checks
+	delivery end to end through Frappe's own publish path. Never raises; the session id
+	never appears in the result.
+	"""
+	from raven_ai_agent.publish import publish
+	from raven_ai_agent.realtime.diagnose import diagnose
+
+	config = config or get_config()
+	settings = _diagnosis_settings()
+	timeout = timeout if timeout is not None else settings["probe_timeout"]
+	external = external if external is not None else settings["check_external"]
+	return diagnose(
+		config,
+		timeout=timeout,
+		external=external,
+		sid=sid,
+		user=user,
+		publish=lambda event, message, user: publish(event, message, user=user, after_commit=False),
+		audit_paths=bench_config_files(config.site_name),
+	)
+
+
+def _diagnosis_settings() -> dict:
+	import frappe
+
+	from raven_ai_agent.realtime.validate import check_timeout
+
+	try:
+		doc = frappe.get_cached_doc(SETTINGS_DOCTYPE)
+		timeout, external = doc.get("probe_timeout"), doc.get("check_external")
+	except frappe.DoesNotExistError:
+		timeout, external = None, None
+	try:
+		timeout = check_timeout(timeout)
+	except ValueError:
+		timeout = DEFAULT_PROBE_TIMEOUT
+	return {"probe_timeout": timeout, "check_external": True if external is None else bool(external)}
+
+
+def bench_config_files(site: str) -> list[str]:
+	"""The bench's own files that can carry a realtime port (for the stale-port audit)."""
+	import frappe
+
+	sites_path = os.path.abspath(frappe.local.sites_path)
+	bench = os.path.dirname(sites_path)
+	candidates = [
+		os.path.join(sites_path, COMMON_CONFIG_FILE),
+		os.path.join(sites_path, site, "site_config.json"),
+	]
+	candidates += [os.path.join(bench, name) for name in BENCH_FILES]
+	return [path for path in candidates if os.path.isfile(path)]

@@ -1,0 +1,26 @@
+app_name = "raven_ai_agent"
+app_title = "Raven AI Agent"
+app_publisher = "raven_ai_agent developers"
+app_description = (
+	"Makes Raven's realtime (Socket.IO) path work the same on every deployment, and says why when it doesn't"
+)
+app_email = "dev@raven-ai-agent.invalid"
+app_license = "mit"
+required_apps = ["frappe"]
+
+# Includes in <head>
+# ------------------
+# Served raw from public/js (no build step): the connection helper and the diagnosis renderer.
+app_include_js = [
+	"/assets/raven_ai_agent/js/raven_realtime.js",
+	"/assets/raven_ai_agent/js/raven_realtime_diagnosis.js",
+]
+
+# Boot
+# ----
+# Frappe caches the boot per user; the settings controller clears that cache on save.
+boot_session = "raven_ai_agent.boot.boot_session"
+
+# Installation
+# ------------
+after_install = "raven_ai_agent.install.after_install"

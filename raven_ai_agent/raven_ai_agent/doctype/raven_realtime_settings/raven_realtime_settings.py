@@ -1,0 +1,54 @@
+# Copyright (c) 2026, raven_ai_agent developers
+# For license information, please see license.txt
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+
+from raven_ai_agent.realtime.resolve import AUTO
+from raven_ai_agent.realtime.validate import check_base_url, check_socketio_path, check_timeout
+
+
+class RavenRealtimeSettings(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		base_url: DF.Data | None
+		check_external: DF.Check
+		deployment_type: DF.Literal["Auto", "vps_prod", "sandbox", "local"]  # noqa: F821
+		last_diagnosis: DF.Code | None
+		last_diagnosis_hint: DF.SmallText | None
+		last_diagnosis_on: DF.Datetime | None
+		probe_timeout: DF.Float
+		socketio_path: DF.Data | None
+	# end: auto-generated types
+
+	def validate(self):
+		"""Refuse what the resolver would have to ignore, with the field's own label."""
+		self.deployment_type = self.deployment_type or AUTO
+		if self.base_url:
+			self.base_url = self._checked("base_url", check_base_url, self.base_url)
+		if self.socketio_path:
+			self.socketio_path = self._checked(
+				"socketio_path", check_socketio_path, self.socketio_path.strip()
+			)
+		self.probe_timeout = self._checked("probe_timeout", check_timeout, self.probe_timeout)
+
+	def _checked(self, fieldname: str, check, value):
+		try:
+			return check(value)
+		except ValueError as e:
+			frappe.throw(
+				_("{0}: {1}").format(_(self.meta.get_label(fieldname)), str(e)), title=_("Invalid value")
+			)
+
+	def on_update(self):
+		"""The boot context is cached per user with the rest of the boot: drop it so the
+		next page load of every user sees the change (the settings document cache itself is
+		cleared by Frappe on save)."""
+		frappe.cache.delete_key("bootinfo")

@@ -1,0 +1,354 @@
+"""Plain config dicts in, one RavenConfig out: where the browser must connect, and why.
+
+Pure and deterministic: no I/O, no frappe import, no network. Every value carries its
+source, and every questionable input becomes a warning that names the file, the key and
+the value, instead of an exception or a silent fallback.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import lru_cache
+from types import MappingProxyType
+
+from raven_ai_agent.realtime.constants import (
+	DEFAULT_SOCKETIO_PATH,
+	DEFAULT_SOCKETIO_PORT,
+	DEFAULT_WEBSERVER_PORT,
+	KEY_HOST_NAME,
+	KEY_REDIS_QUEUE,
+	KEY_REDIS_SOCKETIO,
+	KEY_SOCKETIO_PORT,
+	KEY_WEBSERVER_PORT,
+	TRANSPORTS,
+	namespace_for,
+)
+from raven_ai_agent.realtime.validate import (
+	check_base_url,
+	check_port,
+	check_socketio_path,
+	is_local_host,
+	make_origin,
+	split_host_name,
+)
+
+NGROK_SUFFIXES = (".ngrok.io", ".ngrok.app", ".ngrok-free.app", ".ngrok.dev", ".ngrok-free.dev")
+SITE_CONFIG_FILE = "site_config.json"
+COMMON_CONFIG_FILE = "common_site_config.json"
+SETTINGS_DOCTYPE = "Raven Realtime Settings"
+AUTO = "Auto"
+
+
+class DeploymentType(str, Enum):
+	"""The three ways a bench meets browsers; only the client's connection differs."""
+
+	VPS_PROD = "vps_prod"
+	SANDBOX = "sandbox"
+	LOCAL = "local"
+
+
+class Source(str, Enum):
+	"""Where a resolved value came from, so an operator can see why it was chosen."""
+
+	SETTINGS = "settings override"
+	SITE_CONFIG = SITE_CONFIG_FILE
+	COMMON_CONFIG = COMMON_CONFIG_FILE
+	INFERRED = "inferred"
+	DEFAULT = "default"
+	SITE = "site"
+
+
+@dataclass(frozen=True)
+class RavenConfig:
+	"""The resolved realtime configuration of one site. Immutable; build it with `resolve()`."""
+
+	deployment_type: DeploymentType
+	base_url: str
+	socketio_port: int
+	webserver_port: int
+	socketio_path: str
+	site_name: str
+	socketio_base_url: str
+	host: str = ""  # host name of the public origin: what the realtime service compares with Origin
+	sources: Mapping[str, Source] = field(default_factory=dict)
+	warnings: tuple[str, ...] = ()
+	# Internal: never part of the frontend context.
+	redis_url: str | None = None
+
+	@property
+	def namespace(self) -> str:
+		return namespace_for(self.site_name)
+
+	def get_external_http_base(self) -> str:
+		"""The site's public origin, e.g. `https://erp.example.com` (no trailing slash)."""
+		return self.base_url
+
+	def get_external_socketio_url(self) -> str:
+		"""The origin the browser opens `<socketio_path>` on."""
+		return self.socketio_base_url
+
+	def get_internal_socketio_url(self) -> str:
+		"""Where the realtime service listens on the bench host itself."""
+		return f"http://127.0.0.1:{self.socketio_port}"
+
+	def get_frontend_context(self) -> dict:
+		"""What a browser needs to connect; nothing internal (no ports behind a proxy, no Redis)."""
+		return {
+			"deployment_type": self.deployment_type.value,
+			"socketio_base_url": self.socketio_base_url,
+			"socketio_path": self.socketio_path,
+			"socketio_namespace": self.namespace,
+			"transports": list(TRANSPORTS),
+		}
+
+	def as_dict(self) -> dict:
+		"""JSON-ready summary, as `raven-realtime show --json` prints it."""
+		return {
+			"deployment_type": self.deployment_type.value,
+			"base_url": self.base_url,
+			"socketio_port": self.socketio_port,
+			"webserver_port": self.webserver_port,
+			"socketio_path": self.socketio_path,
+			"site_name": self.site_name,
+			"external_socketio_url": self.socketio_base_url,
+			"sources": {k: v.value for k, v in self.sources.items()},
+			"warnings": list(self.warnings),
+			"context": self.get_frontend_context(),
+		}
+
+
+# Only these keys can change the result: they form the memoisation key.
+_SITE_KEYS = (KEY_HOST_NAME, KEY_SOCKETIO_PORT, KEY_WEBSERVER_PORT, KEY_REDIS_QUEUE, KEY_REDIS_SOCKETIO)
+_SETTINGS_KEYS = ("deployment_type", "base_url", "socketio_path")
+
+
+def resolve(
+	site_name: str,
+	site_config: Mapping | None = None,
+	common_config: Mapping | None = None,
+	settings: Mapping | None = None,
+) -> RavenConfig:
+	"""Resolve the realtime config of `site_name`.
+
+	`site_config` may be the site's own `site_config.json` or Frappe's merged conf (site over
+	common): a key whose value equals the common one is attributed to the common file.
+	`settings` holds the Raven Realtime Settings overrides; empty values and "Auto" mean
+	"not overridden". Results are memoised on the few keys that matter, so a warm call
+	costs a tuple build and a dict lookup.
+	"""
+	site_config = site_config or {}
+	common_config = common_config or {}
+	settings = settings or {}
+	key = (
+		site_name,
+		tuple(site_config.get(k) for k in _SITE_KEYS),
+		tuple(common_config.get(k) for k in _SITE_KEYS),
+		tuple(settings.get(k) for k in _SETTINGS_KEYS),
+	)
+	try:
+		return _resolve_cached(key)
+	except TypeError:  # an unhashable value (a list, a dict) where a scalar belongs
+		return _resolve(*_unpack(key))
+
+
+def _unpack(key: tuple) -> tuple:
+	site_name, site_values, common_values, settings_values = key
+	return (
+		site_name,
+		{k: v for k, v in zip(_SITE_KEYS, site_values, strict=True) if v is not None},
+		{k: v for k, v in zip(_SITE_KEYS, common_values, strict=True) if v is not None},
+		{k: v for k, v in zip(_SETTINGS_KEYS, settings_values, strict=True) if v is not None},
+	)
+
+
+@lru_cache(maxsize=256)
+def _resolve_cached(key: tuple) -> RavenConfig:
+	return _resolve(*_unpack(key))
+
+
+def _resolve(site_name: str, site: dict, common: dict, settings: dict) -> RavenConfig:
+	warnings: list[str] = []
+	sources: dict[str, Source] = {"site_name": Source.SITE}
+
+	socketio_port = _resolve_socketio_port(site, common, sources, warnings)
+	webserver_port = _resolve_webserver_port(site, common, sources, warnings)
+	socketio_path = _resolve_socketio_path(settings, sources, warnings)
+	host_part, host_source = _resolve_host(site_name, site, common, warnings)
+	deployment_type = _resolve_deployment_type(settings, host_part, host_source, site_name, sources, warnings)
+
+	override = _setting_base_url(settings, warnings)
+	if override:
+		base_url = override
+		sources["base_url"] = Source.SETTINGS
+	else:
+		base_url = _infer_base_url(deployment_type, host_part, webserver_port)
+		sources["base_url"] = host_source
+	origin = split_host_name(base_url)
+	socketio_base_url = (
+		make_origin(origin.scheme or "http", origin.netloc_host, socketio_port)
+		if deployment_type is DeploymentType.LOCAL
+		else base_url  # proxied deployments route <socketio_path> on the site's own origin
+	)
+	sources["external_socketio_url"] = Source.SETTINGS if override else Source.INFERRED
+
+	redis_url = _pick(site, common, KEY_REDIS_QUEUE) or _pick(site, common, KEY_REDIS_SOCKETIO)
+	if redis_url is not None and not isinstance(redis_url, str):
+		warnings.append(f"redis_queue is {redis_url!r}, not a redis:// URL: the Redis checks are skipped")
+		redis_url = None
+
+	return RavenConfig(
+		deployment_type=deployment_type,
+		base_url=base_url,
+		socketio_port=socketio_port,
+		webserver_port=webserver_port,
+		socketio_path=socketio_path,
+		site_name=site_name,
+		socketio_base_url=socketio_base_url,
+		host=origin.host,
+		sources=MappingProxyType(sources),
+		warnings=tuple(warnings),
+		redis_url=redis_url,
+	)
+
+
+def _pick(site: dict, common: dict, key: str):
+	"""Frappe's merged view: a site's value wins over the common one."""
+	value = site.get(key)
+	return common.get(key) if value is None else value
+
+
+def _resolve_socketio_port(site: dict, common: dict, sources: dict, warnings: list) -> int:
+	"""The port the Node service really listens on: it reads only common_site_config.json."""
+	port, sources["socketio_port"] = DEFAULT_SOCKETIO_PORT, Source.DEFAULT
+	raw = common.get(KEY_SOCKETIO_PORT)
+	if raw is not None:
+		try:
+			port, sources["socketio_port"] = check_port(raw), Source.COMMON_CONFIG
+		except ValueError as e:
+			warnings.append(
+				f"{COMMON_CONFIG_FILE}: socketio_port = {raw!r} is invalid ({e}); using {DEFAULT_SOCKETIO_PORT}"
+			)
+	site_raw = site.get(KEY_SOCKETIO_PORT)
+	if site_raw is not None and site_raw != raw:
+		try:
+			site_port = check_port(site_raw)
+		except ValueError as e:
+			warnings.append(f"{SITE_CONFIG_FILE}: socketio_port = {site_raw!r} is invalid ({e}); ignored")
+		else:
+			if site_port != port:
+				warnings.append(
+					f"{SITE_CONFIG_FILE}: socketio_port = {site_port} differs from the port the realtime "
+					f"service listens on ({port}, from {sources['socketio_port'].value}); using {port}. "
+					f"Remove socketio_port from {SITE_CONFIG_FILE} and keep it in {COMMON_CONFIG_FILE} only"
+				)
+	return port
+
+
+def _resolve_webserver_port(site: dict, common: dict, sources: dict, warnings: list) -> int:
+	for conf, source, filename in (
+		(site, Source.SITE_CONFIG, SITE_CONFIG_FILE),
+		(common, Source.COMMON_CONFIG, COMMON_CONFIG_FILE),
+	):
+		raw = conf.get(KEY_WEBSERVER_PORT)
+		if raw is None or (conf is site and raw == common.get(KEY_WEBSERVER_PORT)):
+			continue
+		try:
+			port = check_port(raw)
+		except ValueError as e:
+			warnings.append(f"{filename}: webserver_port = {raw!r} is invalid ({e}); ignored")
+			continue
+		sources["webserver_port"] = source
+		return port
+	sources["webserver_port"] = Source.DEFAULT
+	return DEFAULT_WEBSERVER_PORT
+
+
+def _resolve_socketio_path(settings: dict, sources: dict, warnings: list) -> str:
+	raw = settings.get("socketio_path")
+	if raw not in (None, ""):
+		try:
+			path = check_socketio_path(raw)
+		except ValueError as e:
+			warnings.append(f"{SETTINGS_DOCTYPE}: Socket.IO path: {e}; using {DEFAULT_SOCKETIO_PATH}")
+		else:
+			sources["socketio_path"] = Source.SETTINGS if path != DEFAULT_SOCKETIO_PATH else Source.DEFAULT
+			return path
+	sources["socketio_path"] = Source.DEFAULT
+	return DEFAULT_SOCKETIO_PATH
+
+
+def _resolve_host(site_name: str, site: dict, common: dict, warnings: list):
+	"""The public host from `host_name`, or the site name when host_name is absent or invalid."""
+	raw = site.get(KEY_HOST_NAME)
+	filename, source = SITE_CONFIG_FILE, Source.SITE_CONFIG
+	if raw is None or (raw == common.get(KEY_HOST_NAME)):
+		raw = common.get(KEY_HOST_NAME) if raw is None else raw
+		filename, source = COMMON_CONFIG_FILE, Source.COMMON_CONFIG
+	if raw not in (None, ""):
+		try:
+			part = split_host_name(raw)
+		except ValueError as e:
+			warnings.append(f"{filename}: host_name = {raw!r} is invalid ({e}); ignored")
+		else:
+			if part.dropped:
+				warnings.append(
+					f"{filename}: host_name = {raw!r} carries {', '.join(part.dropped)}, which a host name "
+					"cannot use; ignored those parts"
+				)
+			return part, source
+	try:
+		part = split_host_name(site_name)
+	except ValueError:
+		part = split_host_name("localhost")
+		warnings.append(f"site name {site_name!r} is not a host name; assuming localhost")
+	return part, Source.INFERRED
+
+
+def _resolve_deployment_type(
+	settings: dict, host_part, host_source: Source, site_name: str, sources: dict, warnings: list
+) -> DeploymentType:
+	raw = settings.get("deployment_type")
+	if raw not in (None, "", AUTO):
+		try:
+			value = DeploymentType(raw)
+		except ValueError:
+			allowed = ", ".join([AUTO] + [d.value for d in DeploymentType])
+			warnings.append(
+				f"{SETTINGS_DOCTYPE}: deployment type {raw!r} is not one of {allowed}; inferring it"
+			)
+		else:
+			sources["deployment_type"] = Source.SETTINGS
+			return value
+	sources["deployment_type"] = Source.INFERRED
+	host = host_part.host
+	if host_source is Source.INFERRED:
+		# No host_name: a bench without a public name is a developer's bench.
+		if not is_local_host(host):
+			warnings.append(
+				f"host_name is not set in {SITE_CONFIG_FILE} or {COMMON_CONFIG_FILE}; assuming a local "
+				f"bench for site {site_name!r}. Set host_name (or the deployment type in {SETTINGS_DOCTYPE}) "
+				"for a public site"
+			)
+		return DeploymentType.LOCAL
+	if host.endswith(NGROK_SUFFIXES):
+		return DeploymentType.SANDBOX
+	if is_local_host(host):
+		return DeploymentType.LOCAL
+	return DeploymentType.VPS_PROD
+
+
+def _setting_base_url(settings: dict, warnings: list) -> str | None:
+	raw = settings.get("base_url")
+	if raw in (None, ""):
+		return None
+	try:
+		return check_base_url(raw)
+	except ValueError as e:
+		warnings.append(f"{SETTINGS_DOCTYPE}: base URL: {e}; inferring it from host_name")
+		return None
+
+
+def _infer_base_url(deployment_type: DeploymentType, part, webserver_port: int) -> str:
+	if deployment_type is DeploymentType.LOCAL:
+		return make_origin(part.scheme or "http", part.netloc_host, part.port or webserver_port)
+	return make_origin(part.scheme or "https", part.netloc_host, part.port)

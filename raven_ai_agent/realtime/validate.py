@@ -1,0 +1,201 @@
+"""Checks for every value an operator can type: ports, hosts, base URLs, paths, timeouts.
+
+One module so the settings form, the resolver and the config renderers refuse the same
+things with the same words. Each check returns the normalised value or raises
+ValueError with a message that says what is allowed.
+"""
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from raven_ai_agent.realtime.constants import MAX_PROBE_TIMEOUT, MIN_PROBE_TIMEOUT
+
+# A socketio path goes into URLs and nginx `location` lines: keep it to URL-safe characters.
+_PATH_RE = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)*$")
+_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# Names that end up in proxy configs (nginx upstreams and variables, Traefik routers,
+# entrypoints, cert resolvers, ngrok endpoints): no spaces, quotes, ';', '{', '$' or '`'.
+_IDENTIFIER_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
+# A Frappe site name is a folder under sites/: usually a host name, sometimes with '_'.
+_SITE_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252})$")
+
+
+@dataclass(frozen=True)
+class HostPart:
+	"""A host as typed by an operator, split into what a URL needs."""
+
+	scheme: str | None
+	host: str  # lower-case; IDNs in their ASCII (punycode) form; IPv6 without brackets
+	port: int | None
+	dropped: tuple[str, ...] = ()  # parts that were present but have no place in a host
+
+	@property
+	def netloc_host(self) -> str:
+		"""The host as it appears in a URL (IPv6 in brackets)."""
+		return f"[{self.host}]" if ":" in self.host else self.host
+
+
+def check_port(value: object) -> int:
+	"""A TCP port as found in a JSON config: an integer (or digits) from 1 to 65535."""
+	if isinstance(value, bool):
+		raise ValueError(f"{value!r} is not a port: use a whole number from 1 to 65535")
+	if isinstance(value, int):
+		port = value
+	elif isinstance(value, str) and value.strip().isdecimal() and value.strip().isascii():
+		port = int(value.strip())
+	elif isinstance(value, float) and value.is_integer():
+		port = int(value)
+	else:
+		raise ValueError(f"{value!r} is not a port: use a whole number from 1 to 65535")
+	if not 1 <= port <= 65535:
+		raise ValueError(f"{port} is out of range: use a whole number from 1 to 65535")
+	return port
+
+
+def check_host(value: object) -> str:
+	"""A bare host name or IP address (no scheme, port or path); IDNs become punycode."""
+	if not isinstance(value, str) or not value.strip():
+		raise ValueError(f"{value!r} is not a host: use a host name or an IP address")
+	host = value.strip().lower()
+	if host.startswith("[") and host.endswith("]"):
+		host = host[1:-1]
+	try:
+		return str(ipaddress.ip_address(host))
+	except ValueError:
+		pass
+	host = host.rstrip(".")
+	try:
+		ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+	except UnicodeError:
+		raise ValueError(f"{value!r} is not a valid host name") from None
+	labels = ascii_host.split(".")
+	if len(ascii_host) > 253 or not all(_LABEL_RE.match(label) for label in labels):
+		raise ValueError(
+			f"{value!r} is not a valid host name: use letters, digits, '-' and '.', e.g. erp.example.com"
+		)
+	return ascii_host
+
+
+def split_host_name(value: object) -> HostPart:
+	"""Split Frappe's `host_name`, which operators write as a host or as a URL.
+
+	Frappe accepts `erp.example.com`, `https://erp.example.com` and `http://10.0.0.5:8000`
+	alike, so comparisons must happen on the normalised host, never on the raw string.
+	Paths, queries and credentials have no meaning here: they are dropped and reported.
+	"""
+	if not isinstance(value, str) or not value.strip():
+		raise ValueError(f"{value!r} is not a host name: use e.g. erp.example.com or https://erp.example.com")
+	text = value.strip()
+	has_scheme = "://" in text
+	try:
+		parts = urlsplit(text if has_scheme else "//" + text)
+		port = parts.port
+	except ValueError as e:
+		raise ValueError(f"{value!r} is not a valid host name ({e})") from None
+	scheme = parts.scheme.lower() if has_scheme else None
+	if scheme not in (None, "http", "https"):
+		raise ValueError(f"{value!r} has scheme {scheme!r}: use http or https")
+	if not parts.hostname:
+		raise ValueError(f"{value!r} has no host: use e.g. erp.example.com")
+	host = check_host(parts.hostname)
+	if port == 0:
+		raise ValueError(f"{value!r} has port 0: use a port from 1 to 65535")
+	dropped = []
+	if parts.username is not None or parts.password is not None:
+		dropped.append("credentials")
+	if parts.path not in ("", "/"):
+		dropped.append(f"path {parts.path!r}")
+	if parts.query:
+		dropped.append(f"query {parts.query!r}")
+	if parts.fragment:
+		dropped.append(f"fragment {parts.fragment!r}")
+	return HostPart(scheme=scheme, host=host, port=port, dropped=tuple(dropped))
+
+
+def check_base_url(value: object) -> str:
+	"""A public origin: `http(s)://host[:port]`, nothing more; returned without a trailing slash."""
+	allowed = "use http(s)://host[:port] with no path, query, fragment or credentials"
+	if not isinstance(value, str) or "://" not in value:
+		raise ValueError(f"{value!r} is not a base URL: {allowed}")
+	part = split_host_name(value)
+	if part.scheme is None:
+		raise ValueError(f"{value!r} is not a base URL: {allowed}")
+	if part.dropped:
+		raise ValueError(f"{value!r} has {', '.join(part.dropped)}: {allowed}")
+	return make_origin(part.scheme, part.netloc_host, part.port)
+
+
+def make_origin(scheme: str, netloc_host: str, port: int | None) -> str:
+	"""`scheme://host[:port]`, leaving out the port the scheme implies."""
+	default = 443 if scheme == "https" else 80
+	return f"{scheme}://{netloc_host}" if port in (None, default) else f"{scheme}://{netloc_host}:{port}"
+
+
+def check_socketio_path(value: object) -> str:
+	"""The Socket.IO path: starts and ends with '/', URL-safe characters, no '..'."""
+	allowed = "it must start and end with '/' and use only letters, digits and . _ ~ - (e.g. /socket.io/)"
+	if not isinstance(value, str) or not _PATH_RE.match(value) or ".." in value:
+		raise ValueError(f"{value!r} is not a valid Socket.IO path: {allowed}")
+	return value
+
+
+def check_timeout(value: object) -> float:
+	"""Probe timeout in seconds, within the bounds a diagnosis can honour."""
+	try:
+		timeout = float(value)  # type: ignore[arg-type]
+	except (TypeError, ValueError):
+		timeout = float("nan")
+	if isinstance(value, bool) or not MIN_PROBE_TIMEOUT <= timeout <= MAX_PROBE_TIMEOUT:
+		raise ValueError(
+			f"{value!r} is not a valid timeout: use seconds from {MIN_PROBE_TIMEOUT:g} to {MAX_PROBE_TIMEOUT:g}"
+		)
+	return timeout
+
+
+def is_local_host(host: str) -> bool:
+	"""Hosts that only make sense on a developer's machine or a private network."""
+	try:
+		ip = ipaddress.ip_address(host)
+	except ValueError:
+		return host == "localhost" or host.endswith((".localhost", ".local", ".test"))
+	return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_unspecified
+
+
+def check_upstream(value: object) -> HostPart:
+	"""A `host:port` a proxy forwards to (IPv6 as `[::1]:9000`); both parts are required.
+
+	Proxies reach the realtime service on one exact address, so a missing port is an
+	error rather than a guess.
+	"""
+	allowed = "use host:port, e.g. 172.17.0.1:9000 or [::1]:9000"
+	if not isinstance(value, str) or not value.strip() or "://" in value or "/" in value or "@" in value:
+		raise ValueError(f"{value!r} is not an upstream: {allowed}")
+	try:
+		parts = urlsplit("//" + value.strip())
+		port = parts.port
+	except ValueError as e:
+		raise ValueError(f"{value!r} is not an upstream ({e}): {allowed}") from None
+	if port is None or not parts.hostname or parts.query or parts.fragment:
+		raise ValueError(f"{value!r} is not an upstream: {allowed}")
+	return HostPart(scheme=None, host=check_host(parts.hostname), port=check_port(port))
+
+
+def check_identifier(value: object, what: str = "name") -> str:
+	"""A name used inside a proxy config: a letter, then letters, digits, '_' or '-' (63 at most)."""
+	if not isinstance(value, str) or not _IDENTIFIER_RE.match(value):
+		raise ValueError(
+			f"{value!r} is not a valid {what}: start with a letter, then use only letters, digits, '_' "
+			"and '-' (63 characters at most)"
+		)
+	return value
+
+
+def check_site_name(value: object) -> str:
+	"""A site folder name as Frappe's realtime service compares it with the namespace."""
+	if not isinstance(value, str) or not _SITE_NAME_RE.match(value) or ".." in value:
+		raise ValueError(
+			f"{value!r} is not a valid site name: use letters, digits, '.', '-' and '_', e.g. erp.example.com"
+		)
+	return value
