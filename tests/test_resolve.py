@@ -306,3 +306,12 @@ def test_core_and_config_import_without_frappe():
 	)
 	assert result.returncode == 0, result.stderr
 	assert result.stdout.strip() == "ok"
+
+
+def test_memo_key_tells_types_apart():
+	"""True == 1 and 0.0 == 0 for a dict key; not for a port check."""
+	assert resolve(SITE, {}, {"socketio_port": 9100}).socketio_port == 9100
+	assert resolve(SITE, {}, {"socketio_port": 9100.5}).socketio_port == 9000
+	assert resolve(SITE, {}, {"socketio_port": 1}).socketio_port == 1
+	config = resolve(SITE, {}, {"socketio_port": True})
+	assert config.socketio_port == 9000 and config.warnings

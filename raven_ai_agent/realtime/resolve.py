@@ -139,11 +139,12 @@ def resolve(
 	site_config = site_config or {}
 	common_config = common_config or {}
 	settings = settings or {}
+	# Types are part of the key: 0 == 0.0 == False for a dict, not for a port check.
 	key = (
 		site_name,
-		tuple(site_config.get(k) for k in _SITE_KEYS),
-		tuple(common_config.get(k) for k in _SITE_KEYS),
-		tuple(settings.get(k) for k in _SETTINGS_KEYS),
+		tuple((v, v.__class__) for v in map(site_config.get, _SITE_KEYS)),
+		tuple((v, v.__class__) for v in map(common_config.get, _SITE_KEYS)),
+		tuple((v, v.__class__) for v in map(settings.get, _SETTINGS_KEYS)),
 	)
 	try:
 		return _resolve_cached(key)
@@ -155,9 +156,9 @@ def _unpack(key: tuple) -> tuple:
 	site_name, site_values, common_values, settings_values = key
 	return (
 		site_name,
-		{k: v for k, v in zip(_SITE_KEYS, site_values, strict=True) if v is not None},
-		{k: v for k, v in zip(_SITE_KEYS, common_values, strict=True) if v is not None},
-		{k: v for k, v in zip(_SETTINGS_KEYS, settings_values, strict=True) if v is not None},
+		{k: v for k, (v, _) in zip(_SITE_KEYS, site_values, strict=True) if v is not None},
+		{k: v for k, (v, _) in zip(_SITE_KEYS, common_values, strict=True) if v is not None},
+		{k: v for k, (v, _) in zip(_SETTINGS_KEYS, settings_values, strict=True) if v is not None},
 	)
 
 

@@ -89,6 +89,11 @@ def split_host_name(value: object) -> HostPart:
 		raise ValueError(f"{value!r} is not a host name: use e.g. erp.example.com or https://erp.example.com")
 	text = value.strip()
 	has_scheme = "://" in text
+	if not has_scheme and ":" in text and not text.startswith("["):
+		try:  # a bare IPv6 literal: its colons are not a port separator
+			text = f"[{ipaddress.IPv6Address(text.split('/', 1)[0])}]" + text[len(text.split("/", 1)[0]) :]
+		except ValueError:
+			pass
 	try:
 		parts = urlsplit(text if has_scheme else "//" + text)
 		port = parts.port
