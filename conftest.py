@@ -11,4 +11,4 @@ STANDIN = Path(__file__).resolve().parent / "tests" / "frappe_standin"
 if str(STANDIN) not in sys.path:
 	sys.path.insert(0, str(STANDIN))
 
-pytest_plugins = ["tests.stack.fixtures"] if (Path(__file__).parent / "tests/stack/fixtures.py").exists() else []
+pytest_plugins = ["tests.stack.fixtures"]
