@@ -28,7 +28,6 @@ from tests.stack import (
 	websocket_accept,
 )
 
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = REPO_ROOT.parent / "shared" / "fixtures"
 WIRE = json.loads((FIXTURES / "frappe-v15.41-realtime-wire.json").read_text())
