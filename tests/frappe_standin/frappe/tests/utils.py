@@ -1,0 +1,158 @@
+"""frappe/tests/utils.py (v15): FrappeTestCase and helpers.
+
+As in v15, `setUpClass` does not set `frappe.flags.in_test` (bench's test runner does; the
+stand-in's `frappe.standin.reset(in_test=True)` plays that part). It commits what came before,
+and after the class rolls back and restores `frappe.local.flags`."""
+
+from __future__ import annotations
+
+import copy
+import unittest
+from contextlib import contextmanager
+from unittest.mock import patch
+
+import frappe
+
+
+class FrappeTestCase(unittest.TestCase):
+	TEST_SITE = "test_site"
+	SHOW_TRANSACTION_COMMIT_WARNINGS = False
+	maxDiff = 10_000
+
+	@classmethod
+	def setUpClass(cls) -> None:
+		cls.TEST_SITE = getattr(frappe.local, "site", None) or cls.TEST_SITE
+		cls.ADMIN_PASSWORD = frappe.get_conf(cls.TEST_SITE).admin_password
+		cls._primary_connection = frappe.local.db
+		cls._secondary_connection = None
+		frappe.db.commit()
+		if cls.SHOW_TRANSACTION_COMMIT_WARNINGS:
+			frappe.db.before_commit.add(_commit_watcher)
+		cls.addClassCleanup(_restore_thread_locals, copy.deepcopy(frappe.local.flags))
+		cls.addClassCleanup(_rollback_db)
+		return super().setUpClass()
+
+	def assertSequenceSubset(self, larger, smaller, msg=None):
+		self.assertTrue(set(smaller).issubset(set(larger)), msg=msg)
+
+	def assertDocumentEqual(self, expected, actual):
+		if hasattr(expected, "as_dict"):
+			expected = expected.as_dict()
+		for field, value in expected.items():
+			actual_value = actual.get(field)
+			if isinstance(value, bool | int):
+				self.assertEqual(value, frappe.utils.cint(actual_value), msg=f"{field} should be same.")
+			else:
+				self.assertEqual(value, actual_value, msg=f"{field} should be same.")
+
+	@contextmanager
+	def assertQueryCount(self, count):
+		queries = []
+
+		def _sql_with_count(*args, **kwargs):
+			ret = orig_sql(*args, **kwargs)
+			queries.append(args[0].last_query)
+			return ret
+
+		try:
+			orig_sql = frappe.db.__class__.sql
+			frappe.db.__class__.sql = _sql_with_count
+			yield
+			self.assertLessEqual(len(queries), count, msg="Queries executed: \n" + "\n\n".join(queries))
+		finally:
+			frappe.db.__class__.sql = orig_sql
+
+	@contextmanager
+	def assertRedisCallCounts(self, count):
+		commands = []
+
+		def execute_command_and_count(*args, **kwargs):
+			ret = orig_execute(*args, **kwargs)
+			key_len = 2
+			if "H" in args[0]:
+				key_len = 3
+			commands.append((args)[:key_len])
+			return ret
+
+		try:
+			orig_execute = frappe.cache.execute_command
+			frappe.cache.execute_command = execute_command_and_count
+			yield
+			self.assertLessEqual(
+				len(commands), count, msg="commands executed: \n" + "\n".join(str(c) for c in commands)
+			)
+		finally:
+			del frappe.cache.execute_command
+
+	@contextmanager
+	def set_user(self, user: str):
+		try:
+			old_user = frappe.session.user
+			frappe.set_user(user)
+			yield
+		finally:
+			frappe.set_user(old_user)
+
+
+def _commit_watcher():
+	import traceback
+
+	print("Warning:, transaction committed during tests.")
+	traceback.print_stack(limit=10)
+
+
+def _rollback_db():
+	frappe.db.value_cache = {}
+	frappe.db.rollback()
+
+
+def _restore_thread_locals(flags):
+	frappe.local.flags = flags
+	frappe.local.error_log = []
+	frappe.local.message_log = []
+	frappe.local.debug_log = []
+	frappe.local.conf = frappe._dict(frappe.get_site_config())
+	frappe.local.cache = {}
+	frappe.local.lang = "en"
+	frappe.local.preload_assets = {"style": [], "script": [], "icons": []}
+	if hasattr(frappe.local, "request"):
+		delattr(frappe.local, "request")
+
+
+@contextmanager
+def change_settings(doctype, settings_dict=None, /, commit=False, **settings):
+	"""Temporarily change fields of a Single (saved with ignore_permissions), restored after."""
+	if settings_dict is None:
+		settings_dict = settings
+	try:
+		settings = frappe.get_doc(doctype)
+		previous_settings = copy.deepcopy(settings_dict)
+		for key in previous_settings:
+			previous_settings[key] = getattr(settings, key)
+		for key, value in settings_dict.items():
+			setattr(settings, key, value)
+		settings.save(ignore_permissions=True)
+		frappe.db.value_cache[settings] = {}
+		if commit:
+			frappe.db.commit()
+		yield
+	finally:
+		settings = frappe.get_doc(doctype)
+		for key, value in previous_settings.items():
+			setattr(settings, key, value)
+		settings.save(ignore_permissions=True)
+		if commit:
+			frappe.db.commit()
+
+
+@contextmanager
+def patch_hooks(overridden_hoooks):
+	get_hooks = frappe.get_hooks
+
+	def patched_hooks(hook=None, default="_KEEP_DEFAULT_LIST", app_name=None):
+		if hook in overridden_hoooks:
+			return overridden_hoooks[hook]
+		return get_hooks(hook, default, app_name)
+
+	with patch.object(frappe, "get_hooks", patched_hooks):
+		yield

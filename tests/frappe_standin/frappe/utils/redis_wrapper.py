@@ -1,0 +1,339 @@
+"""`frappe.cache`: the v15 RedisWrapper surface over an in-memory store.
+
+Same keys (`<db_name>|<key>`, `user:<user>:<key>` for per-user values), same pickling, same
+per-request local cache in `frappe.local.cache` (a value read or written once is served from
+there for the rest of the request). Every Redis command goes through `execute_command`, which
+counts it: `frappe.standin.cache_round_trips()` reads the count, and FrappeTestCase's
+`assertRedisCallCounts` patches it as with real redis-py.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import pickle
+import time
+from typing import Any
+
+import frappe
+
+# the "server": shared by every request / connection of the process, like one redis_cache
+_DATA: dict[bytes, Any] = {}
+_EXPIRY: dict[bytes, float] = {}
+COMMANDS: list[tuple] = []
+
+
+def flush_all() -> None:
+	"""Stand-in control: empty the server and the command log."""
+	_DATA.clear()
+	_EXPIRY.clear()
+	COMMANDS.clear()
+
+
+def _b(key) -> bytes:
+	return key if isinstance(key, bytes) else str(key).encode()
+
+
+class RedisWrapper:
+	"""In-memory Redis client with the methods of frappe.utils.redis_wrapper.RedisWrapper (v15)."""
+
+	def __call__(self):
+		"""v15 keeps `frappe.cache()` working for old code: returns itself."""
+		return self
+
+	# -- raw commands (what a redis-py client would send) --
+
+	def execute_command(self, *args, **options):
+		COMMANDS.append(args)
+		name, rest = args[0], args[1:]
+		return getattr(self, "_cmd_" + name.lower())(*rest)
+
+	def _alive(self, key: bytes) -> bool:
+		exp = _EXPIRY.get(key)
+		if exp is not None and exp <= time.monotonic():
+			_DATA.pop(key, None)
+			_EXPIRY.pop(key, None)
+		return key in _DATA
+
+	def _cmd_ping(self):
+		return True
+
+	def _cmd_get(self, key):
+		key = _b(key)
+		return _DATA[key] if self._alive(key) and isinstance(_DATA[key], bytes) else None
+
+	def _cmd_set(self, key, value):
+		key = _b(key)
+		_DATA[key] = _b(value) if not isinstance(value, bytes) else value
+		_EXPIRY.pop(key, None)
+		return True
+
+	def _cmd_setex(self, key, seconds, value):
+		self._cmd_set(key, value)
+		_EXPIRY[_b(key)] = time.monotonic() + int(seconds)
+		return True
+
+	def _cmd_del(self, *keys):
+		count = 0
+		for key in keys:
+			key = _b(key)
+			if self._alive(key):
+				count += 1
+			_DATA.pop(key, None)
+			_EXPIRY.pop(key, None)
+		return count
+
+	def _cmd_exists(self, *keys):
+		return sum(1 for k in keys if self._alive(_b(k)))
+
+	def _cmd_keys(self, pattern):
+		pattern = _b(pattern).decode()
+		return [k for k in list(_DATA) if self._alive(k) and fnmatch.fnmatchcase(k.decode(), pattern)]
+
+	def _hash(self, name, create=False) -> dict | None:
+		name = _b(name)
+		if not self._alive(name):
+			if not create:
+				return None
+			_DATA[name] = {}
+		return _DATA[name]
+
+	def _cmd_hset(self, name, key, value):
+		self._hash(name, create=True)[_b(key)] = value
+		return 1
+
+	def _cmd_hget(self, name, key):
+		h = self._hash(name)
+		return None if h is None else h.get(_b(key))
+
+	def _cmd_hdel(self, name, *keys):
+		h = self._hash(name)
+		if h is None:
+			return 0
+		count = sum(1 for k in keys if h.pop(_b(k), None) is not None)
+		if not h:
+			_DATA.pop(_b(name), None)
+		return count
+
+	def _cmd_hgetall(self, name):
+		return dict(self._hash(name) or {})
+
+	def _cmd_hkeys(self, name):
+		return list(self._hash(name) or {})
+
+	def _cmd_hexists(self, name, key):
+		return _b(key) in (self._hash(name) or {})
+
+	def _list(self, name, create=False) -> list | None:
+		name = _b(name)
+		if not self._alive(name):
+			if not create:
+				return None
+			_DATA[name] = []
+		return _DATA[name]
+
+	def _cmd_rpush(self, name, *values):
+		lst = self._list(name, create=True)
+		lst.extend(_b(v) for v in values)
+		return len(lst)
+
+	def _cmd_lpush(self, name, *values):
+		lst = self._list(name, create=True)
+		for v in values:
+			lst.insert(0, _b(v))
+		return len(lst)
+
+	def _cmd_lpop(self, name):
+		lst = self._list(name)
+		return lst.pop(0) if lst else None
+
+	def _cmd_rpop(self, name):
+		lst = self._list(name)
+		return lst.pop() if lst else None
+
+	def _cmd_llen(self, name):
+		return len(self._list(name) or [])
+
+	def _cmd_lrange(self, name, start, stop):
+		lst = self._list(name) or []
+		stop = len(lst) if stop == -1 else stop + 1
+		return lst[start:stop]
+
+	def _cmd_ltrim(self, name, start, stop):
+		lst = self._list(name)
+		if lst is not None:
+			stop = len(lst) if stop == -1 else stop + 1
+			lst[:] = lst[start:stop]
+		return True
+
+	# redis-py style methods
+	def ping(self):
+		return self.execute_command("PING")
+
+	def get(self, name):
+		return self.execute_command("GET", name)
+
+	def set(self, name, value):
+		return self.execute_command("SET", name, value)
+
+	def setex(self, name, time, value):
+		return self.execute_command("SETEX", name, time, value)
+
+	def delete(self, *names):
+		return self.execute_command("DEL", *names)
+
+	def keys(self, pattern="*"):
+		return self.execute_command("KEYS", pattern)
+
+	def connected(self) -> bool:
+		return True
+
+	# -- RedisWrapper (frappe/utils/redis_wrapper.py) --
+
+	def make_key(self, key, user=None, shared=False):
+		if shared:
+			return key
+		if user:
+			if user is True:
+				user = frappe.session.user
+			key = f"user:{user}:{key}"
+		return f"{frappe.conf.db_name}|{key}".encode()
+
+	def set_value(self, key, val, user=None, expires_in_sec=None, shared=False):
+		"""Pickle into Redis; without expiry also keep the object in `frappe.local.cache`."""
+		key = self.make_key(key, user, shared)
+		if not expires_in_sec:
+			frappe.local.cache[key] = val
+		if expires_in_sec:
+			self.setex(name=key, time=expires_in_sec, value=pickle.dumps(val))
+		else:
+			self.set(key, pickle.dumps(val))
+
+	def get_value(self, key, generator=None, user=None, expires=False, shared=False):
+		"""`frappe.local.cache` first, then Redis; on a miss call `generator` and store its value."""
+		original_key = key
+		key = self.make_key(key, user, shared)
+
+		if key in frappe.local.cache:
+			val = frappe.local.cache[key]
+		else:
+			val = self.get(key)
+			if val is not None:
+				val = pickle.loads(val)
+			if not expires:
+				if val is None and generator:
+					val = generator()
+					self.set_value(original_key, val, user=user)
+				else:
+					frappe.local.cache[key] = val
+		return val
+
+	def get_all(self, key):
+		ret = {}
+		for k in self.get_keys(key):
+			ret[key] = self.get_value(k)
+		return ret
+
+	def get_keys(self, key):
+		"""Keys starting with `key` (already made into full keys)."""
+		return self.keys(self.make_key(key + "*"))
+
+	def delete_keys(self, key):
+		self.delete_value(self.get_keys(key), make_keys=False)
+
+	def delete_key(self, *args, **kwargs):
+		self.delete_value(*args, **kwargs)
+
+	def delete_value(self, keys, user=None, make_keys=True, shared=False):
+		"""Delete one key or a list, locally and in Redis (one DEL for all)."""
+		if not keys:
+			return
+		if not isinstance(keys, list | tuple):
+			keys = (keys,)
+		if make_keys:
+			keys = [self.make_key(k, shared=shared, user=user) for k in keys]
+		for key in keys:
+			frappe.local.cache.pop(key, None)
+		self.delete(*keys)
+
+	def hset(self, name: str, key: str, value, shared: bool = False, *args, **kwargs):
+		if key is None:
+			return
+		_name = self.make_key(name, shared=shared)
+		frappe.local.cache.setdefault(_name, {})[key] = value
+		self.execute_command("HSET", _name, key, pickle.dumps(value))
+
+	def hexists(self, name: str, key: str, shared: bool = False) -> bool:
+		if key is None:
+			return False
+		return self.execute_command("HEXISTS", self.make_key(name, shared=shared), key)
+
+	def exists(self, *names: str, user=None, shared=None) -> int:
+		names = [self.make_key(n, user=user, shared=shared) for n in names]
+		return self.execute_command("EXISTS", *names)
+
+	def hgetall(self, name):
+		value = self.execute_command("HGETALL", self.make_key(name))
+		return {key: pickle.loads(v) for key, v in value.items()}
+
+	def hget(self, name, key, generator=None, shared=False):
+		"""Hash field via `frappe.local.cache[name]` first, then Redis, then `generator`."""
+		_name = self.make_key(name, shared=shared)
+		if _name not in frappe.local.cache:
+			frappe.local.cache[_name] = {}
+		if not key:
+			return None
+		if key in frappe.local.cache[_name]:
+			return frappe.local.cache[_name][key]
+
+		value = self.execute_command("HGET", _name, key)
+		if value is not None:
+			value = pickle.loads(value)
+			frappe.local.cache[_name][key] = value
+		elif generator:
+			value = generator()
+			self.hset(name, key, value, shared=shared)
+		return value
+
+	def hdel(self, name, key, shared=False):
+		_name = self.make_key(name, shared=shared)
+		if _name in frappe.local.cache:
+			if key in frappe.local.cache[_name]:
+				del frappe.local.cache[_name][key]
+		self.execute_command("HDEL", _name, key)
+
+	def hdel_names(self, names: list | tuple, key: str):
+		for name in names:
+			self.hdel(name, key)
+
+	def hdel_keys(self, name_starts_with, key):
+		for name in self.get_keys(name_starts_with):
+			name = name.split(b"|", 1)[1].decode()
+			self.hdel(name, key)
+
+	def hkeys(self, name):
+		return self.execute_command("HKEYS", self.make_key(name))
+
+	def lpush(self, key, value):
+		self.execute_command("LPUSH", self.make_key(key), value)
+
+	def rpush(self, key, value):
+		self.execute_command("RPUSH", self.make_key(key), value)
+
+	def lpop(self, key):
+		return self.execute_command("LPOP", self.make_key(key))
+
+	def rpop(self, key):
+		return self.execute_command("RPOP", self.make_key(key))
+
+	def llen(self, key):
+		return self.execute_command("LLEN", self.make_key(key))
+
+	def lrange(self, key, start, stop):
+		return self.execute_command("LRANGE", self.make_key(key), start, stop)
+
+	def ltrim(self, key, start, stop):
+		return self.execute_command("LTRIM", self.make_key(key), start, stop)
+
+
+def setup_cache() -> RedisWrapper:
+	return RedisWrapper()
