@@ -1,0 +1,286 @@
+"""The Frappe shell on the v15 stand-in: get_config, settings, boot hook, endpoints, bench commands."""
+
+import json
+
+import frappe
+import frappe.sessions
+import pytest
+from frappe import standin
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from raven_ai_agent import boot
+from raven_ai_agent.config import SETTINGS_DOCTYPE, get_config
+from raven_ai_agent.install import after_install
+
+SITE = "erp.test"
+SOCKETIO_PORT = 19123  # never contacted: the port only has to survive resolution
+WEBSERVER_PORT = 18123
+API = "/api/method/raven_ai_agent.api.realtime."
+
+SYSTEM_MANAGER = "manager@example.com"
+SYSTEM_USER = "staff@example.com"
+WEBSITE_USER = "customer@example.com"
+USERS = {
+	"Guest": "Guest",
+	"website": WEBSITE_USER,
+	"system": SYSTEM_USER,
+	"manager": SYSTEM_MANAGER,
+}
+
+
+@pytest.fixture
+def site():
+	"""A fresh stand-in site with the app installed, as `bench install-app` leaves it."""
+	standin.reset(
+		site=SITE,
+		apps=("raven_ai_agent",),
+		site_config={"host_name": "https://erp.example.com"},
+		common_site_config={"socketio_port": SOCKETIO_PORT, "webserver_port": WEBSERVER_PORT},
+	)
+	after_install()
+	frappe.db.commit()
+	standin.create_user(SYSTEM_MANAGER, roles=["System Manager"])
+	standin.create_user(SYSTEM_USER, roles=["Sales User"])
+	standin.create_user(WEBSITE_USER, roles=["Customer"], user_type="Website User")
+	yield standin.sites_path()
+	frappe.destroy()
+
+
+def save_settings(**values) -> None:
+	"""Save the settings as a System Manager would, in a request of its own."""
+	with standin.request("POST", user=SYSTEM_MANAGER):
+		doc = frappe.get_single(SETTINGS_DOCTYPE)
+		doc.update(values)
+		doc.save()
+
+
+def boot_as(user: str) -> dict:
+	with standin.request("GET", user=user):
+		return frappe.sessions.get()
+
+
+# -- config ---------------------------------------------------------------------------------
+
+
+def test_get_config_reads_site_and_common(site):
+	config = get_config()
+	assert config.site_name == SITE
+	assert config.deployment_type.value == "vps_prod"
+	assert config.get_external_http_base() == "https://erp.example.com"
+	assert config.socketio_port == SOCKETIO_PORT
+	assert config.sources["socketio_port"].value == "common_site_config.json"
+	assert config.sources["base_url"].value == "site_config.json"
+
+
+def test_site_socketio_port_loses_to_common_with_warning(site):
+	standin.reset(
+		site=SITE,
+		site_config={"host_name": "localhost", "socketio_port": SOCKETIO_PORT + 1},
+		common_site_config={"socketio_port": SOCKETIO_PORT},
+	)
+	assert frappe.get_conf().socketio_port == SOCKETIO_PORT + 1  # what Frappe's merged conf says
+	config = get_config()
+	assert config.get_external_socketio_url() == f"http://localhost:{SOCKETIO_PORT}"
+	assert any(str(SOCKETIO_PORT + 1) in w and "site_config.json" in w for w in config.warnings)
+
+
+def test_after_install_stores_defaults(site):
+	values = standin.single_values(SETTINGS_DOCTYPE)
+	assert values["socketio_path"] == "/socket.io/"
+	assert float(values["probe_timeout"]) == 3.0
+	assert int(values["check_external"]) == 1
+	assert values["deployment_type"] == "Auto"
+
+
+def test_saved_override_reaches_the_next_request(site):
+	with standin.request("GET", user=SYSTEM_USER):
+		assert get_config().deployment_type.value == "vps_prod"
+	save_settings(deployment_type="sandbox", base_url="https://tunnel.example.org")
+	with standin.request("GET", user=SYSTEM_USER):
+		config = get_config()
+	assert config.deployment_type.value == "sandbox"
+	assert config.get_external_socketio_url() == "https://tunnel.example.org"
+
+
+def test_invalid_settings_are_refused_with_the_field_label(site):
+	with standin.request("POST", user=SYSTEM_MANAGER):
+		doc = frappe.get_single(SETTINGS_DOCTYPE)
+		doc.socketio_path = "socket.io"
+		with pytest.raises(frappe.ValidationError, match="Socket.IO Path"):
+			doc.save()
+
+
+# -- boot hook ------------------------------------------------------------------------------
+
+
+def test_boot_carries_the_frontend_context(site):
+	bootinfo = boot_as(SYSTEM_USER)
+	assert bootinfo["raven_realtime"] == {
+		"deployment_type": "vps_prod",
+		"socketio_base_url": "https://erp.example.com",
+		"socketio_path": "/socket.io/",
+		"socketio_namespace": f"/{SITE}",
+		"transports": ["websocket", "polling"],
+	}
+	assert bootinfo["sitename"] == SITE
+
+
+def test_saved_settings_reach_every_users_next_page_load(site):
+	"""Frappe caches the boot per user; saving the settings must drop that cache."""
+	for user in (SYSTEM_USER, SYSTEM_MANAGER):
+		assert boot_as(user)["raven_realtime"]["deployment_type"] == "vps_prod"
+		assert boot_as(user).get("from_cache")  # the second load is served from the cache
+	save_settings(deployment_type="sandbox", base_url="https://tunnel.example.org")
+	for user in (SYSTEM_USER, SYSTEM_MANAGER):
+		context = boot_as(user)["raven_realtime"]
+		assert context["deployment_type"] == "sandbox"
+		assert context["socketio_base_url"] == "https://tunnel.example.org"
+
+
+def test_boot_hook_warm_cost_is_no_query_and_one_cache_round_trip(site):
+	boot_as(SYSTEM_USER)  # warm the document cache
+	with standin.request("GET", user=SYSTEM_USER):
+		standin.reset_counters()
+		bootinfo = frappe._dict()
+		boot.boot_session(bootinfo)
+		assert standin.query_count() == 0
+		assert standin.cache_round_trips() <= 1
+	assert bootinfo.raven_realtime["socketio_namespace"] == f"/{SITE}"
+
+
+def test_boot_survives_settings_written_behind_validation(site):
+	for field, value in (
+		("base_url", "javascript:alert(1)"),
+		("socketio_path", "../../etc"),
+		("deployment_type", "cloud"),
+	):
+		frappe.db.set_single_value(SETTINGS_DOCTYPE, field, value)
+	frappe.db.commit()
+	frappe.clear_document_cache(SETTINGS_DOCTYPE, SETTINGS_DOCTYPE)
+	context = boot_as(SYSTEM_USER)["raven_realtime"]
+	assert context["socketio_base_url"] == "https://erp.example.com"
+	assert context["socketio_path"] == "/socket.io/"
+
+
+def test_boot_survives_an_exception_and_logs_it_once(site, monkeypatch):
+	def broken():
+		raise RuntimeError("resolver exploded")
+
+	monkeypatch.setattr(boot, "get_config", broken)
+	monkeypatch.setattr("raven_ai_agent.error_log._last", {})
+	for _ in range(5):
+		with standin.request("GET", user=SYSTEM_USER):
+			bootinfo = frappe._dict(sitename=SITE)
+			boot.boot_session(bootinfo)  # must not raise
+		assert "raven_realtime" not in bootinfo
+	standin.flush_deferred_inserts()
+	logs = [e for e in standin.error_logs() if "boot context" in (e.get("method") or e.get("title") or "")]
+	assert len(logs) == 1
+	assert "resolver exploded" in json.dumps(logs[0])
+
+
+def test_boot_survives_missing_settings_doctype(site):
+	standin.reset(site=SITE, apps=(), site_config={"host_name": "erp.example.com"})
+	bootinfo = frappe._dict()
+	boot.boot_session(bootinfo)
+	assert bootinfo["raven_realtime"]["socketio_base_url"] == "https://erp.example.com"
+
+
+json_values = st.recursive(
+	st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+	lambda c: st.lists(c, max_size=2) | st.dictionaries(st.text(max_size=5), c, max_size=2),
+	max_leaves=4,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+	conf=st.fixed_dictionaries(
+		{},
+		optional={k: json_values for k in ("host_name", "socketio_port", "webserver_port", "redis_queue")},
+	),
+	overrides=st.fixed_dictionaries(
+		{}, optional={k: json_values for k in ("deployment_type", "base_url", "socketio_path")}
+	),
+)
+def test_boot_hook_never_raises(site, conf, overrides, monkeypatch):
+	monkeypatch.setattr(frappe.local, "conf", frappe._dict({**frappe.local.conf, **conf}))
+	monkeypatch.setattr("raven_ai_agent.config.get_settings_overrides", lambda: overrides)
+	bootinfo = frappe._dict()
+	boot.boot_session(bootinfo)
+	context = bootinfo.get("raven_realtime")
+	assert context is None or context["socketio_base_url"].startswith(("http://", "https://"))
+
+
+# -- endpoints and permissions ----------------------------------------------------------------
+
+MATRIX = {
+	# endpoint, HTTP method -> roles that may call it
+	("get_raven_realtime_context", "GET"): {"website", "system", "manager"},
+	("get_effective_config", "GET"): {"manager"},
+	("run_diagnosis", "POST"): {"manager"},
+	("run_diagnosis", "GET"): set(),  # POST only: Frappe rolls GET back
+}
+
+
+@pytest.mark.parametrize("who", list(USERS))
+@pytest.mark.parametrize("endpoint,method", list(MATRIX))
+def test_permission_matrix(site, who, endpoint, method):
+	save_settings(probe_timeout=0.5, check_external=0)
+	status, body, exc = standin.call_api(API + endpoint, method, user=USERS[who])
+	if who in MATRIX[(endpoint, method)]:
+		assert status == 200, (status, body, exc)
+	else:
+		assert status == 403, (status, body)
+		assert isinstance(exc, frappe.PermissionError)
+
+
+@pytest.mark.parametrize("who", list(USERS))
+def test_settings_document_permissions(site, who):
+	user = USERS[who]
+	for ptype in ("read", "write"):
+		allowed = frappe.has_permission(SETTINGS_DOCTYPE, ptype, user=user)
+		assert bool(allowed) == (who == "manager"), (who, ptype)
+
+
+def test_context_endpoint_carries_nothing_internal(site):
+	status, body, _ = standin.call_api(API + "get_raven_realtime_context", "GET", user=WEBSITE_USER)
+	assert status == 200
+	context = body["message"]
+	text = json.dumps(context)
+	for internal in (str(SOCKETIO_PORT), str(WEBSERVER_PORT), "redis", "127.0.0.1"):
+		assert internal not in text
+	assert context["socketio_namespace"] == f"/{SITE}"
+
+
+def test_run_diagnosis_stores_result_without_session_id(site):
+	sid = "s3cr3t-session-id-0123456789"
+	save_settings(probe_timeout=0.5, check_external=0)
+	status, body, exc = standin.call_api(API + "run_diagnosis", "POST", user=SYSTEM_MANAGER, sid=sid)
+	assert status == 200, exc
+	result = body["message"]
+	assert result["local_socketio_ok"] is False  # nothing listens on the stand-in's socketio port
+	assert result["hint"]
+	values = standin.single_values(SETTINGS_DOCTYPE)
+	stored = json.loads(values["last_diagnosis"])
+	assert stored["hint"] == result["hint"] == values["last_diagnosis_hint"]
+	assert values["last_diagnosis_on"]
+	standin.flush_deferred_inserts()
+	everything = json.dumps([body, values, standin.error_logs(), [str(r) for r in standin.log_records()]])
+	assert sid not in everything
+
+
+# -- bench commands --------------------------------------------------------------------------
+
+
+def test_bench_show_command(site):
+	from raven_ai_agent.commands import commands
+
+	[group] = commands
+	result = standin.invoke_command(group, ["show", "--json"], site=SITE)
+	assert result.exit_code == 0, result.output
+	data = json.loads(result.output)
+	assert data["site_name"] == SITE
+	assert data["socketio_port"] == SOCKETIO_PORT
+	assert data["sources"]["base_url"] == "site_config.json"
