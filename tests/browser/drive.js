@@ -1,0 +1,208 @@
+#!/usr/bin/env node
+// Drives Debian's Chromium (never a downloaded browser) with playwright-core for
+// tests/test_browser.py. One JSON spec file in, JSON lines out on stdout:
+//   READY <json>   the page is connected and listening (realtime mode): publish now
+//   RESULT <json>  the outcome; the process exits 0 after it
+//   ERROR <text>   something broke; exit code 1
+//
+// Modes:
+//   realtime: {url, context, cookies, event, timeout_ms}
+//       Loads `url` (a page that loads socket.io.min.js and raven_realtime.js) with
+//       frappe.boot.raven_realtime = context, runs raven_realtime.probe(), connects with
+//       raven_realtime.connect() twice (window.io, and the Manager of a desk-like
+//       frappe.realtime.socket with window.io removed), prints READY, then waits for `event`
+//       on both sockets.
+//   render: {result, probe, config, out, width}
+//       Renders raven_realtime_diagnosis.js output on a blank page and screenshots it.
+//
+// Usage: node tests/browser/drive.js SPEC.json
+"use strict";
+
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+
+const CHROMIUM = process.env.RAVEN_CHROMIUM || "/usr/bin/chromium";
+// Without the background-networking flags Chromium keeps calling home on a closed network.
+const CHROMIUM_ARGS = [
+	"--headless",
+	"--no-sandbox",
+	"--disable-gpu",
+	"--disable-quic",
+	"--no-first-run",
+	"--disable-background-networking",
+	"--disable-component-update",
+	"--disable-sync",
+];
+const JS_DIR = path.join(__dirname, "..", "..", "raven_ai_agent", "public", "js");
+
+function emit(tag, payload) {
+	process.stdout.write(`${tag} ${JSON.stringify(payload)}\n`);
+}
+
+async function launch() {
+	if (!fs.existsSync(CHROMIUM)) {
+		throw new Error(
+			`${CHROMIUM} not found: install Debian's chromium (apt-get install chromium)`
+		);
+	}
+	const { chromium } = require("playwright-core");
+	const user_data_dir = fs.mkdtempSync(path.join(os.tmpdir(), "raven-chromium-"));
+	const context = await chromium.launchPersistentContext(user_data_dir, {
+		executablePath: CHROMIUM,
+		headless: true,
+		args: CHROMIUM_ARGS,
+		viewport: { width: 1100, height: 800 },
+	});
+	return {
+		context,
+		async close() {
+			await context.close().catch(() => {});
+			fs.rmSync(user_data_dir, { recursive: true, force: true });
+		},
+	};
+}
+
+async function run_realtime(context, spec) {
+	const timeout_ms = spec.timeout_ms || 10000;
+	if (spec.cookies && spec.cookies.length) await context.addCookies(spec.cookies);
+	await context.addInitScript((ctx) => {
+		window.frappe = { boot: { raven_realtime: ctx } };
+	}, spec.context);
+	const page = context.pages()[0] || (await context.newPage());
+	const console_lines = [];
+	page.on("console", (m) => console_lines.push(`${m.type()}: ${m.text()}`));
+	page.on("pageerror", (e) => console_lines.push(`pageerror: ${e.message}`));
+	const response = await page.goto(spec.url, { waitUntil: "load", timeout: timeout_ms });
+	if (!response || !response.ok()) {
+		throw new Error(`GET ${spec.url} answered ${response ? response.status() : "nothing"}`);
+	}
+
+	const probe = await page.evaluate((t) => window.raven_realtime.probe({ timeout_ms: t }), 5000);
+
+	// Two sockets: one through window.io, one the way desk v15 must do it (no global io).
+	const sockets = await page.evaluate(
+		({ event, wait_ms }) => {
+			function listen(socket, name) {
+				window.__raven_received[name] = [];
+				socket.on(event, (msg) => window.__raven_received[name].push(msg));
+				return new Promise((resolve) => {
+					const timer = setTimeout(
+						() => resolve({ connected: false, error: "timeout" }),
+						wait_ms
+					);
+					socket.on("connect", () => {
+						clearTimeout(timer);
+						resolve({
+							connected: true,
+							transport: socket.io.engine.transport.name,
+							namespace: socket.nsp,
+						});
+					});
+					socket.on("connect_error", (e) => {
+						clearTimeout(timer);
+						resolve({ connected: false, error: e.message });
+					});
+				});
+			}
+			window.__raven_received = {};
+			const via_io = window.raven_realtime.connect();
+			// desk v15 bundles socket.io-client: only frappe.realtime.socket is visible
+			const io = window.io;
+			window.frappe.realtime = {
+				socket: io(location.origin + "/desk-standin", { autoConnect: false }),
+			};
+			window.io = undefined;
+			let via_desk;
+			try {
+				via_desk = window.raven_realtime.connect();
+			} finally {
+				window.io = io;
+			}
+			window.__raven_sockets = [via_io, via_desk];
+			return Promise.all([listen(via_io, "via_io"), listen(via_desk, "via_desk")]).then(
+				(r) => ({
+					via_io: r[0],
+					via_desk: r[1],
+				})
+			);
+		},
+		{ event: spec.event, wait_ms: timeout_ms }
+	);
+	emit("READY", { probe, sockets });
+
+	let received = null;
+	let error = null;
+	try {
+		await page.waitForFunction(
+			() =>
+				window.__raven_received.via_io.length > 0 &&
+				window.__raven_received.via_desk.length > 0,
+			null,
+			{ timeout: timeout_ms, polling: 50 }
+		);
+	} catch (e) {
+		error = `event ${spec.event} not received within ${timeout_ms} ms`;
+	}
+	received = await page.evaluate(() => window.__raven_received);
+	const transports = await page.evaluate(() =>
+		window.__raven_sockets.map((s) => s.io.engine && s.io.engine.transport.name)
+	);
+	await page.evaluate(() => window.__raven_sockets.forEach((s) => s.disconnect()));
+	return { probe, sockets, received, transports, error, console: console_lines };
+}
+
+async function run_render(context, spec) {
+	const page = context.pages()[0] || (await context.newPage());
+	await page.setViewportSize({ width: spec.width || 1000, height: 600 });
+	// a bare page: no desk CSS, so the renderer's own fallbacks must carry it
+	await page.setContent(
+		'<!DOCTYPE html><html><head><meta charset="utf-8"><title>diagnosis</title></head>' +
+			'<body style="font-family: sans-serif; margin: 24px;">' +
+			'<h3>Realtime diagnosis</h3><div id="diagnosis"></div>' +
+			'<h3>Effective configuration</h3><div id="config"></div></body></html>'
+	);
+	await page.addScriptTag({ path: path.join(JS_DIR, "raven_realtime_diagnosis.js") });
+	const text = await page.evaluate((s) => {
+		document.getElementById("diagnosis").innerHTML = window.raven_realtime.render_diagnosis(
+			s.result,
+			s.probe
+		);
+		document.getElementById("config").innerHTML = window.raven_realtime.render_config(
+			s.config
+		);
+		return document.body.innerText;
+	}, spec);
+	// script injection through a value would show up as an element or a dialog
+	const injected = await page.evaluate(
+		() => document.querySelectorAll("#diagnosis img, #config img").length
+	);
+	fs.mkdirSync(path.dirname(spec.out), { recursive: true });
+	await page.screenshot({ path: spec.out, fullPage: true });
+	return { text, injected, out: spec.out };
+}
+
+async function main() {
+	const spec = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+	const browser = await launch();
+	// a hard stop: a test run must never hang on the browser
+	const guard = setTimeout(
+		() => {
+			process.stdout.write("ERROR driver timed out\n");
+			process.exit(1);
+		},
+		(spec.timeout_ms || 10000) * 3 + 10000
+	);
+	try {
+		const run = spec.mode === "realtime" ? run_realtime : run_render;
+		emit("RESULT", await run(browser.context, spec));
+	} finally {
+		clearTimeout(guard);
+		await browser.close();
+	}
+}
+
+main().catch((e) => {
+	process.stdout.write(`ERROR ${String((e && e.stack) || e).replace(/\n/g, " | ")}\n`);
+	process.exit(1);
+});

@@ -1,0 +1,264 @@
+"""The browser side in a real browser: Debian's Chromium, driven by tests/browser/drive.js.
+
+1. A page served through the stack's nginx (bench's healthy topology) loads the app's
+   public/js exactly as desk would get it under /assets/raven_ai_agent/, connects with
+   raven_realtime.connect() on the site namespace with the sid cookie, and receives an
+   event published into Redis the way frappe.publish_realtime does, over websocket.
+2. The diagnosis renderer on a bare page: screenshot to tests/output/diagnosis.png.
+
+No Chromium is a failure, not a skip: CI installs it (scripts/setup).
+"""
+
+import json
+import queue
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from raven_ai_agent.realtime.constants import namespace_for, user_room
+from tests.stack.procs import REPO_ROOT
+from tests.stack.stack import ADMIN_SID, Stack
+
+CHROMIUM = Path("/usr/bin/chromium")
+DRIVER = REPO_ROOT / "tests" / "browser" / "drive.js"
+OUTPUT = REPO_ROOT / "tests" / "output"
+EVENT = "raven_browser_test"
+TIMEOUT_MS = 8000
+
+
+def require_browser():
+	problems = []
+	if not CHROMIUM.exists():
+		problems.append(f"{CHROMIUM} is missing (apt-get install chromium; scripts/setup does it)")
+	if not (REPO_ROOT / "node_modules" / "playwright-core").is_dir():
+		problems.append("node_modules/playwright-core is missing (run `npm ci`)")
+	if not shutil.which("node"):
+		problems.append("node is not on PATH")
+	if problems:
+		pytest.fail("browser tests cannot run: " + "; ".join(problems), pytrace=False)
+
+
+class Driver:
+	"""drive.js as a child process: a spec file in, `TAG <json>` lines out, bounded waits."""
+
+	def __init__(self, spec: dict, tmp_path: Path):
+		self.spec_path = tmp_path / "spec.json"
+		self.spec_path.write_text(json.dumps(spec))
+		self.lines: queue.Queue[str | None] = queue.Queue()
+		self.seen: list[str] = []
+
+	def __enter__(self):
+		self.proc = subprocess.Popen(
+			[shutil.which("node"), str(DRIVER), str(self.spec_path)],
+			cwd=REPO_ROOT,
+			stdin=subprocess.DEVNULL,
+			stdout=subprocess.PIPE,
+			stderr=subprocess.PIPE,
+			text=True,
+		)
+		threading.Thread(target=self._pump, daemon=True).start()
+		return self
+
+	def _pump(self):
+		for line in self.proc.stdout:
+			self.lines.put(line.rstrip("\n"))
+		self.lines.put(None)
+
+	def read(self, tag: str, timeout: float = 30.0) -> dict:
+		"""The payload of the next `tag` line; fails with everything seen on ERROR/EOF/timeout."""
+		deadline = time.monotonic() + timeout
+		while True:
+			left = deadline - time.monotonic()
+			try:
+				line = self.lines.get(timeout=max(left, 0.01))
+			except queue.Empty:
+				pytest.fail(f"drive.js: no {tag} within {timeout}s; output: {self.seen}")
+			if line is None:
+				self.proc.wait(timeout=5)
+				pytest.fail(
+					f"drive.js ended before {tag}: {self.seen}\nstderr: {self.proc.stderr.read()[-3000:]}"
+				)
+			self.seen.append(line)
+			name, _, payload = line.partition(" ")
+			if name == "ERROR":
+				pytest.fail(f"drive.js failed: {payload}")
+			if name == tag:
+				return json.loads(payload)
+
+	def __exit__(self, *exc):
+		if self.proc.poll() is None:
+			self.proc.terminate()
+			try:
+				self.proc.wait(timeout=5)
+			except subprocess.TimeoutExpired:
+				self.proc.kill()
+				self.proc.wait(timeout=5)
+		self.proc.stdout.close()
+		self.proc.stderr.close()
+		return False
+
+
+def static_root(tmp_path: Path) -> Path:
+	"""What nginx/bench would serve: /assets/raven_ai_agent -> the app's public/ (a symlink,
+	as `bench build` makes it), the socket.io browser client, and the test page."""
+	root = tmp_path / "static"
+	assets = root / "assets"
+	assets.mkdir(parents=True)
+	(assets / "raven_ai_agent").symlink_to(REPO_ROOT / "raven_ai_agent" / "public")
+	(assets / "socket.io-client").symlink_to(REPO_ROOT / "node_modules" / "socket.io-client" / "dist")
+	shutil.copy(REPO_ROOT / "tests" / "browser" / "realtime.html", root / "raven_realtime_test.html")
+	return root
+
+
+def test_browser_receives_a_published_event_over_websocket(tmp_path):
+	require_browser()
+	with Stack(static_dir=static_root(tmp_path), tmp_path=tmp_path) as stack:
+		front = stack.front("healthy")
+		origin = front.url
+		context = {
+			"deployment_type": "vps_prod",
+			"socketio_base_url": origin,
+			"socketio_path": "/socket.io/",
+			"socketio_namespace": namespace_for(stack.site),
+			"transports": ["websocket", "polling"],
+		}
+		spec = {
+			"mode": "realtime",
+			"url": origin + "/raven_realtime_test.html",
+			"context": context,
+			"cookies": [{"name": "sid", "value": ADMIN_SID, "url": origin}],
+			"event": EVENT,
+			"timeout_ms": TIMEOUT_MS,
+		}
+		with Driver(spec, tmp_path) as driver:
+			ready = driver.read("READY")
+			probe = ready["probe"]
+			assert probe["connected"] is True, probe
+			assert probe["transport"] == "websocket", probe
+			assert probe["error"] is None
+			assert probe["namespace"] == "/" + stack.site
+			for name in ("via_io", "via_desk"):
+				assert ready["sockets"][name] == {
+					"connected": True,
+					"transport": "websocket",
+					"namespace": "/" + stack.site,
+				}, name
+
+			message = {"text": "hello from redis", "n": 1}
+			receivers = stack.publish(EVENT, message, room=user_room("Administrator"))
+			assert receivers == 1, "the realtime service subscribes to `events`"
+			result = driver.read("RESULT")
+
+		assert result["error"] is None, result
+		assert result["received"]["via_io"] == [message]
+		assert result["received"]["via_desk"] == [message]
+		assert result["transports"] == ["websocket", "websocket"]
+		# the upgrade went through nginx: a 101 for /socket.io/ in its log
+		assert '"GET /socket.io/?EIO=4&transport=websocket' in front.access_log()
+		assert " 101 " in front.access_log()
+
+
+SAMPLE_RESULT = {
+	"deployment_type": "vps_prod",
+	"site_name": "erp.example.com",
+	"socketio_port": 9000,
+	"external_socketio_url": "https://erp.example.com",
+	"local_socketio_ok": True,
+	"external_socketio_ok": False,
+	"websocket_ok": False,
+	"hint": "The proxy in front of https://erp.example.com drops the Upgrade header: "
+	"set proxy_http_version 1.1 and pass Upgrade/Connection for /socket.io/.",
+	"ok": False,
+	"elapsed_ms": 842.7,
+	"checks": [
+		{
+			"name": "local_socketio",
+			"ok": True,
+			"detail": "Engine.IO handshake 200 on 127.0.0.1:9000",
+			"hint": None,
+			"elapsed_ms": 11.2,
+		},
+		{
+			"name": "redis_bridge",
+			"ok": True,
+			"detail": "1 subscriber on `events`",
+			"hint": None,
+			"elapsed_ms": 3.1,
+		},
+		{
+			"name": "external_websocket",
+			"ok": False,
+			"detail": 'HTTP 400 {"code":3,"message":"Bad request"} <script>alert(1)</script>',
+			"hint": "pass Upgrade and Connection headers",
+			"elapsed_ms": 301.5,
+		},
+		{
+			"name": "site_namespace",
+			"ok": None,
+			"detail": "skipped: no session to connect with",
+			"hint": None,
+			"elapsed_ms": 0,
+		},
+	],
+}
+SAMPLE_PROBE = {
+	"connected": True,
+	"transport": "polling",
+	"error": None,
+	"elapsed_ms": 1210,
+	"url": "https://erp.example.com/erp.example.com",
+	"path": "/socket.io/",
+	"namespace": "/erp.example.com",
+}
+SAMPLE_CONFIG = {
+	"deployment_type": "vps_prod",
+	"base_url": "https://erp.example.com",
+	"socketio_port": 9000,
+	"webserver_port": 8000,
+	"socketio_path": "/socket.io/",
+	"site_name": "erp.example.com",
+	"external_socketio_url": "https://erp.example.com",
+	"sources": {
+		"deployment_type": "settings override",
+		"base_url": "site_config.json",
+		"socketio_port": "common_site_config.json",
+		"webserver_port": "default",
+		"socketio_path": "default",
+		"site_name": "site",
+		"external_socketio_url": "inferred",
+	},
+	"warnings": ["socketio_port is also set in site_config.json, which the realtime service never reads"],
+}
+
+
+def test_diagnosis_renders_readably_on_a_bare_page(tmp_path):
+	require_browser()
+	out = OUTPUT / "diagnosis.png"
+	out.unlink(missing_ok=True)
+	spec = {
+		"mode": "render",
+		"result": SAMPLE_RESULT,
+		"probe": SAMPLE_PROBE,
+		"config": SAMPLE_CONFIG,
+		"out": str(out),
+	}
+	with Driver(spec, tmp_path) as driver:
+		result = driver.read("RESULT")
+
+	text = result["text"]
+	assert result["injected"] == 0
+	assert "<script>alert(1)</script>" in text, "shown as text, not run"
+	assert text.index("Most likely cause") < text.index("local_socketio"), "hint first"
+	assert SAMPLE_RESULT["hint"] in text
+	for check in SAMPLE_RESULT["checks"]:
+		assert check["name"] in text
+	for badge in ("Pass", "Fail", "Skipped", "Polling only"):
+		assert badge in text
+	assert "Browser connection (this tab)" in text
+	assert "settings override" in text and "common_site_config.json" in text
+	assert SAMPLE_CONFIG["warnings"][0] in text
+	assert out.stat().st_size > 10_000, "a real screenshot"
