@@ -1,0 +1,415 @@
+"""diagnose() on the real stack: one test per failure class, each built for real.
+
+Every test asserts which check fails first and that the hint names the cause. One stack
+(Redis, web stand-in, realtime stand-in) serves the module; nginx fronts are per test.
+"""
+
+import json
+import time
+
+import pytest
+
+from raven_ai_agent.realtime import diagnose as diagnose_module
+from raven_ai_agent.realtime import probe
+from raven_ai_agent.realtime.diagnose import CHECKS, diagnose
+from raven_ai_agent.realtime.resolve import resolve
+from tests.stack import ADMIN_SID, BlackHole, free_port
+
+TIMEOUT = 2.0
+
+
+def config_for(
+	stack, deployment: str, base_url: str, *, site: str | None = None, common=None, site_config=None
+):
+	"""The stack's bench config with the overrides an operator would set in Raven Realtime Settings."""
+	return resolve(
+		site or stack.site,
+		site_config or {},
+		{**stack.common, **(common or {})},
+		{"base_url": base_url, "deployment_type": deployment},
+	)
+
+
+def check(report: dict, name: str) -> dict:
+	return next(c for c in report["checks"] if c["name"] == name)
+
+
+def first_failure(report: dict) -> str | None:
+	return next((c["name"] for c in report["checks"] if c["ok"] is False), None)
+
+
+def assert_healthy(report: dict) -> None:
+	failing = [(c["name"], c["detail"]) for c in report["checks"] if c["ok"] is False]
+	assert report["ok"] and not failing, failing
+	assert report["hint"] is None
+	assert report["local_socketio_ok"] is True
+
+
+def assert_shape(report: dict) -> None:
+	json.dumps(report)  # JSON-serialisable
+	for key in (
+		"deployment_type",
+		"site_name",
+		"socketio_port",
+		"external_socketio_url",
+		"local_socketio_ok",
+		"external_socketio_ok",
+		"websocket_ok",
+		"hint",
+		"ok",
+		"checks",
+		"elapsed_ms",
+		"config",
+	):
+		assert key in report, key
+	assert [c["name"] for c in report["checks"]] == list(CHECKS)
+	for c in report["checks"]:
+		assert set(c) == {"name", "ok", "detail", "hint", "elapsed_ms"}
+		assert c["ok"] in (True, False, None)
+		assert (c["hint"] is not None) == (c["ok"] is False), c
+	assert report["ok"] == all(c["ok"] is not False for c in report["checks"])
+
+
+# ---- healthy, three deployment types ---------------------------------------------------------------
+
+
+def test_healthy_local(stack):
+	config = config_for(stack, "local", stack.web_url)
+	assert config.get_external_socketio_url() == f"http://127.0.0.1:{stack.socketio_port}"
+	report = diagnose(config, timeout=TIMEOUT)
+	assert_shape(report)
+	assert_healthy(report)
+	assert report["external_socketio_ok"] is True and report["websocket_ok"] is True
+	assert "as Guest" in check(report, "namespace")["detail"]
+	assert check(report, "end_to_end")["ok"] is None  # no session given
+
+
+@pytest.mark.parametrize("deployment", ["vps_prod", "sandbox"])
+def test_healthy_behind_the_proxy(stack, nginx_factory, deployment):
+	front = nginx_factory(stack.front_conf("healthy"))
+	report = diagnose(config_for(stack, deployment, front.url), timeout=TIMEOUT)
+	assert_shape(report)
+	assert_healthy(report)
+	assert report["deployment_type"] == deployment
+	assert report["external_socketio_url"] == front.url
+	assert check(report, "redis_bridge")["ok"] is True
+
+
+def test_healthy_without_external_checks(stack):
+	config = config_for(stack, "vps_prod", "https://erp.example.com")
+	report = diagnose(config, timeout=TIMEOUT, external=False)
+	assert check(report, "external_handshake")["ok"] is None
+	assert check(report, "external_websocket")["ok"] is None
+	assert report["external_socketio_ok"] is None and report["websocket_ok"] is None
+	assert check(report, "local_handshake")["ok"] is True
+	assert check(report, "sticky_session")["ok"] is True
+	# The namespace check went to the local port with bench nginx's headers; the realtime
+	# service then calls back to the public origin, which does not exist here: an honest failure.
+	assert "Unauthorized" in check(report, "namespace")["detail"]
+
+
+# ---- one test per failure class -------------------------------------------------------------------
+
+
+def test_proxy_routes_everything_to_the_web_port(stack, nginx_factory):
+	front = nginx_factory(stack.front_conf("all_to_web"))
+	report = diagnose(config_for(stack, "sandbox", front.url), timeout=TIMEOUT)
+	assert_shape(report)
+	assert first_failure(report) == "external_handshake"
+	assert "Frappe's web server" in check(report, "external_handshake")["detail"]
+	assert "Route /socket.io/" in report["hint"] and f"127.0.0.1:{stack.socketio_port}" in report["hint"]
+	assert "socketio port" in report["hint"]
+	for name in ("external_websocket", "namespace", "sticky_session"):
+		assert check(report, name)["detail"] == "not reached: external_handshake failed"
+	assert report["external_socketio_ok"] is False and report["local_socketio_ok"] is True
+
+
+def test_proxy_without_upgrade_headers(stack, nginx_factory):
+	front = nginx_factory(stack.front_conf("no_upgrade"))
+	report = diagnose(config_for(stack, "vps_prod", front.url), timeout=TIMEOUT)
+	assert first_failure(report) == "external_websocket"
+	assert "Bad request" in check(report, "external_websocket")["detail"]
+	assert "Upgrade" in report["hint"] and "proxy_http_version 1.1" in report["hint"]
+	assert report["websocket_ok"] is False and report["external_socketio_ok"] is True
+	assert check(report, "namespace")["ok"] is True  # polling still works
+
+
+def test_proxy_rewrites_host(stack, nginx_factory):
+	front = nginx_factory(stack.front_conf("rewrite_host"))
+	report = diagnose(config_for(stack, "sandbox", front.url), timeout=TIMEOUT)
+	assert first_failure(report) == "namespace"
+	assert "Invalid origin" in check(report, "namespace")["detail"]
+	assert "Host header" in report["hint"]
+
+
+def test_proxy_upstream_on_a_stale_port(stack, nginx_factory):
+	front = nginx_factory(stack.front_conf("stale_port"))
+	report = diagnose(config_for(stack, "vps_prod", front.url), timeout=TIMEOUT)
+	assert first_failure(report) == "external_handshake"
+	assert "HTTP 502" in check(report, "external_handshake")["detail"]
+	# the local port answers, so the hint blames the proxy's upstream port, not the service
+	assert "upstream port" in report["hint"] and "stale" in report["hint"]
+	assert f"127.0.0.1:{stack.socketio_port}" in report["hint"]
+
+
+def test_proxy_strips_the_path(stack, nginx_factory):
+	front = nginx_factory(stack.front_conf("strip_path"))
+	report = diagnose(config_for(stack, "vps_prod", front.url), timeout=TIMEOUT)
+	assert first_failure(report) == "external_handshake"
+	assert "404" in check(report, "external_handshake")["detail"]
+	assert "path" in report["hint"]
+
+
+def test_two_nodes_round_robin(stack, nginx_factory):
+	node = stack.add_realtime_node()
+	front = nginx_factory(stack.front_conf("round_robin", ports=[stack.realtime.port, node.port]))
+	report = diagnose(config_for(stack, "vps_prod", front.url), timeout=TIMEOUT)
+	assert first_failure(report) == "sticky_session"
+	assert "Session ID unknown" in check(report, "sticky_session")["detail"]
+	assert check(report, "namespace")["ok"] is None
+	assert "sticky" in report["hint"] and "ip_hash" in report["hint"]
+	# the same two nodes behind ip_hash pass
+	sticky = nginx_factory(stack.front_conf("sticky", ports=[stack.realtime.port, node.port]))
+	assert_healthy(diagnose(config_for(stack, "vps_prod", sticky.url), timeout=TIMEOUT))
+
+
+def test_realtime_service_down(stack):
+	dead = free_port()
+	report = diagnose(
+		config_for(stack, "local", stack.web_url, common={"socketio_port": dead}), timeout=TIMEOUT
+	)
+	assert first_failure(report) == "local_handshake"
+	assert "connection refused" in check(report, "local_handshake")["detail"]
+	assert report["hint"].startswith("Start the realtime service") and str(dead) in report["hint"]
+	assert report["local_socketio_ok"] is False
+
+
+def test_redis_without_a_realtime_subscriber(stack, redis_server):
+	config = config_for(stack, "local", stack.web_url, common={"redis_queue": redis_server.url})
+	report = diagnose(config, timeout=TIMEOUT)
+	assert first_failure(report) == "redis_bridge"
+	assert "0 subscribers" in check(report, "redis_bridge")["detail"]
+	assert "No realtime service listens" in report["hint"]
+
+
+def test_redis_unreachable(stack):
+	config = config_for(
+		stack, "local", stack.web_url, common={"redis_queue": f"redis://127.0.0.1:{free_port()}"}
+	)
+	report = diagnose(config, timeout=TIMEOUT)
+	assert first_failure(report) == "redis_bridge"
+	assert "unreachable" in check(report, "redis_bridge")["detail"]
+	assert "drops every realtime event" in report["hint"]
+
+
+def test_endpoint_that_never_answers(stack):
+	timeout = 1.0
+	with BlackHole() as hole:
+		start = time.monotonic()
+		report = diagnose(config_for(stack, "vps_prod", hole.url), timeout=timeout)
+		elapsed = time.monotonic() - start
+	assert elapsed < timeout + 0.5
+	assert report["elapsed_ms"] < (timeout + 0.5) * 1000
+	assert first_failure(report) == "external_handshake"
+	assert "timed out" in check(report, "external_handshake")["detail"]
+	assert "timed out" in report["hint"]
+	assert check(report, "local_handshake")["ok"] is True
+
+
+def test_realtime_port_that_never_answers(stack):
+	timeout = 1.0
+	with BlackHole() as hole:
+		start = time.monotonic()
+		report = diagnose(
+			config_for(stack, "local", stack.web_url, common={"socketio_port": hole.port}), timeout=timeout
+		)
+		elapsed = time.monotonic() - start
+	assert elapsed < timeout + 0.5
+	assert first_failure(report) == "local_handshake"
+	assert "timed out" in check(report, "local_handshake")["detail"]
+
+
+def test_a_server_that_drips_bytes_is_cut_at_the_wall(stack):
+	"""Per-operation socket timeouts never fire on a server sending a byte at a time: the wall does."""
+	import socket
+	import threading
+
+	server = socket.socket()
+	server.bind(("127.0.0.1", 0))
+	server.listen(8)
+	stop = threading.Event()
+
+	def drip():
+		server.settimeout(0.1)
+		conns = []
+		while not stop.is_set():
+			try:
+				conn, _ = server.accept()
+				conns.append(conn)
+			except (TimeoutError, OSError):
+				pass
+			for conn in conns:
+				try:
+					conn.send(b"H")  # an endless status line, one byte per 0.1 s
+				except OSError:
+					pass
+		for conn in conns:
+			conn.close()
+
+	thread = threading.Thread(target=drip, daemon=True)
+	thread.start()
+	try:
+		timeout = 1.0
+		url = f"http://127.0.0.1:{server.getsockname()[1]}"
+		start = time.monotonic()
+		report = diagnose(config_for(stack, "vps_prod", url), timeout=timeout)
+		elapsed = time.monotonic() - start
+	finally:
+		stop.set()
+		thread.join(timeout=2)
+		server.close()
+	assert elapsed < timeout + 0.5
+	assert first_failure(report) == "external_handshake"
+	assert check(report, "external_handshake")["detail"].startswith("timed out: no result within")
+
+
+def test_wrong_namespace(stack):
+	config = config_for(stack, "local", stack.web_url, site="alias.test")
+	report = diagnose(config, timeout=TIMEOUT)
+	assert first_failure(report) == "namespace"
+	assert "Invalid namespace" in check(report, "namespace")["detail"]
+	assert "X-Frappe-Site-Name alias.test" in report["hint"]
+
+
+def test_unauthorized_callback(stack):
+	# The realtime service checks sessions by calling the page's Origin: a dead web port there.
+	config = config_for(stack, "local", f"http://127.0.0.1:{free_port()}")
+	report = diagnose(config, timeout=TIMEOUT)
+	assert first_failure(report) == "namespace"
+	assert "Unauthorized" in check(report, "namespace")["detail"]
+	assert "cannot call back" in report["hint"]
+
+
+def test_callback_that_hangs(stack):
+	with BlackHole() as hole:
+		report = diagnose(config_for(stack, "local", hole.url), timeout=1.0)
+	assert first_failure(report) == "namespace"
+	assert "timed out" in check(report, "namespace")["detail"]
+	assert "get_user_info" in report["hint"]
+
+
+def test_dns_failure():
+	config = resolve(
+		"realtime.test", {}, {"socketio_port": free_port()}, {"base_url": "http://no-such-host.invalid"}
+	)
+	report = diagnose(config, timeout=TIMEOUT, external=True)
+	assert check(report, "external_handshake")["ok"] is False
+	assert "DNS" in check(report, "external_handshake")["detail"]
+
+
+def test_redirect_to_https(stack, nginx_factory):
+	port = free_port()
+	front = nginx_factory(
+		f"server {{\n\tlisten 127.0.0.1:{port};\n\tlocation / {{ return 301 https://$host$request_uri; }}\n}}\n"
+	)
+	report = diagnose(config_for(stack, "vps_prod", front.url), timeout=TIMEOUT)
+	assert first_failure(report) == "external_handshake"
+	assert "redirect" in check(report, "external_handshake")["detail"]
+	assert "https" in report["hint"]
+
+
+# ---- config -------------------------------------------------------------------------------------------
+
+
+def test_config_warning_is_the_root_cause(stack):
+	config = config_for(stack, "local", stack.web_url, site_config={"socketio_port": 9999})
+	report = diagnose(config, timeout=TIMEOUT)
+	assert first_failure(report) == "config"
+	assert "socketio_port = 9999" in report["hint"]
+	assert check(report, "local_handshake")["ok"] is True
+
+
+def test_stale_port_in_audited_files(stack, tmp_path):
+	conf = tmp_path / "raven.conf"
+	conf.write_text(
+		"upstream socketio {\n\tserver 127.0.0.1:9001;\n}\nlocation /socket.io {\n\tproxy_pass http://socketio;\n}\n"
+	)
+	report = diagnose(config_for(stack, "local", stack.web_url), timeout=TIMEOUT, audit_paths=[conf])
+	assert first_failure(report) == "config"
+	assert "9001" in check(report, "config")["detail"] and "raven.conf" in report["hint"]
+
+
+def test_config_warnings_argument_replaces_the_resolvers(stack):
+	config = config_for(stack, "local", stack.web_url)
+	report = diagnose(config, timeout=TIMEOUT, config_warnings=["socketio_port is set in the site config"])
+	assert first_failure(report) == "config" and "site config" in report["hint"]
+
+
+# ---- end to end -------------------------------------------------------------------------------------
+
+
+def test_end_to_end_delivers_and_hides_the_sid(stack, nginx_factory):
+	front = nginx_factory(stack.front_conf("healthy"))
+	report = diagnose(config_for(stack, "vps_prod", front.url), timeout=TIMEOUT, sid=ADMIN_SID)
+	assert_healthy(report)
+	e2e = check(report, "end_to_end")
+	assert e2e["ok"] is True and "user:Administrator" in e2e["detail"] and " ms" in e2e["detail"]
+	assert ADMIN_SID not in json.dumps(report)
+
+
+def test_end_to_end_with_a_publish_function(stack):
+	calls = []
+
+	def publish(event, message, user):
+		calls.append((event, user))
+		stack.publish(event, message, room=f"user:{user}")
+		return True
+
+	report = diagnose(
+		config_for(stack, "local", stack.web_url),
+		timeout=TIMEOUT,
+		sid=ADMIN_SID,
+		user="Administrator",
+		publish=publish,
+	)
+	assert check(report, "end_to_end")["ok"] is True
+	assert calls == [(diagnose_module.PROBE_EVENT, "Administrator")]
+
+
+def test_end_to_end_publish_that_reaches_nobody(stack):
+	report = diagnose(
+		config_for(stack, "local", stack.web_url), timeout=1.0, sid=ADMIN_SID, publish=lambda *args: True
+	)
+	e2e = check(report, "end_to_end")
+	assert e2e["ok"] is False and "nothing arrived" in e2e["detail"]
+	assert "never delivered" in report["hint"]
+
+
+def test_end_to_end_with_an_expired_session(stack):
+	secret = "expired-session-0123456789abcdef"
+	report = diagnose(config_for(stack, "local", stack.web_url), timeout=TIMEOUT, sid=secret)
+	assert first_failure(report) == "end_to_end"
+	assert "Guest" in check(report, "end_to_end")["detail"]
+	assert secret not in json.dumps(report)
+
+
+# ---- robustness ---------------------------------------------------------------------------------------
+
+
+def test_a_crashing_check_is_a_failed_check(stack, monkeypatch):
+	def boom(*args, **kwargs):
+		raise RuntimeError("probe exploded")
+
+	monkeypatch.setattr(probe, "probe_websocket", boom)
+	report = diagnose(config_for(stack, "local", stack.web_url), timeout=TIMEOUT)
+	ws = check(report, "external_websocket")
+	assert ws["ok"] is False and "RuntimeError: probe exploded" in ws["detail"]
+	assert check(report, "namespace")["ok"] is True
+
+
+@pytest.mark.parametrize("timeout", [0, -1, None, "x", float("nan"), 1000])
+def test_any_timeout_is_accepted(timeout):
+	config = resolve("realtime.test", {}, {"socketio_port": free_port()})
+	report = diagnose(config, timeout=timeout, external=False)
+	assert 0.5 <= report["timeout"] <= 30
+	assert report["local_socketio_ok"] is False
