@@ -6,11 +6,27 @@ only the way the config is loaded differs.
 
 import functools
 import json
+import os
 from pathlib import Path
 
 import click
 
+from raven_ai_agent.realtime.audit import audit_ports, format_finding
 from raven_ai_agent.realtime.benchfiles import ConfigFileError, find_sites_path, read_bench, read_config_file
+from raven_ai_agent.realtime.constants import (
+	DEFAULT_DOCKER_HOST_GATEWAY,
+	DEFAULT_LOCAL_UPSTREAM_HOST,
+	DEFAULT_MULTIPLEXER_HOST,
+	DEFAULT_MULTIPLEXER_PORT,
+	DEFAULT_PROBE_TIMEOUT,
+	DEFAULT_PROXY_TIMEOUT,
+	DEFAULT_SIDECAR_LISTEN_PORT,
+	ENGINEIO_PING_WINDOW,
+	NGROK_AUTHTOKEN_ENV,
+)
+from raven_ai_agent.realtime.diagnose import diagnose
+from raven_ai_agent.realtime.render import NGROK, TARGETS, TRAEFIK_FORMATS, RenderError
+from raven_ai_agent.realtime.render import render as render_config
 from raven_ai_agent.realtime.resolve import (
 	AUTO,
 	COMMON_CONFIG_FILE,
@@ -19,7 +35,7 @@ from raven_ai_agent.realtime.resolve import (
 	RavenConfig,
 	resolve,
 )
-from raven_ai_agent.realtime.validate import check_base_url, check_socketio_path
+from raven_ai_agent.realtime.validate import check_base_url, check_port, check_socketio_path, check_timeout
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
 
@@ -47,7 +63,9 @@ def _checked(check):
 def override_options(f):
 	"""--base-url / --deployment-type / --socketio-path, as in Raven Realtime Settings."""
 	f = click.option(
-		"--socketio-path", callback=_checked(check_socketio_path), help="Socket.IO path (default /socket.io/)."
+		"--socketio-path",
+		callback=_checked(check_socketio_path),
+		help="Socket.IO path (default /socket.io/).",
 	)(f)
 	f = click.option(
 		"--deployment-type",
@@ -141,6 +159,187 @@ def cli():
 def show(config: RavenConfig, config_files, as_json: bool):
 	"""Show where the browser must connect, and why."""
 	echo_show(config, as_json)
+
+
+def render_options(f):
+	"""The options of `render`; each applies to some targets only (a wrong one is a usage error)."""
+	for decorator in reversed(
+		[
+			click.option(
+				"--upstream-host",
+				help=f"Host of the default upstreams (nginx-vps/traefik: {DEFAULT_DOCKER_HOST_GATEWAY}, "
+				f"nginx-sandbox: {DEFAULT_LOCAL_UPSTREAM_HOST}).",
+			),
+			click.option(
+				"--upstream",
+				multiple=True,
+				metavar="HOST:PORT",
+				help="A realtime node; repeat for several (sticky routing).",
+			),
+			click.option(
+				"--web-upstream",
+				metavar="HOST:PORT",
+				help="The web server (nginx targets; default upstream host + webserver_port).",
+			),
+			click.option(
+				"--listen",
+				metavar="[HOST:]PORT",
+				help=f"Where nginx listens (nginx-vps: {DEFAULT_SIDECAR_LISTEN_PORT}, nginx-sandbox/ngrok: "
+				f"{DEFAULT_MULTIPLEXER_HOST}:{DEFAULT_MULTIPLEXER_PORT}).",
+			),
+			click.option("--name", help="Name of the upstreams/routers/endpoint (default raven_<site>)."),
+			click.option(
+				"--sticky/--no-sticky",
+				default=None,
+				help="Sticky routing (default: on with several --upstream).",
+			),
+			click.option(
+				"--proxy-timeout",
+				type=int,
+				help=f"nginx read/send timeout in seconds (> {ENGINEIO_PING_WINDOW}; default {DEFAULT_PROXY_TIMEOUT}).",
+			),
+			click.option(
+				"--format",
+				"format",
+				type=click.Choice(TRAEFIK_FORMATS),
+				help="traefik: Docker labels or a file-provider YAML.",
+			),
+			click.option("--entrypoint", help="traefik: entrypoint name (default websecure)."),
+			click.option("--cert-resolver", help="traefik: TLS certificate resolver (default letsencrypt)."),
+			click.option(
+				"--tls/--no-tls", default=None, help="traefik: serve the router with TLS (default on)."
+			),
+			click.option(
+				"--output", "-o", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout."
+			),
+		]
+	):
+		f = decorator(f)
+	return f
+
+
+def emit_render(config: RavenConfig, target: str, output: str | None, **options) -> None:
+	"""Render `target` with the options given on the command line; a bad one exits 2 with the reason."""
+	given = {k: (list(v) if isinstance(v, tuple) else v) for k, v in options.items() if v not in (None, ())}
+	try:
+		text = render_config(target, config, **given)
+	except RenderError as e:
+		raise click.UsageError(str(e)) from None
+	if output:
+		Path(output).write_text(text)
+		click.echo(f"wrote {output}", err=True)
+	else:
+		click.echo(text, nl=False)
+	if target == NGROK and not os.environ.get(NGROK_AUTHTOKEN_ENV):
+		click.echo(
+			f"note: set {NGROK_AUTHTOKEN_ENV} before starting ngrok (the token is never written to the file)",
+			err=True,
+		)
+
+
+@cli.command("render")
+@click.argument("target", metavar="TARGET", type=click.Choice(TARGETS))
+@bench_config_options
+@render_options
+def render_command(config: RavenConfig, config_files, target: str, output: str | None, **options):
+	"""Print a proxy/tunnel config for TARGET: nginx-vps, nginx-sandbox, traefik or ngrok."""
+	emit_render(config, target, output, **options)
+
+
+def run_audit(paths, socketio_port: int) -> int:
+	"""Print every stale realtime port under `paths`; the exit code says whether there were any."""
+	findings = audit_ports(paths, socketio_port)
+	for finding in findings:
+		click.echo(format_finding(finding))
+	if findings:
+		click.echo(
+			f"{len(findings)} place(s) route the realtime service to a port other than {socketio_port}",
+			err=True,
+		)
+		return EXIT_PROBLEM
+	click.echo(f"no stale realtime port found (socketio_port {socketio_port})", err=True)
+	return EXIT_OK
+
+
+@cli.command("audit-ports")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+	"--socketio-port",
+	"port",
+	type=int,
+	help="The realtime port every config must use (or give the bench options).",
+)
+@click.option(
+	"--bench", "bench", type=click.Path(file_okay=False), help="Bench folder: socketio_port from its config."
+)
+@click.option("--site", "site", help="Site name, with --bench or --site-config.")
+@click.option("--site-config", type=click.Path(dir_okay=False), help="A site_config.json.")
+@click.option("--common-config", type=click.Path(dir_okay=False), help="A common_site_config.json.")
+def audit_ports_command(paths, port, bench, site, site_config, common_config):
+	"""Find configs that route or expose the realtime service on a stale port (exit 1 if any)."""
+	if port is not None:
+		try:
+			port = check_port(port)
+		except ValueError as e:
+			raise click.BadParameter(str(e), param_hint="--socketio-port") from None
+	elif bench or site_config or common_config:
+		if common_config and not (bench or site_config):
+			try:
+				port = resolve(site or "localhost", {}, read_config_file(common_config)).socketio_port
+			except ConfigFileError as e:
+				raise ConfigError(str(e)) from None
+		else:
+			config, _files = load_config(bench, site, site_config, common_config)
+			port = config({}).socketio_port
+	else:
+		raise click.UsageError("give --socketio-port N, or the bench config (--bench DIR --site SITE)")
+	raise SystemExit(run_audit(paths, port))
+
+
+DIAGNOSE_MARKS = {True: ("✔", "green"), False: ("✘", "red"), None: ("–", "bright_black")}
+
+
+def echo_diagnosis(report: dict, as_json: bool) -> None:
+	"""One line per check (mark, name, elapsed, detail), then the hint."""
+	if as_json:
+		click.echo(json.dumps(report, indent=2))
+		return
+	click.echo(
+		f"Realtime diagnosis of {report['site_name']} ({report['deployment_type']}): "
+		f"{report['external_socketio_url']}{report['socketio_path']}"
+	)
+	width = max(len(check["name"]) for check in report["checks"])
+	for check in report["checks"]:
+		mark, color = DIAGNOSE_MARKS[check["ok"]]
+		elapsed = f"{check['elapsed_ms']:.0f} ms" if check["ok"] is not None else ""
+		click.echo(f"{click.style(mark, fg=color)} {check['name']:<{width}}  {elapsed:>7}  {check['detail']}")
+	if report["hint"]:
+		click.echo(click.style("hint: ", fg="yellow", bold=True) + report["hint"])
+	else:
+		click.echo(click.style("all checks passed", fg="green") + f" in {report['elapsed_ms']:.0f} ms")
+
+
+@cli.command("diagnose")
+@bench_config_options
+@click.option(
+	"--timeout",
+	default=DEFAULT_PROBE_TIMEOUT,
+	show_default=True,
+	callback=_checked(check_timeout),
+	help="Seconds for the whole diagnosis.",
+)
+@click.option("--no-external", "no_external", is_flag=True, help="Skip the public URL: probe this host only.")
+@click.option(
+	"--sid",
+	envvar="RAVEN_REALTIME_SID",
+	help="A logged-in session's sid cookie, for the end-to-end check (or env RAVEN_REALTIME_SID).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def diagnose_command(config: RavenConfig, config_files, timeout: float, no_external: bool, sid, as_json):
+	"""Probe every hop of the realtime path and name the root cause (exit 1 if a check fails)."""
+	report = diagnose(config, timeout=timeout, external=not no_external, sid=sid, audit_paths=config_files)
+	echo_diagnosis(report, as_json)
+	raise SystemExit(EXIT_OK if report["ok"] else EXIT_PROBLEM)
 
 
 def main() -> None:

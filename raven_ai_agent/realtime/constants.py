@@ -12,6 +12,20 @@ DEFAULT_PROBE_TIMEOUT = 3.0
 MIN_PROBE_TIMEOUT = 0.5
 MAX_PROBE_TIMEOUT = 30.0
 
+# Proxy configs (render.py). Engine.IO pings every 25 s and waits 20 s for the pong: a proxy
+# that closes an idle upstream sooner than 45 s cuts healthy sockets ("transport close").
+ENGINEIO_PING_WINDOW = 45
+DEFAULT_PROXY_TIMEOUT = 120  # seconds, for proxy_read_timeout / proxy_send_timeout
+DEFAULT_LOCAL_UPSTREAM_HOST = "127.0.0.1"  # bench processes on the proxy's own machine
+DEFAULT_DOCKER_HOST_GATEWAY = "172.17.0.1"  # the Docker host, seen from a container on the default bridge
+DEFAULT_SIDECAR_LISTEN_PORT = 80  # inside the VPS nginx sidecar container; Traefik forwards here
+DEFAULT_MULTIPLEXER_HOST = "127.0.0.1"  # the sandbox multiplexer only serves the local tunnel agent
+DEFAULT_MULTIPLEXER_PORT = 8080
+DEFAULT_TRAEFIK_ENTRYPOINT = "websecure"
+DEFAULT_TRAEFIK_CERT_RESOLVER = "letsencrypt"
+STICKY_COOKIE_NAME = "raven_realtime_node"  # Traefik's cookie that pins a browser to one realtime node
+NGROK_AUTHTOKEN_ENV = "NGROK_AUTHTOKEN"
+
 # What the browser client should try, in order: websocket first passes even behind
 # proxies that add no Origin header to same-origin polling requests.
 TRANSPORTS = ("websocket", "polling")

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from raven_ai_agent.realtime.constants import MAX_PROBE_TIMEOUT, MIN_PROBE_TIMEOUT
+from raven_ai_agent.realtime.constants import DEFAULT_SOCKETIO_PORT, MAX_PROBE_TIMEOUT, MIN_PROBE_TIMEOUT
 
 # A socketio path goes into URLs and nginx `location` lines: keep it to URL-safe characters.
 _PATH_RE = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)*$")
@@ -169,12 +169,12 @@ def is_local_host(host: str) -> bool:
 
 
 def check_upstream(value: object) -> HostPart:
-	"""A `host:port` a proxy forwards to (IPv6 as `[::1]:9000`); both parts are required.
+	"""A `host:port` a proxy forwards to (IPv6 in brackets, `[::1]:PORT`); both parts are required.
 
 	Proxies reach the realtime service on one exact address, so a missing port is an
 	error rather than a guess.
 	"""
-	allowed = "use host:port, e.g. 172.17.0.1:9000 or [::1]:9000"
+	allowed = f"use host:port, e.g. 127.0.0.1:{DEFAULT_SOCKETIO_PORT} or [::1]:{DEFAULT_SOCKETIO_PORT}"
 	if not isinstance(value, str) or not value.strip() or "://" in value or "/" in value or "@" in value:
 		raise ValueError(f"{value!r} is not an upstream: {allowed}")
 	try:

@@ -1,0 +1,354 @@
+"""Stale-port audit: every place that routes or exposes the realtime service on another port.
+
+An old `socketio_port` survives in proxies, compose files, `.env` files and scripts long after
+the bench moved (catalog #11, #12): the browser then knocks on a port nothing listens on.
+Precision matters more than recall, so a number counts only when its own key or its
+surroundings say socketio / socket.io / realtime / websocket, and never when they say Redis,
+the web server or a database. Pure text analysis: nothing is executed or imported.
+"""
+
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+MAX_FILE_BYTES = 1_000_000
+SKIP_DIRS = frozenset(
+	{"node_modules", ".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache"}
+)
+CONFIG_SUFFIXES = frozenset(
+	{
+		".conf",
+		".nginx",
+		".yml",
+		".yaml",
+		".json",
+		".env",
+		".sh",
+		".bash",
+		".zsh",
+		".service",
+		".ini",
+		".cfg",
+		".toml",
+	}
+)
+CONFIG_NAMES = frozenset({"procfile", "caddyfile", ".env"})
+NGINX_DIRS = frozenset({"sites-available", "sites-enabled", "conf.d", "nginx"})
+
+# What makes a line about the realtime service, and what makes it about something else.
+# "realtime.example.com" is a host name, not the realtime service.
+_REALTIME = re.compile(r"socket[._-]?io|(?:realtime|websocket)(?![\w-]*\.[A-Za-z])", re.IGNORECASE)
+_REALTIME_KEY = re.compile(r"socket[._-]?io|realtime|websocket|socket", re.IGNORECASE)
+_OTHER_KEY = re.compile(
+	r"redis|webserver|web[_-]port|gunicorn|mysql|maria|postgres|\bdb|_db|smtp|mail|ssh", re.IGNORECASE
+)
+_OTHER_LINE = re.compile(r"redis|webserver[_-]port|\bimage\s*:", re.IGNORECASE)
+_COMMENT = re.compile(r"^\s*(?:#|;|//)")
+
+# A port written as `key<sep>N`: socketio_port: N, SOCKETIO_PORT=N, --port N, .server.port=N.
+_PORT_KEY = re.compile(
+	r"(?<![\w.-])(?P<key>-{0,2}(?:[A-Za-z_][\w.-]*?)?port)[\"']?\s*(?:[:=]\s*|\s+)[\"']?(?P<port>\d{1,5})(?![\w.])",
+	re.IGNORECASE,
+)
+# A port written as `host:N` (host: localhost, an IPv4, [IPv6], or a name with a letter in it).
+_HOST_PORT = re.compile(
+	r"(?:(?<=//)|(?<![\w./@-]))"
+	r"(?P<host>localhost|\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]|(?=[\w.-]*[A-Za-z])[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)"
+	r":(?P<port>\d{1,5})(?![\w.:])"
+)
+# Published ports: "HOST:CONTAINER", "127.0.0.1:HOST:CONTAINER/tcp", -p HOST:CONTAINER.
+_PORT_PAIR = re.compile(
+	r"(?<![\w.:])(?:\d{1,3}(?:\.\d{1,3}){3}:)?(?P<published>\d{1,5}):(?P<target>\d{1,5})(?:/(?:tcp|udp))?(?![\w.:])"
+)
+_BARE_PORT = re.compile(r"^\s*-\s*[\"']?(?P<port>\d{1,5})(?:/(?:tcp|udp))?[\"']?\s*$")
+_LONG_PORT = re.compile(r"^\s*-?\s*(?P<key>published|target)\s*:\s*[\"']?(?P<port>\d{1,5})[\"']?\s*$")
+_PUBLISH_FLAG = re.compile(r"(?:^|\s)(?:-p|--publish)[\s=]")
+
+# Who sends socket.io where: nginx `location <socket.io> { proxy_pass http://NAME; }`, and
+# Traefik routers whose rule names the socket.io path.
+_PROXY_PASS_NAME = re.compile(r"proxy_pass\s+https?://(?P<name>[\w-]+)\s*[;/]")
+_UPSTREAM_HEADER = re.compile(r"^\s*upstream\s+(?P<name>[\w.-]+)")
+_LABEL_RULE = re.compile(
+	r"traefik\.http\.routers\.(?P<router>[\w-]+)\.rule\s*[=:]\s*(?P<rule>.*)", re.IGNORECASE
+)
+_LABEL_SERVICE = re.compile(
+	r"traefik\.http\.routers\.(?P<router>[\w-]+)\.service\s*[=:]\s*[\"']?(?P<service>[\w-]+)"
+)
+_LABEL_SERVICE_PORT = re.compile(r"traefik\.http\.services\.(?P<service>[\w-]+)\.", re.IGNORECASE)
+_YAML_KEY = re.compile(r"^(?P<indent>\s*)(?:-\s+)?[\"']?(?P<key>[^\s:\"'#][^:\"'#]*?)[\"']?\s*:(?:\s|$)")
+_INI_SECTION = re.compile(r"^\s*\[(?P<name>[^\]]+)\]\s*$")
+
+
+@dataclass(frozen=True)
+class Finding:
+	"""One place that routes or exposes the realtime service on a stale port."""
+
+	file: str
+	line: int
+	text: str
+	port: int
+	suggestion: str
+
+
+def audit_ports(paths: Iterable[str | os.PathLike], socketio_port: int) -> list[Finding]:
+	"""Scan files and folders (recursively) for realtime ports other than `socketio_port`.
+
+	Folders are walked for config-like files (nginx, compose/YAML, JSON, .env, shell scripts,
+	systemd units, Procfiles, Caddyfiles), skipping node_modules, VCS folders, virtualenvs,
+	binary files and files over 1 MB; a file named explicitly is always read.
+	"""
+	findings: list[Finding] = []
+	for path in _files(paths):
+		text = _read_text(path)
+		if text is not None:
+			findings.extend(audit_text(text, socketio_port, str(path)))
+	return findings
+
+
+def format_finding(finding: Finding) -> str:
+	"""`file:line: port N: text` and the fix, as the CLI prints it."""
+	return (
+		f"{finding.file}:{finding.line}: port {finding.port}: {finding.text}\n    fix: {finding.suggestion}"
+	)
+
+
+def _files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
+	for raw in paths:
+		path = Path(raw)
+		if path.is_file():
+			yield path
+			continue
+		for root, dirs, names in os.walk(path):
+			dirs[:] = sorted(
+				d for d in dirs if d not in SKIP_DIRS and not (Path(root, d) / "pyvenv.cfg").exists()
+			)
+			for name in sorted(names):
+				candidate = Path(root, name)
+				if _is_config_file(candidate) and not candidate.is_symlink():
+					yield candidate
+
+
+def _is_config_file(path: Path) -> bool:
+	name = path.name.lower()
+	return (
+		path.suffix.lower() in CONFIG_SUFFIXES
+		or name in CONFIG_NAMES
+		or name.startswith((".env.", "procfile"))
+		or name.endswith(".env")
+		or (path.parent.name.lower() in NGINX_DIRS and "." not in name)
+	)
+
+
+def _read_text(path: Path) -> str | None:
+	"""The file's text, or None for binary, huge or unreadable files."""
+	try:
+		if path.stat().st_size > MAX_FILE_BYTES:
+			return None
+		data = path.read_bytes()
+	except OSError:
+		return None
+	if b"\0" in data[:8192]:
+		return None
+	return data.decode("utf-8", "replace")
+
+
+def audit_text(text: str, socketio_port: int, file: str = "<text>") -> list[Finding]:
+	"""The findings in one file's text; `file` names it (its name and suffix steer the parsing)."""
+	name = Path(file).name.lower()
+	is_yaml = name.endswith((".yml", ".yaml"))
+	aliases = _aliases(text, is_yaml)
+	# systemd units say what they run only in their file name.
+	file_context = name.endswith(".service") and bool(_REALTIME.search(name)) and not _OTHER_KEY.search(name)
+	ini = name.endswith((".ini", ".conf", ".cfg", ".service", ".toml"))
+	contexts = _yaml_contexts(text, aliases) if is_yaml else _block_contexts(text, aliases, ini)
+	findings: dict[tuple[int, int], Finding] = {}
+	for number, (line, (context, under_ports)) in enumerate(
+		zip(text.splitlines(), contexts, strict=False), 1
+	):
+		if _COMMENT.match(line):
+			continue
+		context = context or file_context or bool(_REALTIME.search(line)) or _names_alias(line, aliases)
+		for port, suggestion in _stale_ports(line, context, under_ports, socketio_port, name):
+			findings.setdefault((number, port), Finding(file, number, line.strip(), port, suggestion))
+	return list(findings.values())
+
+
+def _stale_ports(
+	line: str, context: bool, under_ports: bool, socketio_port: int, name: str
+) -> Iterator[tuple[int, str]]:
+	"""(port, suggestion) for every realtime port on `line` that is not `socketio_port`."""
+	if _OTHER_LINE.search(line):
+		return
+	for m in _PORT_KEY.finditer(line):
+		key = m.group("key")
+		if not _is_port_key(key) or _OTHER_KEY.search(key):
+			continue
+		if _REALTIME_KEY.search(key) or context:
+			yield from _if_stale(int(m.group("port")), socketio_port, _key_fix(key, name, socketio_port))
+	if not context:
+		return
+	for m in _HOST_PORT.finditer(line):
+		yield from _if_stale(
+			int(m.group("port")), socketio_port, f"route the realtime service to port {socketio_port}"
+		)
+	if under_ports or _PUBLISH_FLAG.search(line):
+		for m in _PORT_PAIR.finditer(line):
+			fix = f'publish the realtime port as "{socketio_port}:{socketio_port}"'
+			yield from _if_stale(int(m.group("published")), socketio_port, fix)
+			yield from _if_stale(int(m.group("target")), socketio_port, fix)
+	if under_ports:
+		m = _BARE_PORT.match(line) or _LONG_PORT.match(line)
+		if m:
+			yield from _if_stale(
+				int(m.group("port")), socketio_port, f"publish the realtime port {socketio_port}"
+			)
+
+
+def _is_port_key(key: str) -> bool:
+	"""`port`, `--port`, `socketio_port`, `server.port`, `socketioPort`; not `export`, `transport`."""
+	head, tail = key.lstrip("-")[:-4], key[-4:]
+	return not head or head[-1] in "_.-" or (tail[0] == "P" and head[-1].islower())
+
+
+def _if_stale(port: int, socketio_port: int, suggestion: str) -> Iterator[tuple[int, str]]:
+	if 1 <= port <= 65535 and port != socketio_port:
+		yield port, f"{suggestion} (found {port})"
+
+
+def _key_fix(key: str, name: str, socketio_port: int) -> str:
+	"""The fix for `key = N`, in the words of the file it was found in."""
+	bare = key.lstrip("-")
+	if bare == "socketio_port" and name == "site_config.json":
+		return (
+			"remove socketio_port from site_config.json: the realtime service reads only "
+			f"common_site_config.json, where it is {socketio_port}"
+		)
+	if bare.upper().startswith("VITE_"):
+		return f"set {bare}={socketio_port} and rebuild the frontend (the port is baked in at build time)"
+	return f"set {bare} to {socketio_port}"
+
+
+def _names_alias(line: str, aliases: dict[str, bool]) -> bool:
+	"""A Traefik label on a service that a socket.io router uses."""
+	return any(aliases.get(m.group("service")) is True for m in _LABEL_SERVICE_PORT.finditer(line))
+
+
+def _aliases(text: str, is_yaml: bool) -> dict[str, bool]:
+	"""Upstream/service names and whether they receive socket.io traffic.
+
+	An nginx upstream that a socket.io location passes to is realtime whatever its name; one
+	that only other locations use is not, even when the site's name says "realtime".
+	"""
+	aliases: dict[str, bool] = {}
+	for (realtime, _), line in zip(_block_contexts(text, {}), text.splitlines(), strict=False):
+		m = _PROXY_PASS_NAME.search(line)
+		if m and not _COMMENT.match(line):
+			name = m.group("name")
+			aliases[name] = aliases.get(name, False) or realtime
+	routers = {m.group("router") for m in _LABEL_RULE.finditer(text) if _REALTIME.search(m.group("rule"))}
+	services = {m.group("router"): m.group("service") for m in _LABEL_SERVICE.finditer(text)}
+	aliases.update((services.get(r, r), True) for r in routers)
+	if is_yaml:
+		aliases.update((name, True) for name in _file_provider_services(text))
+	return aliases
+
+
+def _file_provider_services(text: str) -> set[str]:
+	"""Traefik file provider: services of the routers whose rule names the socket.io path."""
+	try:
+		documents = list(yaml.safe_load_all(text))
+	except yaml.YAMLError:
+		return set()
+	found = set()
+	for doc in documents:
+		http = doc.get("http") if isinstance(doc, dict) else None
+		routers = http.get("routers") if isinstance(http, dict) else None
+		if not isinstance(routers, dict):
+			continue
+		for router, conf in routers.items():
+			if isinstance(conf, dict) and _REALTIME.search(str(conf.get("rule", ""))):
+				found.add(str(conf.get("service", router)).split("@")[0])
+	return found
+
+
+def _block_contexts(text: str, aliases: dict[str, bool], ini: bool = False) -> list[tuple[bool, bool]]:
+	"""Per line: (inside a block about the realtime service, False), for brace and INI files.
+
+	A block is about the realtime service when its header says so (`location /socket.io`,
+	`upstream bench-socketio`, `"socketio": {`, `[program:bench-node-socketio]`) or is the
+	`upstream` that a socket.io location passes to.
+	"""
+	out = []
+	stack: list[bool] = []
+	section = False
+	previous = ""  # the header text a line ended with, for a `{` on the next line
+	for line in text.splitlines():
+		if _COMMENT.match(line):
+			out.append((section or any(stack), False))
+			continue
+		m = _INI_SECTION.match(line) if ini else None
+		if m:
+			section = _is_realtime_header(m.group("name"), aliases)
+		out.append((section or any(stack), False))
+		# Braces inside quotes or ${...} expansions do not open blocks: mask them, keep positions.
+		masked = re.sub(r"\$\{[^}]*\}|\"(?:\\.|[^\"\\])*\"|'[^']*'", lambda q: "x" * len(q.group()), line)
+		start = 0
+		header = previous if line.lstrip().startswith("{") else ""
+		for i, char in enumerate(masked):
+			if char not in "{}":
+				continue
+			segment = (header + " " + line[start:i]).split(";")[-1].strip()
+			if char == "{":
+				stack.append(_is_realtime_header(segment, aliases))
+			elif stack:
+				stack.pop()
+			start, header = i + 1, ""
+		previous = line[start:].split(";")[-1].strip()
+	return out
+
+
+def _is_realtime_header(header: str, aliases: dict[str, bool]) -> bool:
+	m = _UPSTREAM_HEADER.match(header)
+	if m and m.group("name") in aliases:
+		return aliases[m.group("name")]
+	return bool(_REALTIME.search(header)) and not _OTHER_KEY.search(header)
+
+
+def _yaml_contexts(text: str, aliases: dict[str, bool]) -> list[tuple[bool, bool]]:
+	"""Per line: (an ancestor key names the realtime service, an ancestor key is ports/expose).
+
+	Indentation gives the ancestry: a compose service `websocket:` covers its `ports:` list,
+	a Traefik file provider's `services: <socket.io service>:` covers its server URLs.
+	"""
+	out = []
+	stack: list[tuple[int, str]] = []  # (column of the key, key)
+	for line in text.splitlines():
+		stripped = line.lstrip(" ")
+		if stripped.strip() and not _COMMENT.match(line):
+			lead = len(line) - len(stripped)
+			# A list item may sit at its parent key's column: it still belongs to it.
+			is_item = stripped.startswith("-")
+			while stack and (stack[-1][0] > lead if is_item else stack[-1][0] >= lead):
+				stack.pop()
+		out.append((_yaml_realtime(stack, aliases), _yaml_ports(stack)))
+		m = _YAML_KEY.match(line)
+		if m and not _COMMENT.match(line):
+			stack.append((m.start("key"), m.group("key").strip()))
+	return out
+
+
+def _yaml_realtime(stack: list[tuple[int, str]], aliases: dict[str, bool]) -> bool:
+	keys = [k for _, k in stack]
+	if any(_OTHER_KEY.search(k) for k in keys):
+		return False
+	if any(_REALTIME.search(k) for k in keys):
+		return True
+	return any(a == "services" and aliases.get(b) is True for a, b in zip(keys, keys[1:], strict=False))
+
+
+def _yaml_ports(stack: list[tuple[int, str]]) -> bool:
+	return any(k in ("ports", "expose") for _, k in stack)
