@@ -2,7 +2,8 @@
 from the site through Frappe (settings overrides included).
 
 Bench imports this module and reads `commands`; an import error here would hide the
-commands silently, so only click and frappe.commands are imported at module level.
+commands silently, so beyond click and frappe.commands only the app's own frappe-free
+CLI module is imported while the commands are built.
 """
 
 from contextlib import contextmanager
@@ -40,6 +41,68 @@ def show(context, as_json: bool):
 
 	with connected_site(context):
 		echo_show(get_config(), as_json)
+
+
+@raven_realtime.command("diagnose")
+@click.option("--timeout", type=float, help="Seconds for the whole diagnosis (default: the settings).")
+@click.option("--no-external", "no_external", is_flag=True, help="Skip the public URL: probe this host only.")
+@click.option(
+	"--sid",
+	envvar="RAVEN_REALTIME_SID",
+	help="A logged-in session's sid cookie, for the end-to-end check (or env RAVEN_REALTIME_SID).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_context
+def diagnose(context, timeout, no_external: bool, sid, as_json: bool):
+	"""Probe every hop of the realtime path and name the root cause (exit 1 if a check fails)."""
+	from raven_ai_agent.cli import EXIT_OK, EXIT_PROBLEM, echo_diagnosis
+	from raven_ai_agent.config import diagnose_realtime
+	from raven_ai_agent.realtime.validate import check_timeout
+
+	if timeout is not None:
+		try:
+			timeout = check_timeout(timeout)
+		except ValueError as e:
+			raise click.BadParameter(str(e), param_hint="--timeout") from None
+	with connected_site(context):
+		report = diagnose_realtime(timeout=timeout, external=False if no_external else None, sid=sid)
+	echo_diagnosis(report, as_json)
+	raise SystemExit(EXIT_OK if report["ok"] else EXIT_PROBLEM)
+
+
+def _render_command():
+	"""`render TARGET`, with the standalone CLI's options; imported lazily for a light bench start."""
+	from raven_ai_agent.cli import emit_render, render_options
+	from raven_ai_agent.realtime.render import TARGETS
+
+	@raven_realtime.command("render")
+	@click.argument("target", metavar="TARGET", type=click.Choice(TARGETS))
+	@render_options
+	@pass_context
+	def render(context, target: str, output, **options):
+		"""Print a proxy/tunnel config for TARGET from the site's resolved config."""
+		from raven_ai_agent.config import get_config
+
+		with connected_site(context):
+			config = get_config()
+		emit_render(config, target, output, **options)
+
+
+_render_command()
+
+
+@raven_realtime.command("audit-ports")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@pass_context
+def audit_ports(context, paths):
+	"""Find configs that route the realtime service to a stale port (default: the bench's own files)."""
+	from raven_ai_agent.cli import run_audit
+	from raven_ai_agent.config import bench_config_files, get_config
+
+	with connected_site(context) as site:
+		port = get_config().socketio_port
+		paths = paths or bench_config_files(site)
+	raise SystemExit(run_audit(paths, port))
 
 
 commands = [raven_realtime]

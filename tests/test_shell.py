@@ -284,3 +284,30 @@ def test_bench_show_command(site):
 	assert data["site_name"] == SITE
 	assert data["socketio_port"] == SOCKETIO_PORT
 	assert data["sources"]["base_url"] == "site_config.json"
+
+
+def test_bench_diagnose_command_never_shows_the_sid(site):
+	from raven_ai_agent.commands import commands
+
+	[group] = commands
+	save_settings(probe_timeout=0.5, check_external=0)
+	sid = "bench-sid-abcdef0123456789"
+	result = standin.invoke_command(group, ["diagnose", "--json", "--sid", sid], site=SITE)
+	assert result.exit_code == 1, result.output  # nothing listens on the stand-in's socketio port
+	report = json.loads(result.output)
+	assert report["local_socketio_ok"] is False
+	assert sid not in result.output
+
+
+def test_bench_render_and_audit_commands(site, tmp_path):
+	from raven_ai_agent.commands import commands
+
+	[group] = commands
+	result = standin.invoke_command(group, ["render", "nginx-vps"], site=SITE)
+	assert result.exit_code == 0, result.output
+	assert f"{SOCKETIO_PORT}" in result.output and "location ^~ /socket.io/" in result.output
+	stale = tmp_path / "nginx.conf"
+	stale.write_text(f"location /socket.io/ {{\n\tproxy_pass http://127.0.0.1:{SOCKETIO_PORT + 1};\n}}\n")
+	result = standin.invoke_command(group, ["audit-ports", str(stale)], site=SITE)
+	assert result.exit_code == 1, result.output
+	assert f"{SOCKETIO_PORT + 1}" in result.output
