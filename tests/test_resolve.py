@@ -315,3 +315,15 @@ def test_memo_key_tells_types_apart():
 	assert resolve(SITE, {}, {"socketio_port": 1}).socketio_port == 1
 	config = resolve(SITE, {}, {"socketio_port": True})
 	assert config.socketio_port == 9000 and config.warnings
+
+
+@pytest.mark.parametrize("field", ["socketio_path", "base_url"])
+def test_trailing_newline_never_passes_validation(field):
+	"""`$` matches before a final newline; a newline in a rendered config is an injection."""
+	settings = (
+		{"socketio_path": "/socket.io/\n"}
+		if field == "socketio_path"
+		else {"base_url": "https://a.example\n"}
+	)
+	config = resolve(SITE, {}, {}, settings)
+	assert "\n" not in config.socketio_path and "\n" not in config.base_url

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from raven_ai_agent.realtime.constants import DEFAULT_SOCKETIO_PORT, MAX_PROBE_TIMEOUT, MIN_PROBE_TIMEOUT
 
+# Always fullmatch: `$` also matches before a trailing newline, which would let one into a config.
 # A socketio path goes into URLs and nginx `location` lines: keep it to URL-safe characters.
 _PATH_RE = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)*$")
 _LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -71,7 +72,7 @@ def check_host(value: object) -> str:
 	except UnicodeError:
 		raise ValueError(f"{value!r} is not a valid host name") from None
 	labels = ascii_host.split(".")
-	if len(ascii_host) > 253 or not all(_LABEL_RE.match(label) for label in labels):
+	if len(ascii_host) > 253 or not all(_LABEL_RE.fullmatch(label) for label in labels):
 		raise ValueError(
 			f"{value!r} is not a valid host name: use letters, digits, '-' and '.', e.g. erp.example.com"
 		)
@@ -141,7 +142,7 @@ def make_origin(scheme: str, netloc_host: str, port: int | None) -> str:
 def check_socketio_path(value: object) -> str:
 	"""The Socket.IO path: starts and ends with '/', URL-safe characters, no '..'."""
 	allowed = "it must start and end with '/' and use only letters, digits and . _ ~ - (e.g. /socket.io/)"
-	if not isinstance(value, str) or not _PATH_RE.match(value) or ".." in value:
+	if not isinstance(value, str) or not _PATH_RE.fullmatch(value) or ".." in value:
 		raise ValueError(f"{value!r} is not a valid Socket.IO path: {allowed}")
 	return value
 
@@ -189,7 +190,7 @@ def check_upstream(value: object) -> HostPart:
 
 def check_identifier(value: object, what: str = "name") -> str:
 	"""A name used inside a proxy config: a letter, then letters, digits, '_' or '-' (63 at most)."""
-	if not isinstance(value, str) or not _IDENTIFIER_RE.match(value):
+	if not isinstance(value, str) or not _IDENTIFIER_RE.fullmatch(value):
 		raise ValueError(
 			f"{value!r} is not a valid {what}: start with a letter, then use only letters, digits, '_' "
 			"and '-' (63 characters at most)"
@@ -199,7 +200,7 @@ def check_identifier(value: object, what: str = "name") -> str:
 
 def check_site_name(value: object) -> str:
 	"""A site folder name as Frappe's realtime service compares it with the namespace."""
-	if not isinstance(value, str) or not _SITE_NAME_RE.match(value) or ".." in value:
+	if not isinstance(value, str) or not _SITE_NAME_RE.fullmatch(value) or ".." in value:
 		raise ValueError(
 			f"{value!r} is not a valid site name: use letters, digits, '.', '-' and '_', e.g. erp.example.com"
 		)
