@@ -167,7 +167,7 @@ def test_two_nodes_round_robin(stack, nginx_factory):
 	assert first_failure(report) == "sticky_session"
 	assert "Session ID unknown" in check(report, "sticky_session")["detail"]
 	assert check(report, "namespace")["ok"] is None
-	assert "sticky" in report["hint"] and "ip_hash" in report["hint"]
+	assert "sticky" in report["hint"] and "render nginx-vps" in report["hint"]
 	# the same two nodes behind ip_hash pass
 	sticky = nginx_factory(stack.front_conf("sticky", ports=[stack.realtime.port, node.port]))
 	assert_healthy(diagnose(config_for(stack, "vps_prod", sticky.url), timeout=TIMEOUT))

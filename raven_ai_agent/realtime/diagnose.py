@@ -736,8 +736,8 @@ def _status(error: probe.SessionError) -> int | None:
 def _sticky_hint(run: _Run) -> str:
 	return (
 		"Requests of one Socket.IO session reach different realtime nodes ('Session ID unknown'): make the "
-		f"balancer in front of {run.path} sticky (nginx `ip_hash;` or `hash $remote_addr consistent;`, "
-		"Traefik sticky cookie) or run a single realtime node."
+		f"balancer in front of {run.path} sticky (`raven-realtime render nginx-vps --upstream HOST:PORT ...` "
+		"writes a sticky nginx upstream, `render traefik` a sticky cookie) or run a single realtime node."
 	)
 
 
