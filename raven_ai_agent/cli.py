@@ -38,6 +38,8 @@ from raven_ai_agent.realtime.resolve import (
 from raven_ai_agent.realtime.validate import check_base_url, check_port, check_socketio_path, check_timeout
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+# The sid is secret: read it from the environment so it stays out of shell history.
+SID_ENV = "RAVEN_REALTIME_SID"
 
 
 class ConfigError(click.ClickException):
@@ -319,6 +321,19 @@ def echo_diagnosis(report: dict, as_json: bool) -> None:
 		click.echo(click.style("all checks passed", fg="green") + f" in {report['elapsed_ms']:.0f} ms")
 
 
+def diagnose_options(f):
+	"""--no-external, --sid and --json: shared by this CLI and the bench command."""
+	f = click.option("--json", "as_json", is_flag=True, help="Print JSON.")(f)
+	f = click.option(
+		"--sid",
+		envvar=SID_ENV,
+		help=f"A logged-in session's sid cookie, for the end-to-end check (or env {SID_ENV}).",
+	)(f)
+	return click.option(
+		"--no-external", "no_external", is_flag=True, help="Skip the public URL: probe this host only."
+	)(f)
+
+
 @cli.command("diagnose")
 @bench_config_options
 @click.option(
@@ -328,13 +343,7 @@ def echo_diagnosis(report: dict, as_json: bool) -> None:
 	callback=_checked(check_timeout),
 	help="Seconds for the whole diagnosis.",
 )
-@click.option("--no-external", "no_external", is_flag=True, help="Skip the public URL: probe this host only.")
-@click.option(
-	"--sid",
-	envvar="RAVEN_REALTIME_SID",
-	help="A logged-in session's sid cookie, for the end-to-end check (or env RAVEN_REALTIME_SID).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@diagnose_options
 def diagnose_command(config: RavenConfig, config_files, timeout: float, no_external: bool, sid, as_json):
 	"""Probe every hop of the realtime path and name the root cause (exit 1 if a check fails)."""
 	report = diagnose(config, timeout=timeout, external=not no_external, sid=sid, audit_paths=config_files)

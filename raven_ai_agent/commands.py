@@ -11,6 +11,9 @@ from contextlib import contextmanager
 import click
 from frappe.commands import get_site, pass_context
 
+from raven_ai_agent.cli import diagnose_options, emit_render, render_options
+from raven_ai_agent.realtime.render import TARGETS
+
 
 @contextmanager
 def connected_site(context):
@@ -45,13 +48,7 @@ def show(context, as_json: bool):
 
 @raven_realtime.command("diagnose")
 @click.option("--timeout", type=float, help="Seconds for the whole diagnosis (default: the settings).")
-@click.option("--no-external", "no_external", is_flag=True, help="Skip the public URL: probe this host only.")
-@click.option(
-	"--sid",
-	envvar="RAVEN_REALTIME_SID",
-	help="A logged-in session's sid cookie, for the end-to-end check (or env RAVEN_REALTIME_SID).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@diagnose_options
 @pass_context
 def diagnose(context, timeout, no_external: bool, sid, as_json: bool):
 	"""Probe every hop of the realtime path and name the root cause (exit 1 if a check fails)."""
@@ -70,25 +67,17 @@ def diagnose(context, timeout, no_external: bool, sid, as_json: bool):
 	raise SystemExit(EXIT_OK if report["ok"] else EXIT_PROBLEM)
 
 
-def _render_command():
-	"""`render TARGET`, with the standalone CLI's options; imported lazily for a light bench start."""
-	from raven_ai_agent.cli import emit_render, render_options
-	from raven_ai_agent.realtime.render import TARGETS
+@raven_realtime.command("render")
+@click.argument("target", metavar="TARGET", type=click.Choice(TARGETS))
+@render_options
+@pass_context
+def render(context, target: str, output, **options):
+	"""Print a proxy/tunnel config for TARGET from the site's resolved config."""
+	from raven_ai_agent.config import get_config
 
-	@raven_realtime.command("render")
-	@click.argument("target", metavar="TARGET", type=click.Choice(TARGETS))
-	@render_options
-	@pass_context
-	def render(context, target: str, output, **options):
-		"""Print a proxy/tunnel config for TARGET from the site's resolved config."""
-		from raven_ai_agent.config import get_config
-
-		with connected_site(context):
-			config = get_config()
-		emit_render(config, target, output, **options)
-
-
-_render_command()
+	with connected_site(context):
+		config = get_config()
+	emit_render(config, target, output, **options)
 
 
 @raven_realtime.command("audit-ports")
