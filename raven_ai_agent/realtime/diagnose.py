@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from raven_ai_agent.realtime import engineio, probe
 from raven_ai_agent.realtime.constants import (
@@ -69,6 +69,11 @@ STICKY_EXTRA_REQUESTS = 2
 # How long past the deadline the checks may take to report before they count as hung.
 GRACE_SECONDS = 0.3
 MASK = "***"
+# What every client and server of the path must speak; a Socket.IO v2 server (EIO=3) cannot serve it.
+SOCKETIO_REQUIREMENT = (
+	"Frappe v15 needs socket.io v4 on both ends (Engine.IO protocol v4, EIO=4), as its own realtime "
+	"service and the desk's client are"
+)
 
 Publish = Callable[[str, dict, str], bool]
 
@@ -415,10 +420,17 @@ def _local_hint(run: _Run, handshake: probe.Handshake) -> str:
 			f"The service on port {port} does not serve {path}: Frappe's realtime service answers on "
 			f"{DEFAULT_SOCKETIO_PATH}; set the Socket.IO path back to {DEFAULT_SOCKETIO_PATH}."
 		)
-	if kind == probe.ENGINEIO_ERROR and handshake.engine_error.code == engineio.UNSUPPORTED_PROTOCOL_VERSION:
+	if _other_version(kind, handshake.engine_error):
 		return (
-			f"The realtime service on port {port} does not speak Engine.IO v4: update Frappe's Node "
-			"dependencies (`bench setup requirements --node`) and restart it."
+			f"The server on port {port} speaks another Socket.IO major version: {SOCKETIO_REQUIREMENT}. "
+			"Run Frappe's own realtime service there (`bench setup requirements --node`, then restart it), "
+			f"or set socketio_port in {COMMON_CONFIG_FILE} to the port it listens on."
+		)
+	if kind == probe.TLS_PORT:
+		return (
+			f"Port {port} speaks TLS (https), but Frappe's realtime service listens on plain http: it is a "
+			f"TLS proxy or another service; set socketio_port in {COMMON_CONFIG_FILE} to the port Node "
+			"listens on."
 		)
 	return (
 		f"Port {port} does not answer like Frappe's realtime service ({handshake.detail}): check what "
@@ -487,21 +499,40 @@ def _external_hint(
 			f"pass {path} unchanged to 127.0.0.1:{port} (nginx: `proxy_pass http://<upstream>;` without a "
 			"URI part)."
 		)
+	if _other_version(kind, engine_error):
+		return (
+			f"The server answering {path} at {netloc} speaks another Socket.IO major version: "
+			f"{SOCKETIO_REQUIREMENT}. Route {path} to Frappe's realtime service on 127.0.0.1:{port} "
+			"(socketio_port) instead of an older Socket.IO server, and update its Node dependencies "
+			"(`bench setup requirements --node`)."
+		)
 	if kind == probe.ENGINEIO_ERROR and engine_error is not None:
 		if engine_error.code in (engineio.TRANSPORT_UNKNOWN, engineio.BAD_REQUEST):
 			return (
 				f"The realtime service behind {netloc} gets a mangled request ({engine_error.message}): the "
 				f"proxy drops or rewrites the query string of {path}; pass the URI unchanged."
 			)
-		if engine_error.code == engineio.UNSUPPORTED_PROTOCOL_VERSION:
-			return (
-				f"The server behind {netloc} does not speak Engine.IO v4: route {path} to Frappe's realtime "
-				f"service on 127.0.0.1:{port}, and update its Node dependencies."
-			)
 		if engine_error.code == engineio.FORBIDDEN:
 			return f"The realtime service behind {netloc} refuses the request (Forbidden): check its CORS/allowRequest settings."
 	if kind == probe.REDIRECT:
-		return _redirect_hint(base, location or "", path)
+		return _redirect_hint(base, location or "", path, port)
+	if kind == probe.CERTIFICATE:
+		return (
+			f"The TLS certificate of {host} is not trusted (see the detail): browsers refuse it too unless "
+			"every device trusts it, so the socket never opens. Install a certificate from a public CA for "
+			f"{host} (certbot / Let's Encrypt, or the proxy's ACME resolver) and serve the full chain."
+		)
+	if kind == probe.PLAIN_PORT:
+		return (
+			f"{netloc} speaks plain http, not TLS: a scheme/port mismatch (https sent to an http port). Use "
+			f"http://{netloc} in host_name / the base URL, or serve TLS on that port (nginx: `listen "
+			f"{parts.port or 443} ssl;` with a certificate)."
+		)
+	if kind == probe.TLS_PORT:
+		return (
+			f"{netloc} speaks TLS (https), not plain http: a scheme/port mismatch (http sent to an https "
+			f"port). Use https://{netloc} in host_name / the base URL."
+		)
 	if kind == probe.TLS:
 		return (
 			f"TLS with {host} fails ({detail}): install a certificate valid for {host} (e.g. with certbot) or "
@@ -525,14 +556,27 @@ def _external_hint(
 		)
 	if kind == probe.TIMEOUT:
 		return (
-			f"{netloc} accepts the connection but does not answer {path} within {run.timeout:g} s (timed out): a "
-			f"firewall, a hung proxy, or a proxy waiting on a dead upstream; check the route of {path} to "
-			f"127.0.0.1:{port}."
+			f"{netloc} accepts the connection but does not answer {path} in full within {run.timeout:g} s (timed "
+			"out): a firewall, a hung proxy, or a proxy waiting on a dead upstream; check the route of "
+			f"{path} to 127.0.0.1:{port}."
 		)
 	if kind == probe.RESET:
 		return (
-			f"{netloc} closes the connection without an answer: read the proxy's error log; speaking http to "
-			"a TLS port (or the reverse) does this too."
+			f"{netloc} breaks off the connection (reset) instead of answering {path} in full: the upstream "
+			"crashed or a proxy limit (body size, time) cut the answer; read the error logs of the proxy and "
+			"of the realtime service."
+		)
+	if kind == probe.BAD_RESPONSE:
+		return (
+			f"{netloc} answers {path} with something that is not valid HTTP: another protocol listens there, "
+			f"or a broken proxy; route {path} to 127.0.0.1:{port} (socketio_port)."
+		)
+	if kind == probe.NOT_ENGINEIO:
+		return (
+			f"{netloc} answers {path} with HTTP {status}, but not with an Engine.IO handshake: a default "
+			"site, an SPA fallback (`try_files ... /index.html`), a login page or another app catches the "
+			f"path before the realtime service; route {path} to 127.0.0.1:{port} (socketio_port) ahead of "
+			"those rules, without rewriting the body."
 		)
 	if status in (401, 403):
 		return (
@@ -545,20 +589,37 @@ def _external_hint(
 	)
 
 
-def _redirect_hint(base: str, location: str, path: str) -> str:
-	here, there = urlsplit(base), urlsplit(location)
+def _redirect_hint(base: str, location: str, path: str, port: int) -> str:
+	url = engineio.endpoint_url(base, path)
+	here, there = urlsplit(base), urlsplit(urljoin(url, location))
 	if there.hostname in (None, here.hostname) and here.scheme == "http" and there.scheme == "https":
 		return (
 			f"{here.netloc} redirects {path} to https: set the public URL to https (host_name "
 			f"'https://{here.hostname}' or the base URL in Raven Realtime Settings) so the browser opens the "
 			"socket there directly."
 		)
+	if probe.is_redirect_loop(url, location):
+		return (
+			f"{here.netloc} redirects {path} to itself (a redirect loop): a proxy rule (an https or "
+			f"trailing-slash redirect, a login gate) matches its own target; route {path} to "
+			f"127.0.0.1:{port} (socketio_port) without a redirect."
+		)
 	if there.hostname and there.hostname != here.hostname:
 		return (
-			f"{here.netloc} redirects {path} to {there.netloc}: set host_name / the base URL to the origin the "
-			f"site really serves ({there.scheme}://{there.netloc})."
+			f"The proxy at {here.netloc} redirects {path} elsewhere, to {there.netloc}: browsers do not carry "
+			f"the socket and its cookies there. Proxy {path} straight to 127.0.0.1:{port} (socketio_port) and "
+			"keep the Host header as the browser sent it (nginx: `proxy_set_header Host $host;`); if "
+			f"{there.netloc} is the site's real address, set host_name / the base URL to "
+			f"{there.scheme}://{there.netloc} instead."
 		)
 	return f"{here.netloc} redirects {path} to {location}: route {path} to the realtime service without a redirect."
+
+
+def _other_version(kind: str, engine_error: engineio.EngineError | None) -> bool:
+	"""A server of another Engine.IO protocol version answered: a v3 open packet, or error code 5."""
+	return kind == probe.OTHER_VERSION or (
+		engine_error is not None and engine_error.code == engineio.UNSUPPORTED_PROTOCOL_VERSION
+	)
 
 
 def _check_websocket(run: _Run) -> list[Check]:

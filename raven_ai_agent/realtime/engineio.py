@@ -58,6 +58,18 @@ class ProtocolError(ValueError):
 	"""Bytes that claim to be Engine.IO / Socket.IO but are not; the message says what was wrong."""
 
 
+class OtherVersionError(ProtocolError):
+	"""A real Engine.IO server answered, but of another protocol version than v4."""
+
+
+# Engine.IO v3 (Socket.IO v2) prefixes every polling packet with its length, `96:0{...}`, or
+# sends a binary payload `\x00<digits>\xff0{...}`; engine.io 3 handshakes any EIO it is sent.
+_EIO3_OPEN_RE = re.compile(r"^(?:\d+:|\x00[\x00-\x09]+[\xff\ufffd])0\{")
+# python-engineio refuses a client of the other protocol version with a bare JSON string,
+# not a `{"code", "message"}` object: "The client is using an unsupported version of ...".
+_PYTHON_ENGINEIO_VERSION_TEXT = "unsupported version"
+
+
 @dataclass(frozen=True)
 class OpenPacket:
 	"""The server's handshake: proof that a real Engine.IO v4 server answered."""
@@ -151,6 +163,11 @@ def parse_open(body: str) -> OpenPacket:
 	packets = decode_payload(body)
 	if not packets:
 		raise ProtocolError("empty body, no Engine.IO open packet")
+	if _EIO3_OPEN_RE.match(body):
+		raise OtherVersionError(
+			f"not an Engine.IO open packet of protocol v4: {_snippet(body)!r} is the length-prefixed "
+			"handshake of Engine.IO v3 (EIO=3), as Socket.IO v2 servers send it"
+		)
 	first = packets[0]
 	kind, data = first[:1], first[1:]
 	if kind != OPEN:
@@ -170,6 +187,8 @@ def parse_open(body: str) -> OpenPacket:
 	ping_interval = fields.get("pingInterval")
 	ping_timeout = fields.get("pingTimeout")
 	for name, value in (("pingInterval", ping_interval), ("pingTimeout", ping_timeout)):
+		if value is None:
+			raise ProtocolError(f"open packet has no {name} (a v4 server always sends it)")
 		if not _positive_int(value):
 			raise ProtocolError(f"open packet has an invalid {name}: {value!r}")
 	max_payload = fields.get("maxPayload")
@@ -293,11 +312,17 @@ def find_event(packets: list[SocketPacket], namespace: str, event: str) -> list 
 
 
 def parse_http_error(body: str) -> EngineError | None:
-	"""An Engine.IO 400 body `{"code": n, "message": "..."}` -> EngineError; None for anything else."""
+	"""An Engine.IO 400 body `{"code": n, "message": "..."}` -> EngineError; None for anything else.
+
+	python-engineio's bare-string refusal of another protocol version counts as code 5, the
+	code engine.io gives the same refusal.
+	"""
 	try:
 		data = json.loads(body)
 	except (ValueError, TypeError):
 		return None
+	if isinstance(data, str) and _PYTHON_ENGINEIO_VERSION_TEXT in data.lower():
+		return EngineError(code=UNSUPPORTED_PROTOCOL_VERSION, message=data)
 	if not isinstance(data, dict):
 		return None
 	code, message = data.get("code"), data.get("message")

@@ -1,9 +1,9 @@
 """Bounded network probes of the realtime path: what answered, as facts, not yet as advice.
 
-Every call here has a timeout and shares one `Deadline`, reads at most MAX_BODY_BYTES, never
-follows a redirect, and turns network errors into a `kind` (timeout, refused, dns, tls,
-reset) instead of raising. diagnose.py interprets the outcomes; this module only observes.
-No frappe import.
+Every call here has a timeout and shares one `Deadline`, reads (and decompresses) at most
+MAX_BODY_BYTES, never follows a redirect, and turns network errors into a `kind` (timeout,
+refused, dns, tls, reset, bad_response) instead of raising. diagnose.py interprets the
+outcomes; this module only observes. No frappe import.
 """
 
 import functools
@@ -14,9 +14,10 @@ import re
 import socket
 import ssl
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import redis
 import requests
@@ -28,6 +29,8 @@ from raven_ai_agent.realtime.engineio import ConnectResult, EngineError, OpenPac
 
 MAX_BODY_BYTES = 64 * 1024
 USER_AGENT = "raven-realtime-diagnose"
+# Only encodings the probe decodes itself, within MAX_BODY_BYTES (no br/zstd it cannot read).
+ACCEPT_ENCODING = "gzip, deflate"
 USER_INFO_PATH = "/api/method/frappe.realtime.get_user_info"
 
 # Failure kinds of a request that got no HTTP answer.
@@ -36,7 +39,13 @@ REFUSED = "refused"
 DNS = "dns"
 TLS = "tls"
 RESET = "reset"
+BAD_RESPONSE = "bad_response"  # bytes came back, but not a valid HTTP response
 NETWORK = "network"
+
+# What a failed exchange means once the URL's scheme is known (a refinement of TLS, RESET, ...).
+CERTIFICATE = "certificate"  # TLS works, the certificate is not trusted: self-signed, expired, other host
+PLAIN_PORT = "plain_port"  # https sent to a port that speaks plain http
+TLS_PORT = "tls_port"  # plain http sent to a port that speaks TLS
 
 # What answered an Engine.IO handshake.
 ENGINEIO = "engineio"  # a valid open packet: the realtime service (or a proxy passing to it)
@@ -45,6 +54,7 @@ PROXY_ERROR = "proxy_error"  # 502/503/504 from a proxy: its upstream is down or
 NOT_FOUND = "not_found"  # 404 that is not Frappe's: the path was changed on the way
 REDIRECT = "redirect"
 ENGINEIO_ERROR = "engineio_error"  # Engine.IO's 400 JSON: a server that speaks the protocol
+OTHER_VERSION = "other_version"  # an Engine.IO open packet of another protocol version (v3)
 NOT_ENGINEIO = "not_engineio"  # 2xx, but not an open packet
 HTTP_STATUS = "http_status"  # any other status
 
@@ -58,6 +68,18 @@ _FRAPPE_GENERATOR_RE = re.compile(
 )
 _REDIRECTS = (301, 302, 303, 307, 308)
 _PROXY_ERRORS = (502, 503, 504)
+# OpenSSL's reasons when the peer's bytes are not TLS at all: https went to a plain http port.
+_NOT_TLS_REASONS = ("wrong version number", "record layer failure", "packet length too long", "http request")
+# A TLS record (handshake 0x16 or alert 0x15, version 3.x) where an HTTP status line should be.
+_TLS_RECORD_RE = re.compile(r"\\x1[56]\\x03|[\x15\x16]\x03")
+# What proxies answer to plain http on their TLS port (nginx; Go servers: Caddy, Traefik).
+_PLAIN_TO_TLS_PAGES = ("plain http request was sent to https port", "http request to an https server")
+# Around OpenSSL's reason: `[SSL: CERTIFICATE_VERIFY_FAILED] ... (_ssl.c:1006)`.
+_OPENSSL_NOISE_RE = re.compile(r"^\[SSL: [A-Z_]+\] |\s*\(_ssl\.c:\d+\)$")
+# The title names a web page that answered in place of Engine.IO ("Welcome to nginx!").
+_TITLE_RE = re.compile(r"<title[^>]*>\s*([^<]{1,80})", re.IGNORECASE)
+# Content-Encoding -> zlib wbits; the ACCEPT_ENCODING the probe sends, and the x-gzip alias.
+_DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
 
 class ProbeTimeout(TimeoutError):
@@ -93,7 +115,7 @@ class HttpResult:
 	headers: dict[str, str] = field(default_factory=dict)  # lower-case names
 	body: str = ""
 	truncated: bool = False
-	error: str | None = None  # TIMEOUT, REFUSED, DNS, TLS, RESET, NETWORK
+	error: str | None = None  # TIMEOUT, REFUSED, DNS, TLS, RESET, BAD_RESPONSE, NETWORK
 	error_text: str = ""
 	elapsed_ms: float = 0.0
 
@@ -112,8 +134,16 @@ def classify_error(exc: BaseException) -> tuple[str, str]:
 		(TIMEOUT, (TimeoutError, socket.timeout, requests.exceptions.Timeout, redis.exceptions.TimeoutError)),
 		(
 			RESET,
-			(ConnectionResetError, ConnectionAbortedError, BrokenPipeError, http.client.RemoteDisconnected),
+			(
+				ConnectionResetError,
+				ConnectionAbortedError,
+				BrokenPipeError,
+				http.client.RemoteDisconnected,
+				http.client.IncompleteRead,  # closed before the Content-Length was sent
+			),
 		),
+		# Checked before the texts: urllib3 calls any of these "Connection aborted.".
+		(BAD_RESPONSE, (http.client.HTTPException,)),
 	):
 		if any(isinstance(e, types) for e in chain):
 			return kind, text
@@ -169,6 +199,7 @@ class Http:
 		self.session = requests.Session()
 		self.session.trust_env = False
 		self.session.headers["User-Agent"] = USER_AGENT
+		self.session.headers["Accept-Encoding"] = ACCEPT_ENCODING
 
 	def request(
 		self,
@@ -195,7 +226,9 @@ class Http:
 				result.status = response.status_code
 				result.reason = response.reason or ""
 				result.headers = {k.lower(): v for k, v in response.headers.items()}
-				raw, result.truncated = self._read(response)
+				raw, truncated = self._read(response)
+				raw, cut = decode_body(raw, result.header("content-encoding"))
+				result.truncated = truncated or cut
 				result.body = raw.decode(response.encoding or "utf-8", "replace")
 			finally:
 				response.close()
@@ -205,12 +238,16 @@ class Http:
 		return result
 
 	def _read(self, response: requests.Response) -> tuple[bytes, bool]:
-		"""At most MAX_BODY_BYTES, and never past the deadline."""
+		"""At most MAX_BODY_BYTES as sent (still compressed), and never past the deadline.
+
+		urllib3 would decompress a whole chunk at once in some versions: a 16 KiB gzip bomb
+		becomes 16 MiB. decode_body() decompresses within the cap instead.
+		"""
 		chunks: list[bytes] = []
 		size = 0
 		# read1 returns what has arrived instead of waiting for a full chunk (urllib3 >= 2).
-		read = getattr(response.raw, "read1", None) or functools.partial(
-			response.raw.read, decode_content=True
+		read = functools.partial(
+			getattr(response.raw, "read1", None) or response.raw.read, decode_content=False
 		)
 		while size < MAX_BODY_BYTES:
 			self.deadline.budget(self.timeout)
@@ -223,6 +260,59 @@ class Http:
 
 	def close(self) -> None:
 		self.session.close()
+
+
+def decode_body(raw: bytes, encoding: str | None) -> tuple[bytes, bool]:
+	"""`raw` with its Content-Encoding undone, at most MAX_BODY_BYTES of it: (body, cut short).
+
+	Undecodable bytes are returned as they came: they fail as "not Engine.IO", which they are.
+	"""
+	wbits = _DECODERS.get((encoding or "").strip().lower())
+	if wbits is None or not raw:
+		return raw, False
+	# "deflate" is zlib-wrapped by the standard, raw deflate in practice: try both.
+	for bits in (wbits, -zlib.MAX_WBITS) if wbits == zlib.MAX_WBITS else (wbits,):
+		decompressor = zlib.decompressobj(bits)
+		try:
+			body = decompressor.decompress(raw, MAX_BODY_BYTES)
+		except zlib.error:
+			continue
+		return body, bool(decompressor.unconsumed_tail)
+	return raw, False
+
+
+def speaks_tls(url: str, deadline: Deadline, timeout: float) -> bool:
+	"""Whether the port of `url` completes a TLS handshake.
+
+	Tells a TLS port that resets a plain request from a plain port that resets everything.
+	Only the protocol is in question and nothing is sent after the handshake, so the
+	certificate is not checked.
+	"""
+	parts = urlsplit(url)
+	context = ssl.create_default_context()
+	context.check_hostname = False
+	context.verify_mode = ssl.CERT_NONE
+	try:
+		budget = deadline.budget(timeout)
+		with socket.create_connection((parts.hostname, parts.port or 80), timeout=budget) as sock:
+			with context.wrap_socket(sock, server_hostname=parts.hostname):
+				return True
+	except Exception:
+		return False
+
+
+def failure_kind(result: HttpResult) -> str:
+	"""`result.error` made precise with the URL's scheme: CERTIFICATE, PLAIN_PORT, TLS_PORT, or as is."""
+	kind, text = result.error or "", result.error_text.lower()
+	https = urlsplit(result.url).scheme == "https"
+	if kind == TLS and https:
+		if "certificate" in text:
+			return CERTIFICATE
+		if any(reason in text for reason in _NOT_TLS_REASONS):
+			return PLAIN_PORT
+	if not https and (kind == TLS or (kind == BAD_RESPONSE and _TLS_RECORD_RE.search(result.error_text))):
+		return TLS_PORT
+	return kind
 
 
 # ---- the Engine.IO handshake -------------------------------------------------------------
@@ -253,14 +343,14 @@ def classify_handshake(result: HttpResult) -> Handshake:
 	"""Name what answered a handshake request; only a parsed open packet counts as Engine.IO."""
 	url = result.url
 	if result.error:
-		return Handshake(result.error, describe_failure(result), result)
+		return Handshake(failure_kind(result), describe_failure(result), result)
 	status, body = result.status or 0, result.body
 	snippet = _snippet(body)
 	if status in _REDIRECTS:
 		location = result.header("location") or ""
-		return Handshake(
-			REDIRECT, f"HTTP {status} redirect to {location or '(no Location)'}", result, location=location
-		)
+		return Handshake(REDIRECT, describe_redirect(status, url, location), result, location=location)
+	if status == 400 and any(page in body.lower() for page in _PLAIN_TO_TLS_PAGES):
+		return Handshake(TLS_PORT, f"HTTP 400 {snippet!r}: the port speaks https, not plain http", result)
 	if looks_like_frappe_page(body):
 		return Handshake(
 			FRAPPE_PAGE, f"HTTP {status} from Frappe's web server (its HTML page), not Engine.IO", result
@@ -285,8 +375,10 @@ def classify_handshake(result: HttpResult) -> Handshake:
 	if 200 <= status < 300:
 		try:
 			packet = engineio.parse_open(body)
+		except engineio.OtherVersionError as e:
+			return Handshake(OTHER_VERSION, f"HTTP {status}, but {e}", result)
 		except ProtocolError as e:
-			return Handshake(NOT_ENGINEIO, f"HTTP {status}, but {e}", result)
+			return Handshake(NOT_ENGINEIO, f"HTTP {status}, but {_not_engineio(result, e)}", result)
 		upgrades = ", ".join(packet.upgrades) or "none"
 		return Handshake(
 			ENGINEIO,
@@ -297,6 +389,35 @@ def classify_handshake(result: HttpResult) -> Handshake:
 	return Handshake(HTTP_STATUS, f"HTTP {status} {result.reason}: {snippet!r}", result)
 
 
+def describe_redirect(status: int, url: str, location: str) -> str:
+	"""`HTTP 302 redirect to <location>`, saying so when it leads back to the same URL."""
+	if not location:
+		return f"HTTP {status} redirect to (no Location)"
+	loop = " (the same URL: a redirect loop)" if is_redirect_loop(url, location) else ""
+	return f"HTTP {status} redirect to {location}{loop}"
+
+
+def is_redirect_loop(url: str, location: str) -> bool:
+	"""A redirect back to the URL asked for (scheme, host, port and path; the query may differ)."""
+	here, there = urlsplit(url), urlsplit(urljoin(url, location))
+	return bool(location) and here[:3] == there[:3]
+
+
+def _not_engineio(result: HttpResult, error: ProtocolError) -> str:
+	"""Why a 2xx body is no handshake: a web page is named as one, the rest by the parser."""
+	body = result.body
+	content_type = (result.header("content-type") or "").lower()
+	if "html" in content_type or body.lstrip()[:1] == "<":
+		title = _TITLE_RE.search(body)
+		named = f" ({_snippet(title.group(1))!r})" if title else ""
+		text = f"an HTML page{named}, not an Engine.IO open packet"
+	else:
+		text = str(error)
+	if result.truncated:
+		text += f"; the body is over {MAX_BODY_BYTES // 1024} KiB (read no further)"
+	return text
+
+
 def parse_engine_error(result: HttpResult) -> EngineError | None:
 	"""Engine.IO's `{"code", "message"}` error body, on a 4xx answer only."""
 	if result.status is None or not 400 <= result.status < 500:
@@ -305,16 +426,33 @@ def parse_engine_error(result: HttpResult) -> EngineError | None:
 
 
 def describe_failure(result: HttpResult) -> str:
-	"""One phrase for a request that got no HTTP answer."""
+	"""One phrase for a request that got no (complete) HTTP answer."""
 	where = _netloc(result.url)
 	text = f" ({result.error_text})" if result.error_text else ""
+	reason = f" ({_openssl_reason(result.error_text)})" if result.error_text else ""
+	kind = failure_kind(result)
+	if result.status is not None and kind in (TIMEOUT, RESET):
+		# The status line and headers came; the body did not.
+		return {
+			TIMEOUT: f"timed out: {where} sent the HTTP {result.status} headers, then the body stalled",
+			RESET: f"{where} broke off its HTTP {result.status} answer in the middle{text}",
+		}[kind]
 	return {
 		TIMEOUT: f"timed out: no answer from {where} in time",
 		REFUSED: f"connection refused by {where}: nothing listens there",
 		DNS: f"DNS lookup of {urlsplit(result.url).hostname} failed{text}",
-		TLS: f"TLS handshake with {where} failed{text}",
-		RESET: f"{where} closed the connection without an answer{text}",
-	}.get(result.error or "", f"request to {where} failed{text}")
+		CERTIFICATE: f"TLS handshake with {where} failed: its certificate is not trusted{reason}",
+		PLAIN_PORT: f"TLS handshake with {where} failed: the port answers plain http, not TLS{reason}",
+		TLS_PORT: f"{where} answered plain http with TLS bytes: the port speaks https{text}",
+		TLS: f"TLS handshake with {where} failed{reason}",
+		RESET: f"{where} closed the connection without an answer (reset){text}",
+		BAD_RESPONSE: f"{where} answered something that is not valid HTTP{text}",
+	}.get(kind, f"request to {where} failed{text}")
+
+
+def _openssl_reason(text: str) -> str:
+	"""OpenSSL's reason without the `[SSL: CODE]` and `(_ssl.c:N)` around it, for people."""
+	return _OPENSSL_NOISE_RE.sub("", text.strip())
 
 
 def probe_handshake(
@@ -322,7 +460,15 @@ def probe_handshake(
 ) -> Handshake:
 	"""Open an Engine.IO polling session at `<base_url><path>` and say what answered."""
 	url = engineio.endpoint_url(base_url, path)
-	return classify_handshake(http.request("GET", url, headers=headers))
+	handshake = classify_handshake(http.request("GET", url, headers=headers))
+	if handshake.kind in (RESET, BAD_RESPONSE) and urlsplit(url).scheme == "http":
+		# A TLS port resets a plain request without a word (Node, Python): ask it in TLS.
+		if speaks_tls(url, http.deadline, http.timeout):
+			detail = (
+				f"{handshake.detail}; the port completes a TLS handshake: it speaks https, not plain http"
+			)
+			return Handshake(TLS_PORT, detail, handshake.http)
+	return handshake
 
 
 # ---- the WebSocket upgrade ---------------------------------------------------------------
@@ -378,11 +524,11 @@ def probe_websocket(
 			},
 		)
 		response = conn.getresponse()
-		upgrade = _classify_upgrade(response, key, deadline, timeout)
+		upgrade = _classify_upgrade(response, url, key, deadline, timeout)
 	except Exception as e:
 		kind, text = classify_error(e)
 		result = HttpResult("GET", url, error=kind, error_text=text)
-		upgrade = Upgrade(kind, describe_failure(result))
+		upgrade = Upgrade(failure_kind(result), describe_failure(result))
 	finally:
 		if conn is not None:
 			conn.close()
@@ -391,10 +537,14 @@ def probe_websocket(
 
 
 def _classify_upgrade(
-	response: http.client.HTTPResponse, key: str, deadline: Deadline, timeout: float
+	response: http.client.HTTPResponse, url: str, key: str, deadline: Deadline, timeout: float
 ) -> Upgrade:
 	status = response.status
 	headers = {k.lower(): v for k, v in response.getheaders()}
+	# An HTTP/1.0 hop has no Upgrade mechanism: name it, it is the cause.
+	http10 = (
+		" (an HTTP/1.0 answer: an HTTP/1.0 hop cannot carry the upgrade)" if response.version == 10 else ""
+	)
 	if status == 101:
 		accept = headers.get("sec-websocket-accept", "")
 		if accept != engineio.websocket_accept(key):
@@ -409,15 +559,14 @@ def _classify_upgrade(
 	body = _read_capped(response, deadline, timeout)
 	if status in _REDIRECTS:
 		location = headers.get("location", "")
-		return Upgrade(
-			REDIRECT, f"HTTP {status} redirect to {location or '(no Location)'}", status, location=location
-		)
+		return Upgrade(REDIRECT, describe_redirect(status, url, location), status, location=location)
 	engine_error = engineio.parse_http_error(body) if 400 <= status < 500 else None
 	if engine_error:
-		detail = f"HTTP {status} Engine.IO error {engine_error.code} {engine_error.message!r} instead of 101"
+		error = f"Engine.IO error {engine_error.code} {engine_error.message!r}"
+		detail = f"HTTP {status} {error} instead of 101{http10}"
 		return Upgrade(NOT_UPGRADED, detail, status, engine_error=engine_error)
 	what = "Frappe's web page" if looks_like_frappe_page(body) else repr(_snippet(body))
-	return Upgrade(NOT_UPGRADED, f"HTTP {status} {response.reason} ({what}) instead of 101", status)
+	return Upgrade(NOT_UPGRADED, f"HTTP {status} {response.reason} ({what}) instead of 101{http10}", status)
 
 
 def _read_capped(response: http.client.HTTPResponse, deadline: Deadline, timeout: float) -> str:
@@ -502,7 +651,7 @@ class PollingClient:
 
 	def _check(self, step: str, result: HttpResult) -> HttpResult:
 		if result.error:
-			raise SessionError(step, result.error, describe_failure(result), result)
+			raise SessionError(step, failure_kind(result), describe_failure(result), result)
 		if result.status != 200:
 			error = parse_engine_error(result)
 			detail = (
