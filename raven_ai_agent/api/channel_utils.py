@@ -2,9 +2,16 @@
 
 import frappe
 from frappe import _
+from frappe.utils import cint
 
+from raven_ai_agent.error_log import log_error_rate_limited
 from raven_ai_agent.publish import publish
-from raven_ai_agent.realtime.constants import MESSAGE_CREATED, RAVEN_CHANNEL_DOCTYPE
+from raven_ai_agent.realtime.constants import (
+	MESSAGE_CREATED,
+	RAVEN_CHANNEL_DOCTYPE,
+	RAVEN_MESSAGE_DOCTYPE,
+	doc_room,
+)
 
 # Raven 2.6.4's `message_created` message_details, key for key (raven_message.py on_update).
 MESSAGE_DETAIL_FIELDS = (
@@ -55,16 +62,15 @@ def publish_message_created_event(message_doc, channel_id: str, *, after_commit:
 	"""
 	payload = build_message_created_payload(message_doc, channel_id)
 	try:
+		# The room is named, not derived from doctype/docname: inside a job with a task id
+		# Frappe would otherwise send the event to the task's room instead.
 		return publish(
 			MESSAGE_CREATED,
 			payload,
-			doctype=RAVEN_CHANNEL_DOCTYPE,
-			docname=channel_id,
+			room=doc_room(RAVEN_CHANNEL_DOCTYPE, channel_id),
 			after_commit=after_commit,
 		)
 	except Exception:
-		from raven_ai_agent.error_log import log_error_rate_limited
-
 		log_error_rate_limited("Raven realtime: message_created publish failed", frappe.get_traceback())
 		return False
 
@@ -73,25 +79,28 @@ def build_message_created_payload(message_doc, channel_id: str) -> dict:
 	"""Raven's `message_created` payload for `message_doc`; validates before anything is sent."""
 	if not channel_id or not isinstance(channel_id, str):
 		frappe.throw(_("A channel id is required to publish a Raven message event."), frappe.ValidationError)
-	name = _field(message_doc, "name")
-	if not name:
+	get = _getter(message_doc)
+	name = get("name")
+	doctype = get("doctype")
+	if not name or (doctype and doctype != RAVEN_MESSAGE_DOCTYPE):
 		frappe.throw(
 			_("Expected a saved Raven Message document (with a name), got {0}.").format(
-				type(message_doc).__name__
+				doctype or type(message_doc).__name__
 			),
 			frappe.ValidationError,
 		)
-	doc_channel = _field(message_doc, "channel_id")
+	doc_channel = get("channel_id")
 	if doc_channel and doc_channel != channel_id:
 		frappe.throw(
 			_("Raven Message {0} belongs to channel {1}, not {2}.").format(name, doc_channel, channel_id),
 			frappe.ValidationError,
 		)
-	details = {field: _field(message_doc, field) for field in MESSAGE_DETAIL_FIELDS}
-	details["is_edited"] = 1 if details["is_edited"] else 0
+	details = dict(zip(MESSAGE_DETAIL_FIELDS, map(get, MESSAGE_DETAIL_FIELDS), strict=True))
+	details["is_edited"] = 1 if _check_value(details["is_edited"]) else 0
 	for field in FLAG_FIELDS:
-		if details[field] is not None:
-			details[field] = 1 if details[field] else 0
+		value = details[field]
+		if value is not None and type(value) is not int:
+			details[field] = _check_value(value)
 	return {
 		"channel_id": channel_id,
 		"sender": frappe.session.user,
@@ -100,9 +109,16 @@ def build_message_created_payload(message_doc, channel_id: str) -> dict:
 	}
 
 
-def _field(doc, fieldname: str):
-	"""`doc.get(field)` for Documents and dicts alike; a missing field is None, as in Raven."""
-	getter = getattr(doc, "get", None)
-	if callable(getter):
-		return getter(fieldname)
-	return getattr(doc, fieldname, None)
+def _getter(doc):
+	"""Field access as Raven's `self.<field>`: dicts by key, documents by attribute (a
+	Document's own `get()` costs far more); a missing field is None."""
+	if isinstance(doc, dict):
+		return doc.get
+	return lambda fieldname: getattr(doc, fieldname, None)
+
+
+def _check_value(value):
+	"""A Check field as Frappe stores it (True -> 1, "0" -> 0); None stays None."""
+	if value is None or type(value) is int:
+		return value
+	return 1 if cint(value) else 0

@@ -44,6 +44,7 @@ EVENTS_CHANNEL = "events"  # Redis pub/sub channel the Node service relays
 SITE_NAME_HEADER = "X-Frappe-Site-Name"
 MESSAGE_CREATED = "message_created"
 RAVEN_CHANNEL_DOCTYPE = "Raven Channel"
+RAVEN_MESSAGE_DOCTYPE = "Raven Message"
 
 
 def doc_room(doctype: str, name: str) -> str:
