@@ -41,7 +41,7 @@ from raven_ai_agent.api.channel_utils import (  # noqa: E402
 )
 from raven_ai_agent.realtime.constants import MESSAGE_CREATED, RAVEN_CHANNEL_DOCTYPE  # noqa: E402
 from tests.stack import Stack  # noqa: E402
-from tests.test_publish_e2e import RAVEN_CREATED, ChannelListener, subscribed  # noqa: E402
+from tests.stack.listener import RAVEN_CREATED, ChannelListener, subscribed  # noqa: E402
 
 STEADY_RATE = 500
 STEADY_SECONDS = 5.0
