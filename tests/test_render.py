@@ -432,3 +432,16 @@ def test_fuzzed_traefik_options_are_refused_or_stay_one_value(option, value):
 	labels = yaml.safe_load(text)["labels"]
 	assert all(label.count("=") == 1 or ".rule=" in label for label in labels)
 	assert not any(c in "".join(labels) for c in "\n\r\"'${};")
+
+
+def test_long_site_names_give_short_unique_names():
+	"""nginx variables derived from the name must fit variables_hash_bucket_size."""
+	long_a = "a" * 40 + ".example.com"
+	long_b = "a" * 40 + ".example.org"
+	names = set()
+	for site in (long_a, long_b):
+		text = render("nginx-vps", resolve(site, {}, {"host_name": f"https://{site}"}))
+		[name] = set(re.findall(r"upstream (raven_[a-z0-9_]+)_socketio", text)) or {None}
+		assert name and len(name) <= 32, name
+		names.add(name)
+	assert len(names) == 2

@@ -6,6 +6,7 @@ in a config that can be pasted as is. The templates are not escaped, so every va
 validated before it reaches one: a hostile setting cannot add a directive or a label.
 """
 
+import hashlib
 import inspect
 import re
 from collections.abc import Callable, Sequence
@@ -30,6 +31,7 @@ from raven_ai_agent.realtime.constants import (
 	STICKY_COOKIE_NAME,
 )
 from raven_ai_agent.realtime.validate import (
+	MAX_IDENTIFIER_LENGTH,
 	HostPart,
 	check_base_url,
 	check_host,
@@ -113,9 +115,14 @@ def _listen(value) -> HostPart:
 
 
 def _default_name(site_name: str) -> str:
-	"""`raven_<site>`: unique per site, so two sites' configs can share one conf.d."""
+	"""`raven_<site>`: unique per site, so two sites' configs can share one conf.d. A long site
+	name is cut and a short hash of it kept, so names stay unique and within the length limit."""
 	slug = re.sub(r"[^a-z0-9]+", "_", site_name.lower()).strip("_")
-	return ("raven_" + slug)[:63].rstrip("_-")
+	name = "raven_" + slug
+	if len(name) > MAX_IDENTIFIER_LENGTH:
+		digest = hashlib.sha1(site_name.encode()).hexdigest()[:6]
+		name = name[: MAX_IDENTIFIER_LENGTH - len(digest) - 1].rstrip("_-") + "_" + digest
+	return name
 
 
 def _name(value, site: _Site) -> str:

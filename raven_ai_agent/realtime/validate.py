@@ -14,11 +14,15 @@ from raven_ai_agent.realtime.constants import DEFAULT_SOCKETIO_PORT, MAX_PROBE_T
 
 # Always fullmatch: `$` also matches before a trailing newline, which would let one into a config.
 # A socketio path goes into URLs and nginx `location` lines: keep it to URL-safe characters.
-_PATH_RE = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)*$")
+# At least one segment: "/" would send every request, the desk's too, to the realtime service.
+_PATH_RE = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)+$")
 _LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 # Names that end up in proxy configs (nginx upstreams and variables, Traefik routers,
 # entrypoints, cert resolvers, ngrok endpoints): no spaces, quotes, ';', '{', '$' or '`'.
-_IDENTIFIER_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
+# 32 at most: nginx variables are named `<name>_connection` etc., and longer ones overflow
+# nginx's default variables_hash_bucket_size (64), which fails `nginx -t`.
+MAX_IDENTIFIER_LENGTH = 32
+_IDENTIFIER_RE = re.compile(rf"^[A-Za-z][A-Za-z0-9_-]{{0,{MAX_IDENTIFIER_LENGTH - 1}}}$")
 # A Frappe site name is a folder under sites/: usually a host name, sometimes with '_'.
 _SITE_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252})$")
 
@@ -141,7 +145,10 @@ def make_origin(scheme: str, netloc_host: str, port: int | None) -> str:
 
 def check_socketio_path(value: object) -> str:
 	"""The Socket.IO path: starts and ends with '/', URL-safe characters, no '..'."""
-	allowed = "it must start and end with '/' and use only letters, digits and . _ ~ - (e.g. /socket.io/)"
+	allowed = (
+		"it must start and end with '/', name at least one segment and use only letters, digits "
+		"and . _ ~ - (e.g. /socket.io/)"
+	)
 	if not isinstance(value, str) or not _PATH_RE.fullmatch(value) or ".." in value:
 		raise ValueError(f"{value!r} is not a valid Socket.IO path: {allowed}")
 	return value
@@ -189,11 +196,11 @@ def check_upstream(value: object) -> HostPart:
 
 
 def check_identifier(value: object, what: str = "name") -> str:
-	"""A name used inside a proxy config: a letter, then letters, digits, '_' or '-' (63 at most)."""
+	"""A name used inside a proxy config: a letter, then letters, digits, '_' or '-' (32 at most)."""
 	if not isinstance(value, str) or not _IDENTIFIER_RE.fullmatch(value):
 		raise ValueError(
 			f"{value!r} is not a valid {what}: start with a letter, then use only letters, digits, '_' "
-			"and '-' (63 characters at most)"
+			f"and '-' ({MAX_IDENTIFIER_LENGTH} characters at most)"
 		)
 	return value
 

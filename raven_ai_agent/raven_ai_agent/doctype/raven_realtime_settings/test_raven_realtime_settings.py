@@ -39,7 +39,7 @@ class TestRavenRealtimeSettings(FrappeTestCase):
 		self.assertRaises(frappe.ValidationError, self._save, base_url="https://user:pw@erp.example.com")
 
 	def test_rejects_bad_socketio_path(self):
-		for path in ("socket.io/", "/socket.io", "/../socket.io/", "/socket io/"):
+		for path in ("socket.io/", "/socket.io", "/../socket.io/", "/socket io/", "/"):
 			with self.subTest(path=path):
 				self.assertRaises(frappe.ValidationError, self._save, socketio_path=path)
 
