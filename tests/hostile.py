@@ -18,6 +18,7 @@ import datetime
 import hashlib
 import ipaddress
 import json
+import select
 import shutil
 import socket
 import socketserver
@@ -26,6 +27,7 @@ import struct
 import subprocess
 import tempfile
 import threading
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +40,7 @@ MAX_HEAD_BYTES = 64 * 1024
 READ_TIMEOUT = 5.0  # a client that sends half a request is dropped after this
 HUGE_BODY_BYTES = 50 * 1024 * 1024
 SEND_CHUNK = 64 * 1024
+DRIP_SECONDS = 0.05  # one byte this often: far inside any read timeout, so none fires
 RECORD_SEPARATOR = "\x1e"
 OPEN_FIELDS = {"upgrades": ["websocket"], "pingInterval": 25000, "pingTimeout": 20000, "maxPayload": 1000000}
 # Socket.IO v2 (Engine.IO v3) answers any EIO with its own handshake: length-prefixed, pingTimeout 5 s.
@@ -53,6 +56,8 @@ NGINX_PLAIN_TO_TLS_PAGE = (
 )
 # A TLS alert record: type 21, TLS 1.0 record version, length 2, fatal protocol_version (70).
 TLS_ALERT = b"\x15\x03\x01\x00\x02\x02\x46"
+# What a dev server's live-reload socket says first (Vite's HMR client expects exactly this).
+OTHER_SERVICE_HELLO = '{"type":"connected"}'
 WELCOME_PAGE = (
 	"<!DOCTYPE html>\n<html>\n<head><title>Welcome to nginx!</title></head>\n<body>\n"
 	"<h1>Welcome to nginx!</h1>\n<p>If you see this page, the nginx web server is successfully installed.</p>\n"
@@ -167,7 +172,7 @@ class Request:
 		try:
 			self.conn.sendall(data)
 		except OSError as e:
-			self.server.client_gone.set()
+			self.server.left()
 			raise ClientGone() from e
 		with self.server.lock:
 			self.server.bytes_sent += len(data)
@@ -185,6 +190,27 @@ class Request:
 	def hold(self) -> None:
 		"""Keep the connection open, silent, until the server stops."""
 		self.server.stopping.wait()
+
+	def drip(self, data: bytes = b"") -> None:
+		"""Send `data`, then one more byte of an endless header line every DRIP_SECONDS.
+
+		Stops when the server stops or the client hangs up (`client_gone`, `client_gone_at`).
+		"""
+		self.send(data)
+		while not self.server.stopping.wait(DRIP_SECONDS):
+			if self.peer_closed():
+				self.server.left()
+				return
+			self.send(b"y")
+
+	def peer_closed(self) -> bool:
+		"""The client closed its side: its FIN (or RST) is waiting where a request would be."""
+		try:
+			if not select.select([self.conn], [], [], 0)[0]:
+				return False
+			return self.conn.recv(1, socket.MSG_PEEK) == b""
+		except OSError:
+			return True
 
 	def reset(self) -> None:
 		"""Close with a TCP RST instead of a FIN."""
@@ -249,15 +275,22 @@ def text_frame(text: str) -> bytes:
 	return bytes([0x81, 126]) + len(payload).to_bytes(2, "big") + payload
 
 
+def open_frame(server: "Hostile") -> bytes:
+	"""The Engine.IO open packet a WebSocket server sends right after its 101."""
+	return text_frame(open_packet(server.new_sid()))
+
+
 def engineio(
 	req: Request,
 	version: str = "HTTP/1.1",
 	accept: Callable[[str], str] = websocket_accept,
 	compress: bool = False,
+	first_frame: Callable[["Hostile"], bytes] = open_frame,
 ) -> None:
 	"""Frappe's realtime service in miniature: every namespace CONNECT is accepted.
 
-	`compress` gzips the polling bodies, as a proxy with `gzip_types text/plain` does.
+	`compress` gzips the polling bodies, as a proxy with `gzip_types text/plain` does;
+	`first_frame` is what the WebSocket says after its 101 (b"": nothing).
 	"""
 	server, query = req.server, req.query
 	if not req.path.startswith("/socket.io/"):
@@ -278,7 +311,7 @@ def engineio(
 			"Sec-WebSocket-Accept": accept(req.headers.get("sec-websocket-key", "")),
 		}
 		req.send(head("101 Switching Protocols", response, version))
-		req.send(text_frame(open_packet(server.new_sid())))
+		req.send(first_frame(server))
 		req.hold()
 		return
 	sid = query.get("sid")
@@ -484,6 +517,32 @@ def upgrade_reset(req: Request) -> None:
 		engineio(req)
 
 
+def drip(req: Request) -> None:
+	"""A 200 whose header line grows by a byte every DRIP_SECONDS: every read gets a byte in time."""
+	req.drip(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+
+
+def upgrade_drip(req: Request) -> None:
+	"""Polling works; the upgrade's answer comes a byte at a time, forever."""
+	if req.is_upgrade:
+		req.drip(b"HTTP/1.1 101 Switching Protocols\r\nX-Drip: ")
+	else:
+		engineio(req)
+
+
+def upgrade_other_service(req: Request) -> None:
+	"""Polling works; the upgrade is taken by another WebSocket service (a dev server's live reload).
+
+	A valid 101, then that service's own hello instead of an Engine.IO open packet.
+	"""
+	engineio(req, first_frame=lambda server: text_frame(OTHER_SERVICE_HELLO))
+
+
+def upgrade_quiet(req: Request) -> None:
+	"""Polling works; the upgrade gets a valid 101 and then no frame at all."""
+	engineio(req, first_frame=lambda server: b"")
+
+
 def endless_headers(req: Request) -> None:
 	"""A 200 whose header block never ends (thousands of header lines)."""
 	req.send(head("200 OK", {}).rstrip(b"\r\n") + b"\r\n")
@@ -520,6 +579,10 @@ ROLES: dict[str, Role] = {
 	"upgrade_silent": upgrade_silent,
 	"upgrade_reset": upgrade_reset,
 	"endless_headers": endless_headers,
+	"drip": drip,
+	"upgrade_drip": upgrade_drip,
+	"upgrade_other_service": upgrade_other_service,
+	"upgrade_quiet": upgrade_quiet,
 }
 TLS_ROLES = {"self_signed", "plain_to_tls_port"}
 # The scheme a client uses in the scenario, where it is not the server's own.
@@ -567,8 +630,9 @@ class Hostile:
 	`.origin` is its own origin (https for TLS roles); `.url` the origin a client uses in the
 	scenario (http for plain_to_tls_port, https for tls_to_plain_port); `.requests` lists
 	(method, target) received;
-	`.bytes_sent` counts what the role wrote; `.client_gone` is set when a write found the
-	client gone, `.sent_everything` when huge_body sent all of it.
+	`.bytes_sent` counts what the role wrote; `.client_gone` is set (and `.client_gone_at`
+	noted) when a write or a dripping role found the client gone, `.sent_everything` when
+	huge_body sent all of it.
 	"""
 
 	def __init__(self, role: str):
@@ -579,6 +643,7 @@ class Hostile:
 		self.lock = threading.Lock()
 		self.stopping = threading.Event()
 		self.client_gone = threading.Event()
+		self.client_gone_at: float | None = None  # time.monotonic() when client_gone was set
 		self.sent_everything = threading.Event()
 		self.requests: list[tuple[str, str]] = []
 		self.bytes_sent = 0
@@ -619,6 +684,13 @@ class Hostile:
 	def track(self, conn: socket.socket) -> None:
 		with self.lock:
 			self._conns.append(conn)
+
+	def left(self) -> None:
+		"""A client hung up: note when, the first time."""
+		with self.lock:
+			if self.client_gone_at is None:
+				self.client_gone_at = time.monotonic()
+		self.client_gone.set()
 
 	def new_sid(self) -> str:
 		with self.lock:

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from raven_ai_agent.realtime import diagnose as diagnose_module
-from raven_ai_agent.realtime import probe
+from raven_ai_agent.realtime import upgrade
 from raven_ai_agent.realtime.diagnose import CHECKS, diagnose
 from raven_ai_agent.realtime.resolve import resolve
 from tests.stack import ADMIN_SID, BlackHole, free_port
@@ -400,7 +400,7 @@ def test_a_crashing_check_is_a_failed_check(stack, monkeypatch):
 	def boom(*args, **kwargs):
 		raise RuntimeError("probe exploded")
 
-	monkeypatch.setattr(probe, "probe_websocket", boom)
+	monkeypatch.setattr(upgrade, "probe_websocket", boom)
 	report = diagnose(config_for(stack, "local", stack.web_url), timeout=TIMEOUT)
 	ws = check(report, "external_websocket")
 	assert ws["ok"] is False and "RuntimeError: probe exploded" in ws["detail"]

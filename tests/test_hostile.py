@@ -17,7 +17,7 @@ import pytest
 from raven_ai_agent.realtime import probe
 from raven_ai_agent.realtime.diagnose import diagnose
 from raven_ai_agent.realtime.resolve import resolve
-from tests.hostile import HUGE_BODY_BYTES, ROLES, Hostile
+from tests.hostile import HUGE_BODY_BYTES, OTHER_SERVICE_HELLO, ROLES, Hostile
 from tests.test_diagnose import assert_shape, check, first_failure
 
 TIMEOUT = 1.0
@@ -127,6 +127,16 @@ EXTERNAL = {
 	"endless_headers": Expect(
 		"external_handshake", ("not valid HTTP", "more than 100 headers"), ("not valid HTTP",)
 	),
+	"drip": Expect("external_handshake", ("timed out", "no result within"), ("got no answer within",)),
+	"upgrade_drip": Expect(
+		"external_websocket", ("timed out", "no result within"), ("got no answer within",)
+	),
+	"upgrade_other_service": Expect(
+		"external_websocket",
+		("101", "Sec-WebSocket-Accept valid", OTHER_SERVICE_HELLO, "not an Engine.IO open packet"),
+		("taken by something other than Frappe's realtime service", "same upstream as polling"),
+	),
+	"upgrade_quiet": Expect(None),
 }
 
 LOCAL_GENERIC = ("does not answer like Frappe's realtime service", "socketio_port")
@@ -160,6 +170,10 @@ LOCAL = {
 	"upgrade_silent": Expect(None),
 	"upgrade_reset": Expect(None),
 	"endless_headers": Expect("local_handshake", ("not valid HTTP",), LOCAL_GENERIC),
+	"drip": Expect("local_handshake", ("timed out", "no result within"), ("got no answer within",)),
+	"upgrade_drip": Expect(None),
+	"upgrade_other_service": Expect(None),
+	"upgrade_quiet": Expect(None),
 }
 
 
@@ -220,6 +234,32 @@ def test_role_as_the_realtime_port(role):
 		report, elapsed = timed_diagnose(config, external=False)
 	assert_expected(report, elapsed, LOCAL[role])
 	assert check(report, "external_handshake")["ok"] is None
+
+
+def test_a_silent_websocket_after_a_valid_101_passes_with_a_note(realtime):
+	"""No frame in time is no proof of a wrong server (see upgrade._judge_first_frame)."""
+	with Hostile("upgrade_quiet") as server:
+		report, _ = timed_diagnose(external_config(server.url, realtime.port))
+	websocket = check(report, "external_websocket")
+	assert websocket["ok"] is True and "no Engine.IO open packet read in time" in websocket["detail"]
+
+
+# ---- bounded time: connections end with the diagnosis ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+	"role, check_name", [("drip", "external_handshake"), ("upgrade_drip", "external_websocket")]
+)
+def test_a_dripping_server_is_hung_up_on_at_the_wall(role, check_name, realtime):
+	"""A byte every 50 ms trips no read timeout; the wall (deadline plus grace) cuts the socket."""
+	with Hostile(role) as server:
+		start = time.monotonic()
+		report, elapsed = timed_diagnose(external_config(server.url, realtime.port))
+		assert server.client_gone.wait(WALL), "the abandoned probe kept its connection open"
+		hung_up = server.client_gone_at - start
+	assert elapsed <= WALL
+	assert first_failure(report) == check_name
+	assert TIMEOUT <= hung_up <= WALL, f"hung up {hung_up:.2f} s after the start"
 
 
 # ---- bounded memory ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ the wire a proxy or a wrong service would produce; Redis cases use the session's
 """
 
 import contextlib
+import functools
 import http.client
 import socket
 import ssl
@@ -14,7 +15,7 @@ import time
 import pytest
 import requests
 
-from raven_ai_agent.realtime import engineio, probe
+from raven_ai_agent.realtime import bridge, engineio, handshake, probe, session, upgrade
 from tests.stack import BlackHole, free_port
 
 OPEN_BODY = (
@@ -100,11 +101,11 @@ def fetch(url: str, timeout: float = 2.0, method: str = "GET") -> probe.HttpResu
 		http.close()
 
 
-def handshake_of(answer: bytes) -> probe.Handshake:
+def handshake_of(answer: bytes) -> handshake.Handshake:
 	with canned(answer) as (url, _):
 		http = probe.Http(probe.Deadline(2), 2)
 		try:
-			return probe.probe_handshake(http, url, "/socket.io/")
+			return handshake.probe_handshake(http, url, "/socket.io/")
 		finally:
 			http.close()
 
@@ -115,37 +116,43 @@ def handshake_of(answer: bytes) -> probe.Handshake:
 @pytest.mark.parametrize(
 	"answer, kind",
 	[
-		(raw_response("200 OK", OPEN_BODY, {"Content-Type": "text/plain; charset=UTF-8"}), probe.ENGINEIO),
+		(
+			raw_response("200 OK", OPEN_BODY, {"Content-Type": "text/plain; charset=UTF-8"}),
+			handshake.ENGINEIO,
+		),
 		(
 			raw_response("404 Not Found", FRAPPE_404, {"Content-Type": "text/html; charset=utf-8"}),
-			probe.FRAPPE_PAGE,
+			handshake.FRAPPE_PAGE,
 		),
-		(raw_response("502 Bad Gateway", NGINX_502, {"Server": "nginx/1.22.1"}), probe.PROXY_ERROR),
-		(raw_response("503 Service Unavailable", "no upstream"), probe.PROXY_ERROR),
-		(raw_response("504 Gateway Timeout", ""), probe.PROXY_ERROR),
-		(raw_response("404 Not Found", ""), probe.NOT_FOUND),
-		(raw_response("404 Not Found", "Cannot GET /"), probe.NOT_FOUND),
+		(raw_response("502 Bad Gateway", NGINX_502, {"Server": "nginx/1.22.1"}), handshake.PROXY_ERROR),
+		(raw_response("503 Service Unavailable", "no upstream"), handshake.PROXY_ERROR),
+		(raw_response("504 Gateway Timeout", ""), handshake.PROXY_ERROR),
+		(raw_response("404 Not Found", ""), handshake.NOT_FOUND),
+		(raw_response("404 Not Found", "Cannot GET /"), handshake.NOT_FOUND),
 		(
 			raw_response("301 Moved Permanently", "", {"Location": "https://example.com/socket.io/"}),
-			probe.REDIRECT,
+			handshake.REDIRECT,
 		),
-		(raw_response("400 Bad Request", '{"code":0,"message":"Transport unknown"}'), probe.ENGINEIO_ERROR),
-		(raw_response("200 OK", "ok"), probe.NOT_ENGINEIO),
-		(raw_response("200 OK", "<html>welcome</html>"), probe.NOT_ENGINEIO),
-		(raw_response("200 OK", FRAPPE_404), probe.FRAPPE_PAGE),
-		(raw_response("401 Unauthorized", "auth required"), probe.HTTP_STATUS),
-		(raw_response("500 Internal Server Error", "boom"), probe.HTTP_STATUS),
+		(
+			raw_response("400 Bad Request", '{"code":0,"message":"Transport unknown"}'),
+			handshake.ENGINEIO_ERROR,
+		),
+		(raw_response("200 OK", "ok"), handshake.NOT_ENGINEIO),
+		(raw_response("200 OK", "<html>welcome</html>"), handshake.NOT_ENGINEIO),
+		(raw_response("200 OK", FRAPPE_404), handshake.FRAPPE_PAGE),
+		(raw_response("401 Unauthorized", "auth required"), handshake.HTTP_STATUS),
+		(raw_response("500 Internal Server Error", "boom"), handshake.HTTP_STATUS),
 	],
 )
 def test_classify_handshake(answer, kind):
-	handshake = handshake_of(answer)
-	assert handshake.kind == kind, handshake.detail
-	assert handshake.ok == (kind == probe.ENGINEIO)
+	result = handshake_of(answer)
+	assert result.kind == kind, result.detail
+	assert result.ok == (kind == handshake.ENGINEIO)
 
 
 def test_handshake_passes_only_on_a_parsed_open_packet():
-	handshake = handshake_of(raw_response("200 OK", OPEN_BODY))
-	assert handshake.open.sid == "abc" and "pingInterval 25000" in handshake.detail
+	answer = handshake_of(raw_response("200 OK", OPEN_BODY))
+	assert answer.open.sid == "abc" and "pingInterval 25000" in answer.detail
 	# status 200 alone is not enough
 	assert not handshake_of(raw_response("200 OK", "0{}")).ok
 
@@ -153,16 +160,16 @@ def test_handshake_passes_only_on_a_parsed_open_packet():
 def test_redirect_is_reported_not_followed():
 	with canned(raw_response("302 Found", "", {"Location": "https://elsewhere.test/x"})) as (url, heads):
 		http = probe.Http(probe.Deadline(2), 2)
-		handshake = probe.probe_handshake(http, url, "/socket.io/")
+		answer = handshake.probe_handshake(http, url, "/socket.io/")
 		http.close()
-	assert handshake.kind == probe.REDIRECT and handshake.location == "https://elsewhere.test/x"
+	assert answer.kind == handshake.REDIRECT and answer.location == "https://elsewhere.test/x"
 	assert len(heads) == 1
 
 
 def test_the_request_is_a_v4_polling_handshake():
 	with canned(raw_response("200 OK", OPEN_BODY)) as (url, heads):
 		http = probe.Http(probe.Deadline(2), 2)
-		probe.probe_handshake(http, url, "/socket.io/", {"Origin": "http://o.test"})
+		handshake.probe_handshake(http, url, "/socket.io/", {"Origin": "http://o.test"})
 		http.close()
 	head = heads[0].decode()
 	assert head.startswith("GET /socket.io/?EIO=4&transport=polling HTTP/1.1")
@@ -170,11 +177,11 @@ def test_the_request_is_a_v4_polling_handshake():
 
 
 def test_looks_like_frappe_page():
-	assert probe.looks_like_frappe_page(FRAPPE_404)
-	assert probe.looks_like_frappe_page("<meta name='generator' content='Frappe'>")
-	assert probe.looks_like_frappe_page("<META NAME=generator CONTENT=frappe>")
-	assert not probe.looks_like_frappe_page("<meta name='generator' content='WordPress'>")
-	assert not probe.looks_like_frappe_page("")
+	assert handshake.looks_like_frappe_page(FRAPPE_404)
+	assert handshake.looks_like_frappe_page("<meta name='generator' content='Frappe'>")
+	assert handshake.looks_like_frappe_page("<META NAME=generator CONTENT=frappe>")
+	assert not handshake.looks_like_frappe_page("<meta name='generator' content='WordPress'>")
+	assert not handshake.looks_like_frappe_page("")
 
 
 # ---- network failures ---------------------------------------------------------------------------
@@ -295,15 +302,15 @@ def _upgrade_answer(accept: str | None = None, first_frame: bytes = b""):
 	return answer
 
 
-def _ws(url: str, timeout: float = 2.0) -> probe.Upgrade:
-	return probe.probe_websocket(url, "/socket.io/", "http://origin.test", probe.Deadline(timeout), timeout)
+def _ws(url: str, timeout: float = 2.0) -> upgrade.Upgrade:
+	return upgrade.probe_websocket(url, "/socket.io/", "http://origin.test", probe.Deadline(timeout), timeout)
 
 
 def test_websocket_upgrade_with_open_packet():
 	frame = bytes([0x81, 126]) + len(OPEN_BODY).to_bytes(2, "big") + OPEN_BODY.encode()
 	with canned(_upgrade_answer(first_frame=frame)) as (url, heads):
-		upgrade = _ws(url)
-	assert upgrade.ok and upgrade.open.sid == "abc" and "open packet received" in upgrade.detail
+		answer = _ws(url)
+	assert answer.ok and answer.open.sid == "abc" and "open packet received" in answer.detail
 	head = heads[0].decode().lower()
 	assert head.startswith("get /socket.io/?eio=4&transport=websocket http/1.1")
 	for header in (
@@ -317,31 +324,68 @@ def test_websocket_upgrade_with_open_packet():
 
 def test_websocket_upgrade_without_first_frame_still_passes():
 	with canned(_upgrade_answer()) as (url, _):
-		upgrade = _ws(url, timeout=1.5)
-	assert upgrade.ok and upgrade.open is None
+		answer = _ws(url, timeout=1.5)
+	assert answer.ok and answer.open is None
+
+
+def _text_frame(text: str) -> bytes:
+	payload = text.encode()
+	return bytes([0x81, len(payload)]) + payload  # under 126 bytes
+
+
+@pytest.mark.parametrize(
+	"first_frame, words",
+	[
+		(_text_frame('{"type":"connected"}'), ('first WebSocket frame is \'{"type":"connected"}\'',)),
+		(_text_frame('0{"sid":"abc"}'), ("not an Engine.IO open packet", "no pingInterval")),
+		(bytes([0x82, 3]) + b"\x00\x01\x02", ("binary (3 bytes)",)),
+		(
+			bytes([0x88, 8]) + (1008).to_bytes(2, "big") + b"denied",
+			("closed the WebSocket", "close code 1008"),
+		),
+	],
+	ids=["other_text", "broken_open", "binary", "close"],
+)
+def test_websocket_first_frame_that_is_not_an_open_packet_fails(first_frame, words):
+	"""A 101 with the right accept, then a frame from something else: not the realtime service."""
+	with canned(_upgrade_answer(first_frame=first_frame)) as (url, _):
+		answer = _ws(url)
+	assert answer.kind == upgrade.OTHER_SERVICE and not answer.ok, answer.detail
+	assert "Sec-WebSocket-Accept valid, but" in answer.detail
+	for word in words:
+		assert word in answer.detail, (word, answer.detail)
+
+
+def test_websocket_ping_before_the_open_packet_is_skipped():
+	ping = bytes([0x89, 0])
+	with canned(
+		_upgrade_answer(first_frame=ping + _text_frame('0{"sid":"s","pingInterval":1,"pingTimeout":1}'))
+	) as (url, _):
+		answer = _ws(url)
+	assert answer.ok and answer.open.sid == "s"
 
 
 def test_websocket_wrong_accept():
 	with canned(_upgrade_answer(accept="bm90IHRoZSByaWdodCBvbmU=")) as (url, _):
-		upgrade = _ws(url)
-	assert upgrade.kind == probe.BAD_ACCEPT and not upgrade.ok
+		answer = _ws(url)
+	assert answer.kind == upgrade.BAD_ACCEPT and not answer.ok
 
 
 def test_websocket_answered_with_engineio_bad_request():
 	with canned(raw_response("400 Bad Request", '{"code":3,"message":"Bad request"}')) as (url, _):
-		upgrade = _ws(url)
-	assert upgrade.kind == probe.NOT_UPGRADED and upgrade.engine_error.code == engineio.BAD_REQUEST
+		answer = _ws(url)
+	assert answer.kind == upgrade.NOT_UPGRADED and answer.engine_error.code == engineio.BAD_REQUEST
 
 
 def test_websocket_answered_with_a_page():
 	with canned(raw_response("200 OK", FRAPPE_404)) as (url, _):
-		upgrade = _ws(url)
-	assert upgrade.kind == probe.NOT_UPGRADED and "Frappe" in upgrade.detail
+		answer = _ws(url)
+	assert answer.kind == upgrade.NOT_UPGRADED and "Frappe" in answer.detail
 
 
 def test_websocket_redirect_and_failures():
 	with canned(raw_response("301 Moved Permanently", "", {"Location": "https://x.test/"})) as (url, _):
-		assert _ws(url).kind == probe.REDIRECT
+		assert _ws(url).kind == handshake.REDIRECT
 	assert _ws(f"http://127.0.0.1:{free_port()}").kind == probe.REFUSED
 	with BlackHole() as hole:
 		start = time.monotonic()
@@ -363,7 +407,7 @@ def test_session_lost_is_told_apart():
 
 	with canned(answer) as (url, _):
 		http = probe.Http(probe.Deadline(2), 2)
-		outcome = probe.probe_session(http, url, "/socket.io/", "/site", {}, extra_requests=2)
+		outcome = session.probe_session(http, url, "/socket.io/", "/site", {}, extra_requests=2)
 		http.close()
 	assert outcome.lost is not None and outcome.lost.session_lost and outcome.requests == 1
 	assert outcome.failure is None and outcome.connect is None
@@ -376,7 +420,7 @@ def test_session_reads_every_packet_of_the_connect_reply():
 
 	with canned(lambda head: raw_response("200 OK", next(bodies))) as (url, heads):
 		http = probe.Http(probe.Deadline(2), 2)
-		outcome = probe.probe_session(http, url, "/socket.io/", "/site", {"Cookie": "sid=Guest"})
+		outcome = session.probe_session(http, url, "/socket.io/", "/site", {"Cookie": "sid=Guest"})
 		http.close()
 	assert outcome.requests == 5
 	assert outcome.connect.errors == ("Invalid namespace",) and outcome.connect.connected
@@ -393,40 +437,72 @@ def test_redis_publish_counts_subscribers(redis_server):
 	pubsub = client.pubsub()
 	pubsub.subscribe("events")
 	try:
-		outcome = probe.redis_publish(redis_server.url, "events", "{}", probe.Deadline(2), 2)
+		outcome = bridge.redis_publish(redis_server.url, "events", "{}", probe.Deadline(2), 2)
 		assert outcome.subscribers == 1 and outcome.error is None
 	finally:
 		pubsub.close()
 		client.close()
 	assert (
-		probe.redis_publish(redis_server.url, "nobody-listens", "{}", probe.Deadline(2), 2).subscribers == 0
+		bridge.redis_publish(redis_server.url, "nobody-listens", "{}", probe.Deadline(2), 2).subscribers == 0
 	)
 
 
 def test_redis_unreachable():
-	outcome = probe.redis_publish(f"redis://127.0.0.1:{free_port()}", "events", "{}", probe.Deadline(2), 2)
+	outcome = bridge.redis_publish(f"redis://127.0.0.1:{free_port()}", "events", "{}", probe.Deadline(2), 2)
 	assert outcome.error == probe.REFUSED and outcome.subscribers is None
 
 
 def test_redis_black_hole_times_out():
 	with BlackHole() as hole:
 		start = time.monotonic()
-		outcome = probe.redis_publish(
+		outcome = bridge.redis_publish(
 			f"redis://127.0.0.1:{hole.port}", "events", "{}", probe.Deadline(0.5), 0.5
 		)
 		assert time.monotonic() - start < 1.2
 	assert outcome.error == probe.TIMEOUT
 
 
+def test_a_cut_deadline_wakes_a_redis_reply_that_drips():
+	"""A reply one byte per 50 ms never trips redis' 5 s read timeout; cutting the deadline ends it."""
+	with canned(b":" + b"1" * 400, drip=0.05, immediate=True) as (url, _):
+		deadline = probe.Deadline(5)
+		outcome = []
+		thread = threading.Thread(
+			target=lambda: outcome.append(
+				bridge.redis_publish(url.replace("http", "redis"), "e", "{}", deadline, 5)
+			)
+		)
+		thread.start()
+		thread.join(0.5)
+		assert thread.is_alive() and not outcome
+		deadline.cut()
+		thread.join(1)
+	assert outcome and outcome[0].error is not None and outcome[0].subscribers is None
+
+
+def test_cut_closes_what_is_still_open_once_and_latecomers_at_once():
+	deadline = probe.Deadline(5)
+	calls = []
+	deadline.on_cut(functools.partial(calls.append, "open"))
+	closed = functools.partial(calls.append, "closed by its owner")
+	deadline.on_cut(closed)
+	deadline.forget(closed)
+	deadline.cut()
+	deadline.cut()
+	assert calls == ["open"]
+	deadline.on_cut(functools.partial(calls.append, "late"))
+	assert calls == ["open", "late"]
+
+
 def test_frappe_event_and_safe_url():
 	import json
 
-	assert json.loads(probe.frappe_event("e", {"x": 1}, "site.test", "user:A")) == {
+	assert json.loads(bridge.frappe_event("e", {"x": 1}, "site.test", "user:A")) == {
 		"event": "e",
 		"message": {"x": 1},
 		"namespace": "site.test",
 		"room": "user:A",
 	}
-	assert probe.safe_redis_url("redis://:s3cret@127.0.0.1:11000/0") == "redis://:***@127.0.0.1:11000/0"
-	assert probe.safe_redis_url("redis://user:pw@h:1") == "redis://user:***@h:1"
-	assert probe.safe_redis_url("redis://127.0.0.1:11000") == "redis://127.0.0.1:11000"
+	assert bridge.safe_redis_url("redis://:s3cret@127.0.0.1:11000/0") == "redis://:***@127.0.0.1:11000/0"
+	assert bridge.safe_redis_url("redis://user:pw@h:1") == "redis://user:***@h:1"
+	assert bridge.safe_redis_url("redis://127.0.0.1:11000") == "redis://127.0.0.1:11000"

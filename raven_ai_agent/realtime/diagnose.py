@@ -6,6 +6,10 @@ depend on each other, all within one deadline. A check whose prerequisite failed
 run: it reports `ok: None` with "not reached: <check> failed", so the one hint of the result
 (the hint of the most upstream failing check) names the cause, not its symptoms.
 
+This module orchestrates and states facts (each check's `detail`); the probes live in
+probe.py, handshake.py, upgrade.py, session.py and bridge.py, and every hint sentence in
+hints.py.
+
 Choices a reader should know:
 - "Not reached" and "skipped" are `ok: None`, never a failure: `ok` says whether every check
   that ran passed, and only real findings carry hints.
@@ -14,7 +18,8 @@ Choices a reader should know:
 - `external=False` sends the session checks straight to the realtime port with the headers
   bench's nginx would add (Host and Origin of the public site, X-Frappe-Site-Name).
 - Whatever the network does, the result comes within the timeout plus GRACE_SECONDS: every
-  request gets what is left of one deadline, and checks still running then count as timed out.
+  request gets what is left of one deadline, checks still running then count as timed out,
+  and the connections they hold are cut, so a server that drips bytes sees them hang up.
 
 The session id given for the end-to-end check never appears in the result. No frappe import.
 """
@@ -24,12 +29,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
-from raven_ai_agent.realtime import engineio, probe
+from raven_ai_agent.realtime import bridge, engineio, handshake, hints, probe, session, upgrade
 from raven_ai_agent.realtime.constants import (
 	DEFAULT_PROBE_TIMEOUT,
-	DEFAULT_SOCKETIO_PATH,
 	EVENTS_CHANNEL,
 	MAX_PROBE_TIMEOUT,
 	MIN_PROBE_TIMEOUT,
@@ -69,11 +73,6 @@ STICKY_EXTRA_REQUESTS = 2
 # How long past the deadline the checks may take to report before they count as hung.
 GRACE_SECONDS = 0.3
 MASK = "***"
-# What every client and server of the path must speak; a Socket.IO v2 server (EIO=3) cannot serve it.
-SOCKETIO_REQUIREMENT = (
-	"Frappe v15 needs socket.io v4 on both ends (Engine.IO protocol v4, EIO=4), as its own realtime "
-	"service and the desk's client are"
-)
 
 Publish = Callable[[str, dict, str], bool]
 
@@ -255,7 +254,8 @@ def _run_checks(run: _Run) -> list[Check]:
 	"""One daemon thread per task; wait for all of them until the deadline plus a grace.
 
 	Daemon threads, not a pool: a probe stuck in a DNS lookup must not delay the answer
-	or the exit of the process.
+	or the exit of the process. At the wall the deadline is cut: a probe still reading (a
+	server that drips a byte at a time never trips a read timeout) loses its connection.
 	"""
 	done, lock = run.done, run.lock
 	wall = run.deadline.at + GRACE_SECONDS
@@ -273,12 +273,7 @@ def _run_checks(run: _Run) -> list[Check]:
 		except Exception as e:  # a bug must not hide the other checks' findings
 			text = f"{type(e).__name__}: {e}"
 			checks = [
-				failed(
-					n,
-					f"the check crashed: {text}",
-					f"The {n} check crashed ({text}); report it with this output.",
-				)
-				for n in task.names
+				failed(n, f"the check crashed: {text}", hints.crashed_hint(n, text)) for n in task.names
 			]
 		elapsed = (time.monotonic() - started) * 1000
 		with lock:
@@ -296,6 +291,7 @@ def _run_checks(run: _Run) -> list[Check]:
 
 	with lock:
 		results = dict(run.results)
+	run.deadline.cut()  # after the snapshot: what a cut probe reports next is not part of the result
 	checks = []
 	for name in CHECKS:
 		check = results.get(name)
@@ -328,9 +324,7 @@ def _unfinished(run: _Run, name: str, results: dict) -> Check:
 		name,
 		False,
 		f"timed out: no result within the {run.timeout:g} s budget",
-		f"The {name} check got no answer within {run.timeout:g} s: something on its path accepts "
-		"connections but never answers (a hung proxy, a DNS server that does not reply); "
-		"see its detail and retry with a longer --timeout.",
+		hints.unfinished_hint(name, run.timeout),
 		elapsed_ms=run.timeout * 1000,
 	)
 
@@ -359,7 +353,7 @@ def _check_config(run: _Run) -> list[Check]:
 	notes = f"; {audit_note}" if audit_note else ""
 	if problems:
 		more = f" (+{len(problems) - 1} more: {'; '.join(problems[1:])})" if len(problems) > 1 else ""
-		return [failed(CONFIG, f"{problems[0]}{more}{notes}", f"Fix the config: {problems[0]}.")]
+		return [failed(CONFIG, f"{problems[0]}{more}{notes}", hints.config_hint(problems[0]))]
 	return [passed(CONFIG, f"socketio_port {port}{origin}, site {config.site_name}, no warnings{notes}")]
 
 
@@ -378,64 +372,22 @@ def _audit(paths: Sequence, port: int) -> tuple[list[str], str]:
 	], ""
 
 
-# ---- handshakes ----------------------------------------------------------------------------
+# ---- handshakes and the upgrade ------------------------------------------------------------------
 
 
 def _check_local(run: _Run) -> list[Check]:
 	config = run.config
 	http = run.http()
 	try:
-		handshake = probe.probe_handshake(http, config.get_internal_socketio_url(), run.path)
+		answer = handshake.probe_handshake(http, config.get_internal_socketio_url(), run.path)
 	finally:
 		http.close()
 	where = f"{config.get_internal_socketio_url()}{run.path}"
-	if handshake.ok:
-		return [passed(LOCAL_HANDSHAKE, f"{where}: {handshake.detail}")]
-	return [failed(LOCAL_HANDSHAKE, f"{where}: {handshake.detail}", _local_hint(run, handshake))]
-
-
-def _local_hint(run: _Run, handshake: probe.Handshake) -> str:
-	config = run.config
-	port, path = config.socketio_port, run.path
-	kind = handshake.kind
-	if kind == probe.REFUSED:
-		return (
-			f"Start the realtime service: nothing listens on 127.0.0.1:{port} (socketio_port in "
-			f"{COMMON_CONFIG_FILE}); run `bench start` or `sudo supervisorctl start all`, and read its log "
-			"if it exits (Node version, Redis refusing connections)."
-		)
-	if kind == probe.TIMEOUT:
-		return (
-			f"Port {port} accepts connections but does not answer within {run.timeout:g} s: the realtime "
-			f"service is hung or another program holds the port; check `ss -ltnp | grep {port}` and restart "
-			"the realtime service."
-		)
-	if kind == probe.FRAPPE_PAGE:
-		return (
-			f"Port {port} is Frappe's web server, not the realtime service: set socketio_port in "
-			f"{COMMON_CONFIG_FILE} to the port Node listens on (not webserver_port {config.webserver_port})."
-		)
-	if kind == probe.NOT_FOUND and path != DEFAULT_SOCKETIO_PATH:
-		return (
-			f"The service on port {port} does not serve {path}: Frappe's realtime service answers on "
-			f"{DEFAULT_SOCKETIO_PATH}; set the Socket.IO path back to {DEFAULT_SOCKETIO_PATH}."
-		)
-	if _other_version(kind, handshake.engine_error):
-		return (
-			f"The server on port {port} speaks another Socket.IO major version: {SOCKETIO_REQUIREMENT}. "
-			"Run Frappe's own realtime service there (`bench setup requirements --node`, then restart it), "
-			f"or set socketio_port in {COMMON_CONFIG_FILE} to the port it listens on."
-		)
-	if kind == probe.TLS_PORT:
-		return (
-			f"Port {port} speaks TLS (https), but Frappe's realtime service listens on plain http: it is a "
-			f"TLS proxy or another service; set socketio_port in {COMMON_CONFIG_FILE} to the port Node "
-			"listens on."
-		)
-	return (
-		f"Port {port} does not answer like Frappe's realtime service ({handshake.detail}): check what "
-		f"listens there (`ss -ltnp | grep {port}`) and socketio_port in {COMMON_CONFIG_FILE}."
-	)
+	if answer.ok:
+		return [passed(LOCAL_HANDSHAKE, f"{where}: {answer.detail}")]
+	return [
+		failed(LOCAL_HANDSHAKE, f"{where}: {answer.detail}", hints.local_hint(config, answer, run.timeout))
+	]
 
 
 def _check_external(run: _Run) -> list[Check]:
@@ -444,21 +396,16 @@ def _check_external(run: _Run) -> list[Check]:
 	base = run.config.get_external_socketio_url()
 	http = run.http()
 	try:
-		handshake = probe.probe_handshake(http, base, run.path)
+		answer = handshake.probe_handshake(http, base, run.path)
 	finally:
 		http.close()
 	where = f"{base}{run.path}"
-	if handshake.ok:
-		return [passed(EXTERNAL_HANDSHAKE, f"{where}: {handshake.detail}")]
+	if answer.ok:
+		return [passed(EXTERNAL_HANDSHAKE, f"{where}: {answer.detail}")]
 	hint = _external_hint(
-		run,
-		handshake.kind,
-		handshake.detail,
-		handshake.http.status,
-		handshake.location,
-		handshake.engine_error,
+		run, answer.kind, answer.detail, answer.http.status, answer.location, answer.engine_error
 	)
-	return [failed(EXTERNAL_HANDSHAKE, f"{where}: {handshake.detail}", hint)]
+	return [failed(EXTERNAL_HANDSHAKE, f"{where}: {answer.detail}", hint)]
 
 
 def _external_hint(
@@ -469,224 +416,43 @@ def _external_hint(
 	location: str | None,
 	engine_error: engineio.EngineError | None,
 ) -> str:
-	"""The fix for a public URL that does not reach the realtime service."""
-	config = run.config
-	base = config.get_external_socketio_url()
-	parts = urlsplit(base)
-	netloc, host = parts.netloc, parts.hostname or ""
-	port, web_port, path = config.socketio_port, config.webserver_port, run.path
-	local = run.wait(LOCAL_HANDSHAKE) if kind == probe.PROXY_ERROR else None
-	local_ok = local is not None and local.ok is True
-	if kind == probe.FRAPPE_PAGE:
-		return (
-			f"Route {path} to the realtime service: {netloc} sends it to Frappe's web server. In the proxy, "
-			f"send {path} to the socketio port 127.0.0.1:{port} (socketio_port, with the Upgrade headers) "
-			f"and everything else to the web port {web_port}; with a tunnel (ngrok, cloudflared), point it at "
-			f"that proxy instead of port {web_port}."
-		)
-	if kind == probe.PROXY_ERROR:
-		cause = (
-			f"the realtime service is up on 127.0.0.1:{port}, so the proxy's upstream port for {path} is "
-			f"stale or wrong; point it at 127.0.0.1:{port} (socketio_port) and reload the proxy."
-			if local_ok
-			else f"the realtime service is down or the proxy's upstream port is wrong; start it and point the "
-			f"upstream at 127.0.0.1:{port} (socketio_port)."
-		)
-		return f"The proxy at {netloc} gets no answer from its upstream for {path} (HTTP {status}): {cause}"
-	if kind == probe.NOT_FOUND:
-		return (
-			f"{netloc} answers 404 for {path}: the proxy changes the path on the way or routes it elsewhere; "
-			f"pass {path} unchanged to 127.0.0.1:{port} (nginx: `proxy_pass http://<upstream>;` without a "
-			"URI part)."
-		)
-	if _other_version(kind, engine_error):
-		return (
-			f"The server answering {path} at {netloc} speaks another Socket.IO major version: "
-			f"{SOCKETIO_REQUIREMENT}. Route {path} to Frappe's realtime service on 127.0.0.1:{port} "
-			"(socketio_port) instead of an older Socket.IO server, and update its Node dependencies "
-			"(`bench setup requirements --node`)."
-		)
-	if kind == probe.ENGINEIO_ERROR and engine_error is not None:
-		if engine_error.code in (engineio.TRANSPORT_UNKNOWN, engineio.BAD_REQUEST):
-			return (
-				f"The realtime service behind {netloc} gets a mangled request ({engine_error.message}): the "
-				f"proxy drops or rewrites the query string of {path}; pass the URI unchanged."
-			)
-		if engine_error.code == engineio.FORBIDDEN:
-			return f"The realtime service behind {netloc} refuses the request (Forbidden): check its CORS/allowRequest settings."
-	if kind == probe.REDIRECT:
-		return _redirect_hint(base, location or "", path, port)
-	if kind == probe.CERTIFICATE:
-		return (
-			f"The TLS certificate of {host} is not trusted (see the detail): browsers refuse it too unless "
-			"every device trusts it, so the socket never opens. Install a certificate from a public CA for "
-			f"{host} (certbot / Let's Encrypt, or the proxy's ACME resolver) and serve the full chain."
-		)
-	if kind == probe.PLAIN_PORT:
-		return (
-			f"{netloc} speaks plain http, not TLS: a scheme/port mismatch (https sent to an http port). Use "
-			f"http://{netloc} in host_name / the base URL, or serve TLS on that port (nginx: `listen "
-			f"{parts.port or 443} ssl;` with a certificate)."
-		)
-	if kind == probe.TLS_PORT:
-		return (
-			f"{netloc} speaks TLS (https), not plain http: a scheme/port mismatch (http sent to an https "
-			f"port). Use https://{netloc} in host_name / the base URL."
-		)
-	if kind == probe.TLS:
-		return (
-			f"TLS with {host} fails ({detail}): install a certificate valid for {host} (e.g. with certbot) or "
-			"use the scheme the site really serves in host_name / the base URL."
-		)
-	if kind == probe.DNS:
-		return (
-			f"{host} does not resolve from this server: fix its DNS record (on a local bench, add it to "
-			"/etc/hosts), or correct host_name / the base URL."
-		)
-	if kind == probe.REFUSED:
-		if config.deployment_type is DeploymentType.LOCAL:
-			return (
-				f"Nothing accepts connections at {netloc}: the browser connects there directly, so the realtime "
-				f"service must listen on that host at port {port}; start it, or set host_name to a host that "
-				"reaches this bench."
-			)
-		return (
-			f"Nothing accepts connections at {netloc}: start the proxy or tunnel that serves the site, or "
-			"correct host_name / the base URL."
-		)
-	if kind == probe.TIMEOUT:
-		return (
-			f"{netloc} accepts the connection but does not answer {path} in full within {run.timeout:g} s (timed "
-			"out): a firewall, a hung proxy, or a proxy waiting on a dead upstream; check the route of "
-			f"{path} to 127.0.0.1:{port}."
-		)
-	if kind == probe.RESET:
-		return (
-			f"{netloc} breaks off the connection (reset) instead of answering {path} in full: the upstream "
-			"crashed or a proxy limit (body size, time) cut the answer; read the error logs of the proxy and "
-			"of the realtime service."
-		)
-	if kind == probe.BAD_RESPONSE:
-		return (
-			f"{netloc} answers {path} with something that is not valid HTTP: another protocol listens there, "
-			f"or a broken proxy; route {path} to 127.0.0.1:{port} (socketio_port)."
-		)
-	if kind == probe.NOT_ENGINEIO:
-		return (
-			f"{netloc} answers {path} with HTTP {status}, but not with an Engine.IO handshake: a default "
-			"site, an SPA fallback (`try_files ... /index.html`), a login page or another app catches the "
-			f"path before the realtime service; route {path} to 127.0.0.1:{port} (socketio_port) ahead of "
-			"those rules, without rewriting the body."
-		)
-	if status in (401, 403):
-		return (
-			f"An access rule blocks {path} at {netloc} (HTTP {status}: basic auth, a firewall, Cloudflare "
-			f"Access): let {path} through, as the site's pages are."
-		)
-	return (
-		f"{netloc} does not answer {path} like Frappe's realtime service ({detail}): route {path} to "
-		f"127.0.0.1:{port} (socketio_port)."
-	)
-
-
-def _redirect_hint(base: str, location: str, path: str, port: int) -> str:
-	url = engineio.endpoint_url(base, path)
-	here, there = urlsplit(base), urlsplit(urljoin(url, location))
-	if there.hostname in (None, here.hostname) and here.scheme == "http" and there.scheme == "https":
-		return (
-			f"{here.netloc} redirects {path} to https: set the public URL to https (host_name "
-			f"'https://{here.hostname}' or the base URL in Raven Realtime Settings) so the browser opens the "
-			"socket there directly."
-		)
-	if probe.is_redirect_loop(url, location):
-		return (
-			f"{here.netloc} redirects {path} to itself (a redirect loop): a proxy rule (an https or "
-			f"trailing-slash redirect, a login gate) matches its own target; route {path} to "
-			f"127.0.0.1:{port} (socketio_port) without a redirect."
-		)
-	if there.hostname and there.hostname != here.hostname:
-		return (
-			f"The proxy at {here.netloc} redirects {path} elsewhere, to {there.netloc}: browsers do not carry "
-			f"the socket and its cookies there. Proxy {path} straight to 127.0.0.1:{port} (socketio_port) and "
-			"keep the Host header as the browser sent it (nginx: `proxy_set_header Host $host;`); if "
-			f"{there.netloc} is the site's real address, set host_name / the base URL to "
-			f"{there.scheme}://{there.netloc} instead."
-		)
-	return f"{here.netloc} redirects {path} to {location}: route {path} to the realtime service without a redirect."
-
-
-def _other_version(kind: str, engine_error: engineio.EngineError | None) -> bool:
-	"""A server of another Engine.IO protocol version answered: a v3 open packet, or error code 5."""
-	return kind == probe.OTHER_VERSION or (
-		engine_error is not None and engine_error.code == engineio.UNSUPPORTED_PROTOCOL_VERSION
+	"""hints.external_hint, told whether the realtime port answers when a proxy's upstream failed."""
+	local = run.wait(LOCAL_HANDSHAKE) if kind == handshake.PROXY_ERROR else None
+	return hints.external_hint(
+		run.config,
+		kind,
+		detail,
+		timeout=run.timeout,
+		status=status,
+		location=location,
+		engine_error=engine_error,
+		local_ok=local is not None and local.ok is True,
 	)
 
 
 def _check_websocket(run: _Run) -> list[Check]:
 	config = run.config
 	base = config.get_external_socketio_url()
-	upgrade = probe.probe_websocket(
+	answer = upgrade.probe_websocket(
 		base, run.path, config.get_external_http_base(), run.deadline, run.timeout
 	)
 	where = f"{base}{run.path}"
-	if upgrade.ok:
-		return [passed(EXTERNAL_WEBSOCKET, f"{where}: {upgrade.detail}")]
-	netloc = urlsplit(base).netloc
-	if upgrade.kind == probe.NOT_UPGRADED:
-		code3 = upgrade.engine_error is not None and upgrade.engine_error.code == engineio.BAD_REQUEST
-		why = (
-			"the realtime service got the request without its Upgrade/Connection headers"
-			if code3
-			else f"the upgrade is answered with HTTP {upgrade.status}"
+	if answer.ok:
+		return [passed(EXTERNAL_WEBSOCKET, f"{where}: {answer.detail}")]
+	return [
+		failed(
+			EXTERNAL_WEBSOCKET, f"{where}: {answer.detail}", hints.upgrade_hint(config, answer, run.timeout)
 		)
-		hint = (
-			f"The proxy or tunnel at {netloc} does not pass the WebSocket upgrade ({why}): for {run.path} set "
-			"`proxy_http_version 1.1;`, `proxy_set_header Upgrade $http_upgrade;` and `proxy_set_header "
-			'Connection "upgrade";` (never HTTP/2 to the upstream; on Cloudflare turn WebSockets on). '
-			"Until then browsers stay on slower long-polling."
-		)
-	elif upgrade.kind == probe.BAD_ACCEPT:
-		hint = (
-			f"Something between the browser and the realtime service at {netloc} answers the upgrade itself "
-			"with a wrong Sec-WebSocket-Accept: pass WebSocket traffic through to the realtime service unchanged."
-		)
-	else:
-		hint = _external_hint(
-			run, upgrade.kind, upgrade.detail, upgrade.status, upgrade.location, upgrade.engine_error
-		)
-	return [failed(EXTERNAL_WEBSOCKET, f"{where}: {upgrade.detail}", hint)]
+	]
 
 
 # ---- one session: namespace and stickiness --------------------------------------------------
-
-# Kinds of CONNECT_ERROR, matched loosely: Frappe's texts differ between versions.
-_ORIGIN, _NAMESPACE, _UNAUTHORIZED, _NO_AUTH, _OTHER = (
-	"origin",
-	"namespace",
-	"unauthorized",
-	"no_auth",
-	"other",
-)
-
-
-def classify_connect_error(message: str) -> str:
-	"""What a CONNECT_ERROR text means, by case-insensitive substring."""
-	text = message.lower()
-	if "namespace" in text:
-		return _NAMESPACE
-	if "origin" in text:
-		return _ORIGIN
-	if "unauthorized" in text or "unauthorised" in text:
-		return _UNAUTHORIZED
-	if "no cookie" in text or "authentication method" in text or "not authenticated" in text:
-		return _NO_AUTH
-	return _OTHER
 
 
 def _connect_verdict(run: _Run, name: str, result: engineio.ConnectResult, with_session: bool) -> Check:
 	"""Judge a namespace CONNECT: any CONNECT_ERROR other than 'no credentials' fails it."""
 	namespace = run.config.namespace
-	serious = [e for e in result.errors if classify_connect_error(e) != _NO_AUTH]
+	serious = [e for e in result.errors if hints.classify_connect_error(e) != hints.CONNECT_NO_AUTH]
 	if serious:
 		message = serious[0]
 		then = " (then connected)" if result.connected else ""
@@ -696,7 +462,7 @@ def _connect_verdict(run: _Run, name: str, result: engineio.ConnectResult, with_
 			else ""
 		)
 		detail = f"CONNECT_ERROR for {namespace}: {message!r}{then}{others}"
-		return failed(name, detail, _connect_hint(run, message))
+		return failed(name, detail, hints.connect_hint(run.config, message))
 	if result.errors:
 		return passed(
 			name,
@@ -711,39 +477,11 @@ def _connect_verdict(run: _Run, name: str, result: engineio.ConnectResult, with_
 	return passed(name, f"connected to {namespace} {who}")
 
 
-def _connect_hint(run: _Run, message: str) -> str:
-	config = run.config
-	kind = classify_connect_error(message)
-	origin = config.get_external_http_base()
-	if kind == _ORIGIN:
-		return (
-			"A proxy or tunnel rewrites the Host header (or sends no Origin), so the realtime service rejects "
-			"the connection as 'Invalid origin': keep Host as the browser sent it (ngrok: no "
-			"--host-header=rewrite; Traefik/cloudflared: no Host override) and set `proxy_set_header Origin "
-			"$scheme://$http_host;` for the socket path, as bench's nginx does."
-		)
-	if kind == _NAMESPACE:
-		return (
-			f"The realtime service derives a site other than {config.site_name} from the request ('Invalid "
-			f"namespace'): in the proxy set `proxy_set_header {SITE_NAME_HEADER} {config.site_name};` for "
-			f"{run.path}, or make host_name / the public host match the site name."
-		)
-	if kind == _UNAUTHORIZED:
-		return (
-			f"The realtime service cannot call back into the web server to check sessions ({message}): it "
-			f"calls {origin}/api/method/frappe.realtime.get_user_info from the bench host, so make that URL "
-			"reachable from there (a hosts entry against hairpin DNS, server_ip in common_site_config.json, a "
-			"trusted certificate) and turn developer_mode off behind a proxy (it sends the callback to "
-			"webserver_port)."
-		)
-	return f"The realtime service refused the connection to {config.namespace}: {message}."
-
-
 def _check_session(run: _Run) -> list[Check]:
 	base, headers = run.route(run.sid)
 	http = run.http()
 	try:
-		session = probe.probe_session(
+		outcome = session.probe_session(
 			http, base, run.path, run.config.namespace, headers, extra_requests=STICKY_EXTRA_REQUESTS
 		)
 	finally:
@@ -751,55 +489,42 @@ def _check_session(run: _Run) -> list[Check]:
 	expected = 1 + STICKY_EXTRA_REQUESTS
 	where = f"{base}{run.path}"
 
-	if session.lost is not None:
+	if outcome.lost is not None:
 		sticky = failed(
 			STICKY_SESSION,
-			f"{where}: request {session.requests + 1} of one session got 'Session ID unknown' after "
-			f"{session.requests} answered ({session.lost.step}): another realtime node answered",
-			_sticky_hint(run),
+			f"{where}: request {outcome.requests + 1} of one session got 'Session ID unknown' after "
+			f"{outcome.requests} answered ({outcome.lost.step}): another realtime node answered",
+			hints.sticky_hint(run.path),
 		)
 		namespace = skipped(NAMESPACE, "not reached: the session was lost (see sticky_session)")
 		return [namespace, sticky]
 
-	failure = session.failure
-	if failure is not None and session.requests < expected:
+	failure = outcome.failure
+	if failure is not None and outcome.requests < expected:
 		# The session broke before the namespace step: a route problem, judged like the public URL.
-		hint = _external_hint(run, failure.kind, failure.detail, _status(failure), None, failure.engine_error)
+		hint = _session_hint(run, failure)
 		if failure.step == "handshake":
 			detail = f"{where}: the handshake with the browser's Origin and Cookie failed: {failure.detail}"
 			return [failed(NAMESPACE, detail, hint), skipped(STICKY_SESSION, "not reached: namespace failed")]
-		detail = f"{where}: request {session.requests + 1} of one session ({failure.step}) failed: {failure.detail}"
+		detail = f"{where}: request {outcome.requests + 1} of one session ({failure.step}) failed: {failure.detail}"
 		return [
 			skipped(NAMESPACE, "not reached: sticky_session failed"),
 			failed(STICKY_SESSION, detail, hint),
 		]
 
-	sticky = passed(STICKY_SESSION, f"{where}: {session.requests} requests on one session, all answered")
+	sticky = passed(STICKY_SESSION, f"{where}: {outcome.requests} requests on one session, all answered")
 	if failure is not None:
 		if failure.kind == probe.TIMEOUT and failure.step == "connect reply":
-			origin = run.config.get_external_http_base()
 			detail = f"{where}: timed out waiting for the CONNECT reply of {run.config.namespace}"
-			hint = (
-				f"The realtime service never answers the namespace CONNECT: its session check calls "
-				f"{origin}/api/method/frappe.realtime.get_user_info and that call hangs; make the URL answer "
-				"from the bench host (firewall, hairpin DNS, server_ip)."
-			)
-			return [failed(NAMESPACE, detail, hint), sticky]
-		hint = _external_hint(run, failure.kind, failure.detail, _status(failure), None, failure.engine_error)
+			return [failed(NAMESPACE, detail, hints.connect_reply_hint(run.config)), sticky]
+		hint = _session_hint(run, failure)
 		return [failed(NAMESPACE, f"{where}: {failure.step} failed: {failure.detail}", hint), sticky]
-	return [_connect_verdict(run, NAMESPACE, session.connect, run.sid is not None), sticky]
+	return [_connect_verdict(run, NAMESPACE, outcome.connect, run.sid is not None), sticky]
 
 
-def _status(error: probe.SessionError) -> int | None:
-	return error.result.status if error.result is not None else None
-
-
-def _sticky_hint(run: _Run) -> str:
-	return (
-		"Requests of one Socket.IO session reach different realtime nodes ('Session ID unknown'): make the "
-		f"balancer in front of {run.path} sticky (`raven-realtime render nginx-vps --upstream HOST:PORT ...` "
-		"writes a sticky nginx upstream, `render traefik` a sticky cookie) or run a single realtime node."
-	)
+def _session_hint(run: _Run, failure: session.SessionError) -> str:
+	"""A failed session step, judged like an answer of the public URL."""
+	return _external_hint(run, failure.kind, failure.detail, failure.status, None, failure.engine_error)
 
 
 # ---- Redis and delivery ------------------------------------------------------------------------
@@ -809,30 +534,17 @@ def _check_redis(run: _Run) -> list[Check]:
 	config = run.config
 	if not config.redis_url:
 		return [skipped(REDIS_BRIDGE, "skipped: no redis_queue (or redis_socketio) in the config")]
-	url = probe.safe_redis_url(config.redis_url)
-	message = probe.frappe_event(
+	url = bridge.safe_redis_url(config.redis_url)
+	message = bridge.frappe_event(
 		PROBE_EVENT, {"probe": "raven_ai_agent diagnose"}, config.site_name, PROBE_ROOM
 	)
-	outcome = probe.redis_publish(config.redis_url, EVENTS_CHANNEL, message, run.deadline, run.timeout)
+	outcome = bridge.redis_publish(config.redis_url, EVENTS_CHANNEL, message, run.deadline, run.timeout)
 	if outcome.error:
-		return [
-			failed(
-				REDIS_BRIDGE,
-				f"Redis at {url} unreachable ({outcome.error}: {outcome.error_text})",
-				f"Start Redis at {url} or fix redis_queue in {COMMON_CONFIG_FILE}: while it is unreachable "
-				"Frappe drops every realtime event without an error.",
-			)
-		]
+		detail = f"Redis at {url} unreachable ({outcome.error}: {outcome.error_text})"
+		return [failed(REDIS_BRIDGE, detail, hints.redis_unreachable_hint(url))]
 	if outcome.subscribers == 0:
-		return [
-			failed(
-				REDIS_BRIDGE,
-				f"PUBLISH on '{EVENTS_CHANNEL}' at {url} reached 0 subscribers",
-				f"No realtime service listens on {url}: the web workers publish there, so point the realtime "
-				f"service at the same Redis (redis_queue in {COMMON_CONFIG_FILE}; FRAPPE_REDIS_QUEUE overrides it "
-				"for Node) and restart it.",
-			)
-		]
+		detail = f"PUBLISH on '{EVENTS_CHANNEL}' at {url} reached 0 subscribers"
+		return [failed(REDIS_BRIDGE, detail, hints.redis_unheard_hint(url))]
 	return [
 		passed(REDIS_BRIDGE, f"{outcome.subscribers} realtime subscriber(s) on '{EVENTS_CHANNEL}' at {url}")
 	]
@@ -850,26 +562,16 @@ def _check_end_to_end(run: _Run) -> list[Check]:
 		user = run.user
 		if not user:
 			web, web_headers = _web_route(run)
-			user, detail = probe.fetch_user(http, web, run.sid, web_headers)
+			user, detail = session.fetch_user(http, web, run.sid, web_headers)
 			if user is None:
-				return [
-					failed(
-						END_TO_END,
-						f"could not learn whose session this is: {detail}",
-						f"Check that {web}/api/method/frappe.realtime.get_user_info answers, or pass the user.",
-					)
-				]
+				detail = f"could not learn whose session this is: {detail}"
+				return [failed(END_TO_END, detail, hints.unknown_user_hint(web))]
 		if user == "Guest":
-			return [
-				failed(
-					END_TO_END,
-					"the session is not logged in: the web server answers Guest for it",
-					"Log in and pass the sid cookie of that browser session (it changes on every login).",
-				)
-			]
+			detail = "the session is not logged in: the web server answers Guest for it"
+			return [failed(END_TO_END, detail, hints.GUEST_SESSION_HINT)]
 		token = secrets.token_hex(8)
 		message = {"token": token, "probe": "raven_ai_agent end_to_end"}
-		delivery = probe.probe_delivery(
+		delivery = session.probe_delivery(
 			http,
 			base,
 			run.path,
@@ -894,42 +596,30 @@ def _web_route(run: _Run) -> tuple[str, dict]:
 def _publish(run: _Run, message: dict, user: str) -> bool:
 	if run.publish is not None:
 		return bool(run.publish(PROBE_EVENT, message, user))
-	data = probe.frappe_event(PROBE_EVENT, message, run.config.site_name, user_room(user))
-	outcome = probe.redis_publish(run.config.redis_url, EVENTS_CHANNEL, data, run.deadline, run.timeout)
+	data = bridge.frappe_event(PROBE_EVENT, message, run.config.site_name, user_room(user))
+	outcome = bridge.redis_publish(run.config.redis_url, EVENTS_CHANNEL, data, run.deadline, run.timeout)
 	if outcome.error:
 		raise ConnectionError(f"Redis {outcome.error}: {outcome.error_text}")
 	return bool(outcome.subscribers)
 
 
-def _delivery_verdict(run: _Run, user: str, delivery: probe.Delivery) -> Check:
+def _delivery_verdict(run: _Run, user: str, delivery: session.Delivery) -> Check:
 	room = user_room(user)
 	if delivery.connect is not None and not delivery.connect.ok and delivery.failure is None:
 		return _connect_verdict(run, END_TO_END, delivery.connect, True)
 	if delivery.published is False:
 		why = delivery.publish_error or "no realtime service received it"
-		return failed(
-			END_TO_END,
-			f"publishing the probe event to {room} failed: {why}",
-			"Publishing fails: check the Redis the site publishes to (redis_queue) and that the realtime "
-			"service subscribes to it.",
-		)
+		detail = f"publishing the probe event to {room} failed: {why}"
+		return failed(END_TO_END, detail, hints.PUBLISH_FAILED_HINT)
 	failure = delivery.failure
 	if failure is not None:
 		if failure.step == "event" and failure.kind == probe.TIMEOUT:
-			return failed(
-				END_TO_END,
-				f"published to {room}, nothing arrived within the {run.timeout:g} s budget",
-				f"Events are published but never delivered: the realtime service reads another Redis than the "
-				f"site publishes to, or emits to a namespace other than {run.config.namespace}; compare "
-				f"redis_queue for Node and the web workers.",
-			)
-		return failed(
-			END_TO_END,
-			f"the session broke ({failure.step}): {failure.detail}",
-			_external_hint(run, failure.kind, failure.detail, _status(failure), None, failure.engine_error),
-		)
+			detail = f"published to {room}, nothing arrived within the {run.timeout:g} s budget"
+			return failed(END_TO_END, detail, hints.undelivered_hint(run.config.namespace))
+		detail = f"the session broke ({failure.step}): {failure.detail}"
+		return failed(END_TO_END, detail, _session_hint(run, failure))
 	if delivery.latency_ms is None:
-		return failed(END_TO_END, "no result", "Retry the diagnosis with a longer --timeout.")
+		return failed(END_TO_END, "no result", hints.NO_RESULT_HINT)
 	return passed(END_TO_END, f"event delivered to {room} in {delivery.latency_ms:.0f} ms")
 
 

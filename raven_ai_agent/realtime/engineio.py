@@ -348,6 +348,9 @@ def websocket_accept(key: str) -> str:
 WS_TEXT = 0x1
 WS_BINARY = 0x2
 WS_CLOSE = 0x8
+WS_PING = 0x9
+WS_PONG = 0xA
+WS_CONTROL = (WS_PING, WS_PONG)  # may come before any message; not the server's first word
 
 
 def decode_frame(data: bytes) -> tuple[int, bytes, int] | None:
@@ -381,6 +384,13 @@ def decode_frame(data: bytes) -> tuple[int, bytes, int] | None:
 	if mask:
 		payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 	return opcode, payload, offset + length
+
+
+def decode_close(payload: bytes) -> tuple[int | None, str]:
+	"""A close frame's payload -> (status code, reason) (RFC 6455 5.5.1); no code when it is empty."""
+	if len(payload) < 2:
+		return None, ""
+	return int.from_bytes(payload[:2], "big"), payload[2:].decode("utf-8", "replace")
 
 
 def _positive_int(value: object) -> bool:

@@ -1,0 +1,216 @@
+"""The WebSocket upgrade probe: the upgrade a browser sends, and what answered it.
+
+A pass needs 101 Switching Protocols with the Sec-WebSocket-Accept of our key (RFC 6455
+4.2.2); then the server's first frame should be the Engine.IO open packet. http.client is
+used instead of requests because it returns a 101 as it is, so the exchange stays
+inspectable. Bounded like every probe: one deadline, capped reads, and the deadline can cut
+the socket. No frappe import.
+"""
+
+import http.client
+import os
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from raven_ai_agent.realtime import engineio
+from raven_ai_agent.realtime.engineio import EngineError, OpenPacket, ProtocolError
+from raven_ai_agent.realtime.handshake import (
+	REDIRECT,
+	REDIRECT_STATUSES,
+	describe_redirect,
+	looks_like_frappe_page,
+)
+from raven_ai_agent.realtime.probe import (
+	MAX_BODY_BYTES,
+	USER_AGENT,
+	Deadline,
+	HttpResult,
+	classify_error,
+	describe_failure,
+	failure_kind,
+	shut,
+	snippet,
+)
+
+# What answered a WebSocket upgrade (besides REDIRECT and the failure kinds of probe.py).
+UPGRADED = "upgraded"
+BAD_ACCEPT = "bad_accept"
+NOT_UPGRADED = "not_upgraded"
+# 101 with the right accept, but the first frame is no open packet: a proxy or another
+# WebSocket service took the upgrade, not the realtime service.
+OTHER_SERVICE = "other_service"
+
+
+@dataclass
+class Upgrade:
+	"""What answered a raw WebSocket upgrade request."""
+
+	kind: str
+	detail: str
+	status: int | None = None
+	engine_error: EngineError | None = None
+	location: str | None = None
+	open: OpenPacket | None = None
+	elapsed_ms: float = 0.0
+
+	@property
+	def ok(self) -> bool:
+		return self.kind == UPGRADED
+
+
+def probe_websocket(
+	base_url: str, path: str, origin: str, deadline: Deadline, timeout: float, nonce: bytes | None = None
+) -> Upgrade:
+	"""Send the upgrade a browser sends; pass only on 101 with the right Sec-WebSocket-Accept.
+
+	The server's first frame is read when it comes in time: the open packet, or proof that
+	something else took the upgrade.
+	"""
+	start = time.monotonic()
+	url = engineio.endpoint_url(base_url, path, engineio.TRANSPORT_WEBSOCKET)
+	parts = urlsplit(url)
+	key = engineio.websocket_key(nonce or os.urandom(16))
+	conn: http.client.HTTPConnection | None = None
+	# The socket, kept: an HTTP/1.0 answer detaches it from `conn` while the body is still read.
+	held: list = []
+
+	def cut() -> None:
+		shut(held[0] if held else getattr(conn, "sock", None))
+
+	try:
+		with deadline.cutting(cut):
+			budget = deadline.budget(timeout)
+			if parts.scheme == "https":
+				conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=budget)
+			else:
+				conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=budget)
+			conn.connect()
+			held.append(conn.sock)
+			target = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+			conn.request("GET", target, headers=upgrade_headers(origin, key))
+			upgrade = _classify_upgrade(conn.getresponse(), url, key, deadline, timeout)
+	except Exception as e:
+		kind, text = classify_error(e)
+		result = HttpResult("GET", url, error=kind, error_text=text)
+		upgrade = Upgrade(failure_kind(result), describe_failure(result))
+	finally:
+		if conn is not None:
+			conn.close()
+	upgrade.elapsed_ms = (time.monotonic() - start) * 1000
+	return upgrade
+
+
+def upgrade_headers(origin: str, key: str) -> dict[str, str]:
+	"""The headers of a browser's WebSocket opening handshake (RFC 6455 4.1)."""
+	return {
+		"Origin": origin,
+		"Connection": "Upgrade",
+		"Upgrade": "websocket",
+		"Sec-WebSocket-Version": "13",
+		"Sec-WebSocket-Key": key,
+		"User-Agent": USER_AGENT,
+	}
+
+
+def _classify_upgrade(
+	response: http.client.HTTPResponse, url: str, key: str, deadline: Deadline, timeout: float
+) -> Upgrade:
+	status = response.status
+	headers = {k.lower(): v for k, v in response.getheaders()}
+	# An HTTP/1.0 hop has no Upgrade mechanism: name it, it is the cause.
+	http10 = (
+		" (an HTTP/1.0 answer: an HTTP/1.0 hop cannot carry the upgrade)" if response.version == 10 else ""
+	)
+	if status == 101:
+		accept = headers.get("sec-websocket-accept", "")
+		if accept != engineio.websocket_accept(key):
+			return Upgrade(
+				BAD_ACCEPT, f"101 with a wrong Sec-WebSocket-Accept ({accept or 'missing'})", status
+			)
+		return _judge_first_frame(_read_first_frame(response, deadline, timeout), status)
+	body = _read_capped(response, deadline, timeout)
+	if status in REDIRECT_STATUSES:
+		location = headers.get("location", "")
+		return Upgrade(REDIRECT, describe_redirect(status, url, location), status, location=location)
+	engine_error = engineio.parse_http_error(body) if 400 <= status < 500 else None
+	if engine_error:
+		error = f"Engine.IO error {engine_error.code} {engine_error.message!r}"
+		detail = f"HTTP {status} {error} instead of 101{http10}"
+		return Upgrade(NOT_UPGRADED, detail, status, engine_error=engine_error)
+	what = "Frappe's web page" if looks_like_frappe_page(body) else repr(snippet(body))
+	return Upgrade(NOT_UPGRADED, f"HTTP {status} {response.reason} ({what}) instead of 101{http10}", status)
+
+
+def _judge_first_frame(frame: tuple[int, bytes] | None, status: int) -> Upgrade:
+	"""A valid 101, judged by the server's first frame."""
+	valid = "101 Switching Protocols, Sec-WebSocket-Accept valid"
+	if frame is None:
+		# Silence passes, with a note. The accept proves a WebSocket server got our key through
+		# every hop, and the polling handshake on this URL already reached Engine.IO; the open
+		# packet may just come after the little budget left (a slow server, a proxy that buffers).
+		# Failing on what did not arrive would turn working routes red. A frame that did arrive
+		# and is not an open packet is proof instead: see below.
+		return Upgrade(UPGRADED, f"{valid}, no Engine.IO open packet read in time", status)
+	opcode, payload = frame
+	try:
+		if opcode != engineio.WS_TEXT:
+			raise ProtocolError("not a text frame")
+		packet = engineio.parse_open(payload.decode("utf-8", "replace"))
+	except ProtocolError as e:
+		what = _describe_frame(opcode, payload, e)
+		return Upgrade(OTHER_SERVICE, f"{valid}, but {what}: not Frappe's realtime service", status)
+	return Upgrade(UPGRADED, f"{valid}, Engine.IO open packet received", status, open=packet)
+
+
+def _describe_frame(opcode: int, payload: bytes, error: ProtocolError) -> str:
+	"""What the server's first frame was, for a detail: its text, its size, or its close code."""
+	if opcode == engineio.WS_TEXT:
+		text = payload.decode("utf-8", "replace")
+		why = f" ({error})" if text.startswith(engineio.OPEN) else ""
+		return f"the first WebSocket frame is {snippet(text)!r}, not an Engine.IO open packet{why}"
+	if opcode == engineio.WS_BINARY:
+		return f"the first WebSocket frame is binary ({len(payload)} bytes), not an Engine.IO open packet"
+	if opcode == engineio.WS_CLOSE:
+		code, reason = engineio.decode_close(payload)
+		said = f" (close code {code}{f', {snippet(reason)!r}' if reason else ''})" if code else ""
+		return f"the server closed the WebSocket before any Engine.IO packet{said}"
+	return f"the first WebSocket frame has opcode {opcode:#x}, not an Engine.IO open packet"
+
+
+def _read_capped(response: http.client.HTTPResponse, deadline: Deadline, timeout: float) -> str:
+	try:
+		deadline.budget(timeout)
+		return response.read(MAX_BODY_BYTES).decode("utf-8", "replace")
+	except Exception:
+		return ""  # the status line already says what answered
+
+
+def _read_first_frame(
+	response: http.client.HTTPResponse, deadline: Deadline, timeout: float
+) -> tuple[int, bytes] | None:
+	"""(opcode, payload) of the server's first frame after a 101, pings and pongs skipped.
+
+	None when no whole frame comes in time (or within MAX_BODY_BYTES).
+	"""
+	data = b""
+	try:
+		sock = response.fp.raw._sock if hasattr(response.fp, "raw") else None  # type: ignore[union-attr]
+		while len(data) < MAX_BODY_BYTES:
+			frame = engineio.decode_frame(data)
+			if frame:
+				opcode, payload, used = frame
+				if opcode not in engineio.WS_CONTROL:
+					return opcode, payload
+				data = data[used:]
+				continue
+			budget = min(deadline.budget(timeout), 1.0)
+			if sock is not None:
+				sock.settimeout(budget)
+			chunk = response.fp.read1(4096) if hasattr(response.fp, "read1") else response.fp.read(1)
+			if not chunk:
+				return None
+			data += chunk
+	except Exception:
+		return None  # nothing (whole) came in time: the upgrade itself is proven
+	return None
