@@ -4,10 +4,12 @@ The stand-in (tests/frappe_standin/frappe) is importable as `frappe` in tests on
 package never ships it, and the core is proven importable without it.
 """
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 STANDIN = Path(__file__).resolve().parent / "tests" / "frappe_standin"
 if str(STANDIN) not in sys.path:
@@ -30,3 +32,10 @@ def frappe_site_for_app_tests(request):
 	standin.reset(apps=("raven_ai_agent",))
 	yield
 	frappe.destroy()
+
+
+# CI runs the property-based tests with a fixed seed: a red run is then reproducible and never
+# a matter of luck; developers' runs keep exploring new examples.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+	settings.load_profile("ci")
