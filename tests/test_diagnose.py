@@ -134,6 +134,23 @@ def test_proxy_without_upgrade_headers(stack, nginx_factory):
 	assert check(report, "namespace")["ok"] is True  # polling still works
 
 
+def test_proxy_that_sets_no_origin_fails_polling_first_browsers(stack, nginx_factory):
+	"""Catalog #4: same-origin polling GETs carry no Origin; a proxy must add one."""
+	front = nginx_factory(stack.front_conf("no_origin"))
+	report = diagnose(config_for(stack, "vps_prod", front.url), timeout=TIMEOUT)
+	assert_shape(report)
+	assert first_failure(report) == "namespace"
+	assert "without Origin" in check(report, "namespace")["detail"]
+	assert "sets no Origin" in report["hint"] and "proxy_set_header Origin" in report["hint"]
+	assert check(report, "external_websocket")["ok"] is True  # websocket-first clients pass
+
+
+def test_local_deployment_does_not_ask_for_an_origin_less_session(stack):
+	"""Local browsers reach the socketio port cross-origin: they always send Origin."""
+	config = config_for(stack, "local", stack.web_url)
+	assert check(diagnose(config, timeout=TIMEOUT), "namespace")["ok"] is True
+
+
 def test_proxy_rewrites_host(stack, nginx_factory):
 	front = nginx_factory(stack.front_conf("rewrite_host"))
 	report = diagnose(config_for(stack, "sandbox", front.url), timeout=TIMEOUT)

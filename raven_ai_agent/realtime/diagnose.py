@@ -519,7 +519,36 @@ def _check_session(run: _Run) -> list[Check]:
 			return [failed(NAMESPACE, detail, hints.connect_reply_hint(run.config)), sticky]
 		hint = _session_hint(run, failure)
 		return [failed(NAMESPACE, f"{where}: {failure.step} failed: {failure.detail}", hint), sticky]
-	return [_connect_verdict(run, NAMESPACE, outcome.connect, run.sid is not None), sticky]
+	verdict = _connect_verdict(run, NAMESPACE, outcome.connect, run.sid is not None)
+	if verdict.ok and _same_origin_route(run):
+		verdict = _check_without_origin(run, base, headers) or verdict
+	return [verdict, sticky]
+
+
+def _same_origin_route(run: _Run) -> bool:
+	"""Browsers reach proxied deployments on the page's own origin: their polling GETs carry no Origin."""
+	return run.external and run.config.deployment_type is not DeploymentType.LOCAL
+
+
+def _check_without_origin(run: _Run, base: str, headers: dict) -> Check | None:
+	"""A failing NAMESPACE check when only an Origin-less session (a same-origin polling
+	browser) is refused as 'Invalid origin'; None when it connects, or cannot tell."""
+	http = run.http()
+	try:
+		bare = {k: v for k, v in headers.items() if k != "Origin"}
+		outcome = session.probe_session(http, base, run.path, run.config.namespace, bare, extra_requests=0)
+	finally:
+		http.close()
+	result = outcome.connect
+	if result is None or not any(
+		hints.classify_connect_error(e) == hints.CONNECT_ORIGIN for e in result.errors
+	):
+		return None
+	detail = (
+		f"{base}{run.path}: with the page's Origin {run.config.namespace} connects, but a polling session "
+		"without Origin (what a browser sends on the same origin) gets 'Invalid origin'"
+	)
+	return failed(NAMESPACE, detail, hints.missing_origin_hint(run.config))
 
 
 def _session_hint(run: _Run, failure: session.SessionError) -> str:

@@ -354,10 +354,21 @@ def connect_hint(config: RavenConfig, message: str) -> str:
 			f"The realtime service cannot call back into the web server to check sessions ({message}): it "
 			f"calls {origin}/api/method/frappe.realtime.get_user_info from the bench host, so make that URL "
 			"reachable from there (a hosts entry against hairpin DNS, server_ip in common_site_config.json, a "
-			"trusted certificate) and turn developer_mode off behind a proxy (it sends the callback to "
-			"webserver_port)."
+			"trusted certificate); on Frappe v16, also turn developer_mode off behind a proxy (it sends the "
+			"callback to webserver_port)."
 		)
 	return f"The realtime service refused the connection to {config.namespace}: {message}."
+
+
+def missing_origin_hint(config: RavenConfig) -> str:
+	"""Catalog #4: the proxy adds no Origin, and browsers send none on same-origin polling."""
+	return (
+		f"The proxy in front of {config.get_external_http_base()} sets no Origin header: browsers send "
+		"none on same-origin polling requests, so polling-first clients (Raven's web app, the desk's "
+		"fallback) get 'Invalid origin' while WebSocket-first ones pass. For "
+		f"{config.socketio_path} set `proxy_set_header Origin $scheme://$http_host;` as bench's nginx does "
+		"(Traefik: a headers middleware, see `raven-realtime render traefik`)."
+	)
 
 
 def connect_reply_hint(config: RavenConfig) -> str:
