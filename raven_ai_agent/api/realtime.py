@@ -4,6 +4,7 @@ import json
 
 import frappe
 from frappe import _
+from frappe.utils import now_datetime
 
 from raven_ai_agent.config import SETTINGS_DOCTYPE, diagnose_realtime, get_config
 
@@ -44,7 +45,7 @@ def run_diagnosis() -> dict:
 	settings.db_set(
 		{
 			"last_diagnosis": json.dumps(result, indent=1, sort_keys=True, default=str),
-			"last_diagnosis_on": frappe.utils.now_datetime(),
+			"last_diagnosis_on": now_datetime(),
 			"last_diagnosis_hint": result.get("hint") or _("All checks passed."),
 		},
 		update_modified=False,
