@@ -6,7 +6,8 @@ app_description = (
 )
 app_email = "dev@raven-ai-agent.invalid"
 app_license = "mit"
-required_apps = ["frappe"]
+# No required_apps: Frappe is always installed, and install-app resolves every bare name in
+# that list with a request to GitHub (installer.parse_app_name -> find_org), which fails offline.
 
 # Includes in <head>
 # ------------------
