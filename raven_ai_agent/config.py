@@ -12,7 +12,6 @@ Raven Realtime Settings overrides, and hands them to the pure resolver in
 import os
 
 from raven_ai_agent.realtime.benchfiles import read_bench, read_config_file
-from raven_ai_agent.realtime.constants import DEFAULT_PROBE_TIMEOUT
 from raven_ai_agent.realtime.resolve import (
 	COMMON_CONFIG_FILE,
 	SETTINGS_DOCTYPE,
@@ -66,8 +65,9 @@ def diagnose_realtime(
 	"""Walk the browser's path to the realtime service; say in one line what is wrong.
 
 	Defaults come from Raven Realtime Settings. With `sid` (a session id) it also checks
-	delivery end to end through Frappe's own publish path. Never raises; the session id
-	never appears in the result.
+	delivery end to end through Frappe's own publish path, on this thread (the checks run in
+	threads of their own, where frappe.local is unbound; the diagnosis hands the publish back
+	here). Never raises; the session id never appears in the result.
 	"""
 	from raven_ai_agent.publish import publish
 	from raven_ai_agent.realtime.diagnose import diagnose
@@ -88,20 +88,16 @@ def diagnose_realtime(
 
 
 def _diagnosis_settings() -> dict:
+	"""The stored probe timeout (as stored: the diagnosis brings it into range and says so) and
+	whether to probe the public URL."""
 	import frappe
-
-	from raven_ai_agent.realtime.validate import check_timeout
 
 	try:
 		doc = frappe.get_cached_doc(SETTINGS_DOCTYPE)
 		timeout, external = doc.get("probe_timeout"), doc.get("check_external")
 	except frappe.DoesNotExistError:
 		timeout, external = None, None
-	try:
-		timeout = check_timeout(timeout)
-	except ValueError:
-		timeout = DEFAULT_PROBE_TIMEOUT
-	return {"probe_timeout": timeout, "check_external": True if external is None else bool(external)}
+	return {"probe_timeout": timeout or None, "check_external": True if external is None else bool(external)}
 
 
 def bench_config_files(site: str) -> list[str]:

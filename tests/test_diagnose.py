@@ -5,12 +5,13 @@ Every test asserts which check fails first and that the hint names the cause. On
 """
 
 import json
+import threading
 import time
 
 import pytest
 
-from raven_ai_agent.realtime import diagnose as diagnose_module
 from raven_ai_agent.realtime import upgrade
+from raven_ai_agent.realtime.checks.delivery import PROBE_EVENT
 from raven_ai_agent.realtime.diagnose import CHECKS, diagnose
 from raven_ai_agent.realtime.resolve import resolve
 from tests.stack import ADMIN_SID, BlackHole, free_port
@@ -378,7 +379,7 @@ def test_end_to_end_with_a_publish_function(stack):
 	calls = []
 
 	def publish(event, message, user):
-		calls.append((event, user))
+		calls.append((event, user, threading.current_thread()))
 		stack.publish(event, message, room=f"user:{user}")
 		return True
 
@@ -390,7 +391,37 @@ def test_end_to_end_with_a_publish_function(stack):
 		publish=publish,
 	)
 	assert check(report, "end_to_end")["ok"] is True
-	assert calls == [(diagnose_module.PROBE_EVENT, "Administrator")]
+	# On the caller's thread: Frappe's context (frappe.local) exists only there.
+	assert calls == [(PROBE_EVENT, "Administrator", threading.current_thread())]
+
+
+def test_publish_that_raises_is_not_blamed_on_redis(stack):
+	"""An exception inside the publish call names itself and where it was raised; Redis was fine."""
+
+	def publish(event, message, user):
+		raise AttributeError("site")
+
+	report = diagnose(
+		config_for(stack, "local", stack.web_url), timeout=TIMEOUT, sid=ADMIN_SID, publish=publish
+	)
+	assert first_failure(report) == "end_to_end"
+	e2e = check(report, "end_to_end")
+	assert "raised AttributeError: site" in e2e["detail"] and "test_diagnose.py" in e2e["detail"]
+	assert check(report, "redis_bridge")["ok"] is True
+	assert "not a Redis problem" in report["hint"] and "Redis was fine" in report["hint"]
+	assert "check the Redis" not in report["hint"]
+
+
+def test_no_probe_thread_outlives_the_report(stack, black_hole):
+	"""In a web worker a thread left running outlives the request: the report waits for them."""
+	before = {t.ident for t in threading.enumerate()}
+	config = config_for(stack, "vps_prod", f"http://127.0.0.1:{black_hole.port}")
+	report = diagnose(config, timeout=1.0, sid=ADMIN_SID, publish=lambda *a: True)
+	assert report["external_socketio_ok"] is False
+	left = [
+		t.name for t in threading.enumerate() if t.ident not in before and t.name.startswith("raven-realtime")
+	]
+	assert left == []
 
 
 def test_end_to_end_publish_that_reaches_nobody(stack):
@@ -424,9 +455,24 @@ def test_a_crashing_check_is_a_failed_check(stack, monkeypatch):
 	assert check(report, "namespace")["ok"] is True
 
 
-@pytest.mark.parametrize("timeout", [0, -1, None, "x", float("nan"), 1000])
-def test_any_timeout_is_accepted(timeout):
+@pytest.mark.parametrize(
+	("timeout", "used"), [(0, 0.5), (-1, 0.5), (None, 3.0), ("x", 3.0), (float("nan"), 3.0), (1000, 30.0)]
+)
+def test_any_timeout_is_accepted_and_a_changed_one_is_said(timeout, used):
 	config = resolve("realtime.test", {}, {"socketio_port": free_port()})
 	report = diagnose(config, timeout=timeout, external=False)
-	assert 0.5 <= report["timeout"] <= 30
+	assert report["timeout"] == used
 	assert report["local_socketio_ok"] is False
+	if timeout is None:
+		assert report["timeout_note"] is None
+	else:
+		assert (
+			"is not a valid timeout" in report["timeout_note"]
+			and f"used {used:g} s" in report["timeout_note"]
+		)
+
+
+def test_a_timeout_in_range_is_used_as_given():
+	config = resolve("realtime.test", {}, {"socketio_port": free_port()})
+	report = diagnose(config, timeout=0.7, external=False)
+	assert report["timeout"] == 0.7 and report["timeout_note"] is None

@@ -1,11 +1,10 @@
 """The Engine.IO / Socket.IO codec against the wire transcripts of a real Frappe 15.41 bench.
 
-The bodies below are copied from shared/fixtures/frappe-v15.41-realtime-wire.json so the
-tests run without it; `test_fixture_file_agrees` re-reads the file when it is there.
+The bodies below are written out from tests/fixtures/frappe-v15.41-realtime-wire.json so a
+reader sees them; `test_fixture_file_agrees` holds them to the recorded file.
 """
 
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -13,8 +12,8 @@ from hypothesis import strategies as st
 
 from raven_ai_agent.realtime import engineio
 from raven_ai_agent.realtime.engineio import ConnectResult, EngineError, ProtocolError
+from tests.recorded import WIRE_FILE as FIXTURE
 
-FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "frappe-v15.41-realtime-wire.json"
 NS = "/realtime.test"
 
 WIRE = {
@@ -39,7 +38,6 @@ WS_KEY, WS_ACCEPT = "i1aebzz5/MWmk9hT/kjFJw==", "9RwqRU4M1hIrdvsG6j0uxMx/yqg="
 FRAPPE_404_HEAD = '<!DOCTYPE html>\n<!-- Built on Frappe. https://frappeframework.com/ -->\n<html lang="en">'
 
 
-@pytest.mark.skipif(not FIXTURE.is_file(), reason="shared fixtures not present")
 def test_fixture_file_agrees():
 	data = json.loads(FIXTURE.read_text())
 	for name, body in WIRE.items():

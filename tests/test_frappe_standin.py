@@ -27,8 +27,8 @@ import redis  # noqa: E402
 from frappe.commands import get_site, pass_context  # noqa: E402
 from frappe.tests.utils import FrappeTestCase  # noqa: E402
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
-WIRE = FIXTURES / "frappe-v15.41-realtime-wire.json"
+from tests.recorded import WIRE_FILE as WIRE  # noqa: E402
+
 DT = "Standin Settings"
 SITE = "realtime.test"
 
@@ -112,7 +112,6 @@ def _wire(index: int) -> str:
 # --- realtime -----------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not WIRE.exists(), reason="shared fixture missing")
 def test_publish_to_user_is_byte_identical_to_frappe_15_41(rt_site):
 	frappe.publish_realtime("probe_event", {"x": 1}, user="Administrator")
 	assert _received(rt_site) == [_wire(0).encode()]
@@ -120,7 +119,6 @@ def test_publish_to_user_is_byte_identical_to_frappe_15_41(rt_site):
 	assert event["data"] == _wire(0) and event["receivers"] == 1
 
 
-@pytest.mark.skipif(not WIRE.exists(), reason="shared fixture missing")
 def test_publish_to_doc_room_is_byte_identical_to_frappe_15_41(rt_site):
 	frappe.publish_realtime("probe_doc", {"y": 2}, doctype="Raven Channel", docname="ch-1")
 	assert _received(rt_site) == [_wire(1).encode()]
@@ -137,7 +135,6 @@ def test_room_selection(rt_site):
 	assert standin.published()[-1]["message"]["message"] == {"task_id": "t1"}
 
 
-@pytest.mark.skipif(not WIRE.exists(), reason="shared fixture missing")
 def test_after_commit_publishes_on_commit_once_and_rollback_drops(rt_site):
 	frappe.publish_realtime("probe_event", {"x": 1}, user="Administrator", after_commit=True)
 	frappe.publish_realtime("probe_event", {"x": 1}, user="Administrator", after_commit=True)

@@ -21,12 +21,10 @@ from raven_ai_agent.api.channel_utils import (
 	publish_message_created_event,
 )
 from raven_ai_agent.realtime.constants import EVENTS_CHANNEL, MESSAGE_CREATED
+from tests.recorded import RAVEN_EVENTS
 from tests.stack import RedisServer, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-RAVEN_EVENTS = json.loads(
-	(REPO_ROOT.parent / "shared" / "fixtures" / "raven-2.6.4-message-events.json").read_text()
-)
 RAVEN_CREATED = next(e for e in RAVEN_EVENTS["events"] if e["event"] == MESSAGE_CREATED)["args"][0]
 CHANNEL = RAVEN_CREATED["channel_id"]
 ROOM = f"doc:Raven Channel/{CHANNEL}"

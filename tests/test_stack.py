@@ -1,4 +1,4 @@
-"""The stand-ins answer like a real Frappe 15.41 bench (shared/fixtures), and the harness
+"""The stand-ins answer like a real Frappe 15.41 bench (tests/fixtures), and the harness
 around them works: every probe here runs against real processes on loopback ports."""
 
 import json
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.recorded import WIRE
 from tests.stack import (
 	ADMIN_SID,
 	WEBSITE_SID,
@@ -29,8 +30,6 @@ from tests.stack import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = REPO_ROOT.parent / "shared" / "fixtures"
-WIRE = json.loads((FIXTURES / "frappe-v15.41-realtime-wire.json").read_text())
 SITE = "realtime.test"
 
 

@@ -417,6 +417,16 @@ PUBLISH_FAILED_HINT = (
 	"Publishing fails: check the Redis the site publishes to (redis_queue) and that the realtime "
 	"service subscribes to it."
 )
+
+
+def publish_raised_hint(error: str, where: str, redis_state: str) -> str:
+	"""The publish call itself raised: a fault in the code that publishes, not in Redis."""
+	return (
+		f"The publish call raised {error} in {where}; {redis_state}, so this is not a Redis problem: "
+		"the code that publishes failed there and never handed the event to Redis; fix that code."
+	)
+
+
 NO_RESULT_HINT = "Retry the diagnosis with a longer --timeout."
 
 

@@ -190,7 +190,7 @@ class Delivery:
 	connect: ConnectResult | None = None
 	failure: SessionError | None = None
 	published: bool | None = None
-	publish_error: str = ""
+	publish_error: BaseException | None = None  # what publish() raised, for the verdict to judge
 	latency_ms: float | None = None
 
 
@@ -220,7 +220,7 @@ def probe_delivery(
 		try:
 			outcome.published = bool(publish())
 		except Exception as e:  # the caller's publish function: its failure is a finding
-			outcome.published, outcome.publish_error = False, f"{type(e).__name__}: {e}"
+			outcome.published, outcome.publish_error = False, e
 		if not outcome.published:
 			return outcome
 		client.wait_event(namespace, event, lambda args: bool(args) and _carries(args[0], token))

@@ -10,7 +10,12 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from raven_ai_agent.realtime.constants import DEFAULT_SOCKETIO_PORT, MAX_PROBE_TIMEOUT, MIN_PROBE_TIMEOUT
+from raven_ai_agent.realtime.constants import (
+	DEFAULT_PROBE_TIMEOUT,
+	DEFAULT_SOCKETIO_PORT,
+	MAX_PROBE_TIMEOUT,
+	MIN_PROBE_TIMEOUT,
+)
 
 # Always fullmatch: `$` also matches before a trailing newline, which would let one into a config.
 # A socketio path goes into URLs and nginx `location` lines: keep it to URL-safe characters.
@@ -165,6 +170,30 @@ def check_timeout(value: object) -> float:
 			f"{value!r} is not a valid timeout: use seconds from {MIN_PROBE_TIMEOUT:g} to {MAX_PROBE_TIMEOUT:g}"
 		)
 	return timeout
+
+
+def bounded_timeout(value: object) -> tuple[float, str | None]:
+	"""The timeout a diagnosis uses for `value`, and a note when that is not `value` itself.
+
+	The one timeout policy: what a person types (the settings form, a CLI flag) goes through
+	check_timeout and is refused out of range; the diagnosis itself never refuses (it is
+	called from code, or with a value stored behind validation), it takes the nearest
+	allowed value, or the default for a non-number, and the report says so.
+	"""
+	if value is None:
+		return DEFAULT_PROBE_TIMEOUT, None
+	try:
+		return check_timeout(value), None
+	except ValueError as e:
+		try:
+			number = float(value)  # type: ignore[arg-type]
+		except (TypeError, ValueError):
+			number = float("nan")
+		if isinstance(value, bool) or number != number:
+			used = DEFAULT_PROBE_TIMEOUT
+		else:
+			used = min(max(number, MIN_PROBE_TIMEOUT), MAX_PROBE_TIMEOUT)
+		return used, f"{e}; used {used:g} s"
 
 
 def is_local_host(host: str) -> bool:

@@ -8,7 +8,7 @@ const path = require("node:path");
 const { io } = require("socket.io-client");
 const { startStack, frappeEventJson } = require("../stack/harness");
 
-const WIRE = require(path.resolve(__dirname, "..", "..", "..", "shared", "fixtures", "frappe-v15.41-realtime-wire.json"));
+const WIRE = require(path.resolve(__dirname, "..", "fixtures", "frappe-v15.41-realtime-wire.json"));
 const WAIT_MS = 5000;
 
 let stack;

@@ -13,13 +13,11 @@ import time
 import uuid
 
 from raven_ai_agent.realtime.constants import MESSAGE_CREATED, RAVEN_CHANNEL_DOCTYPE, doc_room
+from tests.recorded import RAVEN_EVENTS
 from tests.stack.procs import REPO_ROOT, hermetic_env, node_modules_check, require_tool, wait_until
 from tests.stack.stack import ADMIN_SID
 
 LISTENER_JS = REPO_ROOT / "tests" / "js" / "helpers" / "raven_channel_listener.js"
-RAVEN_EVENTS = json.loads(
-	(REPO_ROOT.parent / "shared" / "fixtures" / "raven-2.6.4-message-events.json").read_text()
-)
 RAVEN_CREATED = next(e for e in RAVEN_EVENTS["events"] if e["event"] == MESSAGE_CREATED)["args"][0]
 CHANNEL = RAVEN_CREATED["channel_id"]
 OTHER_CHANNEL = "Raven-rt-check-other"

@@ -110,7 +110,7 @@ class LocalProxy:
 		try:
 			return getattr(self._local, self._name)
 		except AttributeError:
-			raise RuntimeError(f"object is not bound: frappe.local.{self._name}") from None
+			raise RuntimeError("object is not bound") from None  # werkzeug's exact text
 
 	@property
 	def __class__(self):  # noqa: F811 - like werkzeug: isinstance() and __class__ see the object

@@ -74,10 +74,13 @@ def reset(
 	common_site_config: dict | None = None,
 	in_test: bool = True,
 	connect: bool = True,
+	installed: Iterable[str] | None = None,
 ) -> str:
 	"""Start from nothing: empty DB, cache, event logs; write the bench folder; init + connect.
 
-	Returns `sites_path` (a new temporary folder unless given)."""
+	`apps` are on the bench (apps.txt); `installed` (default: all of them) are installed on the
+	site, as after `bench get-app` + `install-app`. Returns `sites_path` (a new temporary
+	folder unless given)."""
 	if getattr(frappe.local, "initialised", None):
 		frappe.destroy()
 	frappe.local._swap({})
@@ -103,13 +106,14 @@ def reset(
 	)
 
 	tables = _db.committed(db_name)
-	tables["DefaultValue"][("__global", "installed_apps")] = json.dumps(["frappe", *apps])
+	installed = apps if installed is None else tuple(a for a in installed if a != "frappe")
+	tables["DefaultValue"][("__global", "installed_apps")] = json.dumps(["frappe", *installed])
 	tables["Role"].update(BUILTIN_ROLES)
 	tables["User"]["Administrator"] = {"user_type": "System User", "enabled": 1}
 	tables["User"]["Guest"] = {"user_type": "Website User", "enabled": 1}
 	tables["Has Role"]["Administrator"] = ["Administrator", "System Manager"]
 	tables["Has Role"]["Guest"] = ["Guest"]
-	for app in apps:
+	for app in installed:
 		_sync_doctypes(app, tables)
 
 	_state.update(site=site, sites_path=sites_path, apps=apps, db_name=db_name)
@@ -123,6 +127,11 @@ def reset(
 def _write_json(path: str, data: dict) -> None:
 	with open(path, "w") as f:
 		json.dump(data, f, indent=1)
+
+
+def sync_doctypes(app: str) -> None:
+	"""`sync_for(app)` of the installer: the app's DocTypes into the (committed) tabDocType."""
+	_sync_doctypes(app, _db.committed(_state["db_name"]))
 
 
 def _sync_doctypes(app: str, tables: dict) -> None:

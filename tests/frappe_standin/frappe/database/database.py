@@ -362,6 +362,14 @@ class Database:
 	def get_global(self, key, user="__global"):
 		return self.get_default(key, user)
 
+	def set_global(self, key, val, user="__global"):
+		self.set_default(key, val, user)
+
+	def set_default(self, key, val, parent="__default", parenttype=None):
+		"""One value per key here (v15 deletes the key's rows, then inserts)."""
+		self.transaction_writes += 1
+		self._tables(write=True)["DefaultValue"][(parent, key)] = val
+
 	def table_exists(self, doctype, cached=True) -> bool:
 		return doctype in self._tables()
 

@@ -1,0 +1,119 @@
+"""The checks of a diagnosis, one module each: what a check's verdict is, from its probe's outcome.
+
+Every check is a function `check(run) -> list[Check]` over the shared inputs in `Run`;
+diagnose.py lists them with their prerequisites (its CHECKS table), runs them with
+schedule.py and builds the report. A check states facts in `detail` and takes its `hint`
+(the one sentence naming cause and fix) from hints.py. No frappe import.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from raven_ai_agent.realtime import probe
+from raven_ai_agent.realtime.constants import SITE_NAME_HEADER
+from raven_ai_agent.realtime.resolve import DeploymentType, RavenConfig
+from raven_ai_agent.realtime.schedule import Schedule
+
+CONFIG = "config"
+LOCAL_HANDSHAKE = "local_handshake"
+EXTERNAL_HANDSHAKE = "external_handshake"
+EXTERNAL_WEBSOCKET = "external_websocket"
+NAMESPACE = "namespace"
+STICKY_SESSION = "sticky_session"
+REDIS_BRIDGE = "redis_bridge"
+END_TO_END = "end_to_end"
+
+# Frappe's own sid for anonymous visitors: it makes the realtime service run its whole
+# authentication, callback included, without any credential.
+GUEST_SID = "Guest"
+
+# publish(event, message, user) -> whether the event was handed to Redis.
+Publish = Callable[[str, dict, str], bool]
+
+
+@dataclass
+class Check:
+	"""One check's verdict: ok True/False, or None when skipped or not reached."""
+
+	name: str
+	ok: bool | None
+	detail: str
+	hint: str | None = None
+	elapsed_ms: float = 0.0
+
+	def as_dict(self) -> dict:
+		return {
+			"name": self.name,
+			"ok": self.ok,
+			"detail": self.detail,
+			"hint": self.hint,
+			"elapsed_ms": round(self.elapsed_ms, 1),
+		}
+
+
+def passed(name: str, detail: str) -> Check:
+	return Check(name, True, detail)
+
+
+def failed(name: str, detail: str, hint: str) -> Check:
+	return Check(name, False, detail, hint)
+
+
+def skipped(name: str, detail: str) -> Check:
+	return Check(name, None, detail)
+
+
+@dataclass
+class Run:
+	"""What every check of one diagnosis shares: its inputs, the deadline, and the schedule.
+
+	`publish` is called on the thread that runs the diagnosis (`publish_on_caller`): the
+	Frappe shell passes frappe.publish_realtime, which needs that thread's frappe.local.
+	"""
+
+	config: RavenConfig
+	timeout: float
+	schedule: Schedule
+	external: bool
+	sid: str | None
+	user: str | None
+	publish: Publish | None
+	audit_paths: Sequence
+	config_warnings: Sequence[str]
+
+	@property
+	def deadline(self) -> probe.Deadline:
+		return self.schedule.deadline
+
+	@property
+	def path(self) -> str:
+		return self.config.socketio_path
+
+	@property
+	def route_check(self) -> str:
+		"""The handshake that proves the route the session checks take."""
+		return EXTERNAL_HANDSHAKE if self.external else LOCAL_HANDSHAKE
+
+	def wait(self, name: str) -> Check | None:
+		"""Another check's result, waiting for it at most until the deadline (for a sharper hint)."""
+		return self.schedule.wait(name)
+
+	def route(self, sid: str | None) -> tuple[str, dict]:
+		"""(socket.io origin, headers) of a browser's session, or of bench's nginx when not external."""
+		config = self.config
+		headers = {"Origin": config.get_external_http_base(), "Cookie": f"sid={sid or GUEST_SID}"}
+		if self.external:
+			return config.get_external_socketio_url(), headers
+		# Straight to the realtime port: send what the public route would deliver there.
+		headers["Host"] = urlsplit(config.get_external_http_base()).netloc
+		if config.deployment_type is not DeploymentType.LOCAL:
+			headers[SITE_NAME_HEADER] = config.site_name
+		return config.get_internal_socketio_url(), headers
+
+	def http(self) -> probe.Http:
+		return probe.Http(self.deadline, self.timeout)
+
+	def publish_on_caller(self, event: str, message: dict, user: str) -> bool:
+		"""`publish(...)` run on the diagnosis' own thread, where Frappe's context lives."""
+		return bool(self.schedule.on_caller(lambda: self.publish(event, message, user)))

@@ -1,0 +1,161 @@
+"""The delivery checks: the Redis bridge (`redis_bridge`) and a real event to a logged-in
+session (`end_to_end`)."""
+
+import secrets
+import traceback
+from pathlib import PurePath
+
+import redis
+
+from raven_ai_agent.realtime import bridge, hints, probe
+from raven_ai_agent.realtime import session as polling
+from raven_ai_agent.realtime.checks import (
+	END_TO_END,
+	NAMESPACE,
+	REDIS_BRIDGE,
+	STICKY_SESSION,
+	Check,
+	Run,
+	failed,
+	passed,
+	skipped,
+)
+from raven_ai_agent.realtime.checks.session import connect_verdict, session_hint
+from raven_ai_agent.realtime.constants import EVENTS_CHANNEL, SITE_NAME_HEADER, user_room
+
+# A probe event nobody listens to, in a room nobody is in: harmless on a live site.
+PROBE_EVENT = "raven_ai_agent_probe"
+PROBE_ROOM = "raven_ai_agent:probe"
+
+
+class RedisPublishFailed(ConnectionError):
+	"""The diagnosis' own PUBLISH (no Frappe publish function given) could not reach Redis."""
+
+
+def check_redis(run: Run) -> list[Check]:
+	config = run.config
+	if not config.redis_url:
+		return [skipped(REDIS_BRIDGE, "skipped: no redis_queue (or redis_socketio) in the config")]
+	url = bridge.safe_redis_url(config.redis_url)
+	message = bridge.frappe_event(
+		PROBE_EVENT, {"probe": "raven_ai_agent diagnose"}, config.site_name, PROBE_ROOM
+	)
+	outcome = bridge.redis_publish(config.redis_url, EVENTS_CHANNEL, message, run.deadline, run.timeout)
+	if outcome.error:
+		detail = f"Redis at {url} unreachable ({outcome.error}: {outcome.error_text})"
+		return [failed(REDIS_BRIDGE, detail, hints.redis_unreachable_hint(url))]
+	if outcome.subscribers == 0:
+		detail = f"PUBLISH on '{EVENTS_CHANNEL}' at {url} reached 0 subscribers"
+		return [failed(REDIS_BRIDGE, detail, hints.redis_unheard_hint(url))]
+	return [
+		passed(REDIS_BRIDGE, f"{outcome.subscribers} realtime subscriber(s) on '{EVENTS_CHANNEL}' at {url}")
+	]
+
+
+def end_to_end_requires(run: Run) -> tuple[str, ...]:
+	"""The session must work; without a publish function the diagnosis' own PUBLISH needs Redis."""
+	if not run.sid:
+		return ()  # skipped at once, whatever the other checks find
+	return (NAMESPACE, STICKY_SESSION) + ((REDIS_BRIDGE,) if run.publish is None else ())
+
+
+def check_end_to_end(run: Run) -> list[Check]:
+	config = run.config
+	if not run.sid:
+		return [skipped(END_TO_END, "skipped: needs a logged-in session (--sid or RAVEN_REALTIME_SID)")]
+	if run.publish is None and not config.redis_url:
+		return [skipped(END_TO_END, "skipped: no way to publish (no Redis URL in the config)")]
+	base, headers = run.route(run.sid)
+	http = run.http()
+	try:
+		user = run.user
+		if not user:
+			web, web_headers = _web_route(run)
+			user, detail = polling.fetch_user(http, web, run.sid, web_headers)
+			if user is None:
+				detail = f"could not learn whose session this is: {detail}"
+				return [failed(END_TO_END, detail, hints.unknown_user_hint(web))]
+		if user == "Guest":
+			detail = "the session is not logged in: the web server answers Guest for it"
+			return [failed(END_TO_END, detail, hints.GUEST_SESSION_HINT)]
+		token = secrets.token_hex(8)
+		message = {"token": token, "probe": "raven_ai_agent end_to_end"}
+		delivery = polling.probe_delivery(
+			http,
+			base,
+			run.path,
+			config.namespace,
+			headers,
+			PROBE_EVENT,
+			token,
+			lambda: _publish(run, message, user),
+		)
+	finally:
+		http.close()
+	return [_verdict(run, user, delivery)]
+
+
+def _web_route(run: Run) -> tuple[str, dict]:
+	"""Where to ask the web server about a session: the public site, or the local web port."""
+	if run.external:
+		return run.config.get_external_http_base(), {}
+	return f"http://127.0.0.1:{run.config.webserver_port}", {SITE_NAME_HEADER: run.config.site_name}
+
+
+def _publish(run: Run, message: dict, user: str) -> bool:
+	"""Through the caller's publish function (on its thread), else straight to the config's Redis."""
+	if run.publish is not None:
+		return run.publish_on_caller(PROBE_EVENT, message, user)
+	data = bridge.frappe_event(PROBE_EVENT, message, run.config.site_name, user_room(user))
+	outcome = bridge.redis_publish(run.config.redis_url, EVENTS_CHANNEL, data, run.deadline, run.timeout)
+	if outcome.error:
+		raise RedisPublishFailed(f"Redis {outcome.error}: {outcome.error_text}")
+	return bool(outcome.subscribers)
+
+
+def _verdict(run: Run, user: str, delivery: polling.Delivery) -> Check:
+	room = user_room(user)
+	if delivery.connect is not None and not delivery.connect.ok and delivery.failure is None:
+		return connect_verdict(run, END_TO_END, delivery.connect, True)
+	error = delivery.publish_error
+	if error is not None and not isinstance(
+		error, RedisPublishFailed | redis.RedisError | probe.ProbeTimeout
+	):
+		text = f"{type(error).__name__}: {error}"
+		where = raised_at(error)
+		detail = f"publishing the probe event to {room} raised {text} (in {where})"
+		return failed(END_TO_END, detail, hints.publish_raised_hint(text, where, _redis_state(run)))
+	if delivery.published is False:
+		why = f"{type(error).__name__}: {error}" if error is not None else "no realtime service received it"
+		detail = f"publishing the probe event to {room} failed: {why}"
+		return failed(END_TO_END, detail, hints.PUBLISH_FAILED_HINT)
+	failure = delivery.failure
+	if failure is not None:
+		if failure.step == "event" and failure.kind == probe.TIMEOUT:
+			detail = f"published to {room}, nothing arrived within the {run.timeout:g} s budget"
+			return failed(END_TO_END, detail, hints.undelivered_hint(run.config.namespace))
+		detail = f"the session broke ({failure.step}): {failure.detail}"
+		return failed(END_TO_END, detail, session_hint(run, failure))
+	if delivery.latency_ms is None:
+		return failed(END_TO_END, "no result", hints.NO_RESULT_HINT)
+	return passed(END_TO_END, f"event delivered to {room} in {delivery.latency_ms:.0f} ms")
+
+
+def raised_at(error: BaseException) -> str:
+	"""`folder/file.py:line in function` of the innermost frame that raised `error`."""
+	frames = traceback.extract_tb(error.__traceback__)
+	if not frames:
+		return "an unknown place"
+	frame = frames[-1]
+	short = "/".join(PurePath(frame.filename).parts[-2:])
+	return f"{short}:{frame.lineno} in {frame.name}"
+
+
+def _redis_state(run: Run) -> str:
+	"""What the redis_bridge check knew of Redis when the publish call raised."""
+	bridge_check = run.wait(REDIS_BRIDGE)
+	if bridge_check is None or bridge_check.ok is None:
+		return "Redis was not checked"
+	if bridge_check.ok:
+		return f"Redis was fine ({bridge_check.detail})"
+	return f"Redis had its own problem too ({bridge_check.detail})"

@@ -1,0 +1,118 @@
+"""The session checks: one polling session with the browser's Origin and Cookie, several
+requests on its sid (`sticky_session`), then the namespace CONNECT (`namespace`)."""
+
+from raven_ai_agent.realtime import engineio, hints, probe
+from raven_ai_agent.realtime import session as polling
+from raven_ai_agent.realtime.checks import NAMESPACE, STICKY_SESSION, Check, Run, failed, passed, skipped
+from raven_ai_agent.realtime.checks.handshakes import external_hint
+from raven_ai_agent.realtime.resolve import DeploymentType
+
+# Requests on one session after the handshake (POSTs and the GET of the CONNECT reply).
+STICKY_EXTRA_REQUESTS = 2
+
+
+def connect_verdict(run: Run, name: str, result: engineio.ConnectResult, with_session: bool) -> Check:
+	"""Judge a namespace CONNECT: any CONNECT_ERROR other than 'no credentials' fails it."""
+	namespace = run.config.namespace
+	serious = [e for e in result.errors if hints.classify_connect_error(e) != hints.CONNECT_NO_AUTH]
+	if serious:
+		message = serious[0]
+		then = " (then connected)" if result.connected else ""
+		others = (
+			f"; also {', '.join(repr(e) for e in result.errors if e != message)}"
+			if len(result.errors) > 1
+			else ""
+		)
+		detail = f"CONNECT_ERROR for {namespace}: {message!r}{then}{others}"
+		return failed(name, detail, hints.connect_hint(run.config, message))
+	if result.errors:
+		return passed(
+			name,
+			f"routing and namespace {namespace} are fine; authentication not tested: {result.errors[0]!r} "
+			"(no session cookie reached the realtime service)",
+		)
+	who = (
+		"with the given session"
+		if with_session
+		else "as Guest (Origin, namespace and the auth callback work)"
+	)
+	return passed(name, f"connected to {namespace} {who}")
+
+
+def check_session(run: Run) -> list[Check]:
+	base, headers = run.route(run.sid)
+	http = run.http()
+	try:
+		outcome = polling.probe_session(
+			http, base, run.path, run.config.namespace, headers, extra_requests=STICKY_EXTRA_REQUESTS
+		)
+	finally:
+		http.close()
+	expected = 1 + STICKY_EXTRA_REQUESTS
+	where = f"{base}{run.path}"
+
+	if outcome.lost is not None:
+		sticky = failed(
+			STICKY_SESSION,
+			f"{where}: request {outcome.requests + 1} of one session got 'Session ID unknown' after "
+			f"{outcome.requests} answered ({outcome.lost.step}): another realtime node answered",
+			hints.sticky_hint(run.path),
+		)
+		namespace = skipped(NAMESPACE, "not reached: the session was lost (see sticky_session)")
+		return [namespace, sticky]
+
+	failure = outcome.failure
+	if failure is not None and outcome.requests < expected:
+		# The session broke before the namespace step: a route problem, judged like the public URL.
+		hint = session_hint(run, failure)
+		if failure.step == "handshake":
+			detail = f"{where}: the handshake with the browser's Origin and Cookie failed: {failure.detail}"
+			return [failed(NAMESPACE, detail, hint), skipped(STICKY_SESSION, "not reached: namespace failed")]
+		detail = f"{where}: request {outcome.requests + 1} of one session ({failure.step}) failed: {failure.detail}"
+		return [
+			skipped(NAMESPACE, "not reached: sticky_session failed"),
+			failed(STICKY_SESSION, detail, hint),
+		]
+
+	sticky = passed(STICKY_SESSION, f"{where}: {outcome.requests} requests on one session, all answered")
+	if failure is not None:
+		if failure.kind == probe.TIMEOUT and failure.step == "connect reply":
+			detail = f"{where}: timed out waiting for the CONNECT reply of {run.config.namespace}"
+			return [failed(NAMESPACE, detail, hints.connect_reply_hint(run.config)), sticky]
+		hint = session_hint(run, failure)
+		return [failed(NAMESPACE, f"{where}: {failure.step} failed: {failure.detail}", hint), sticky]
+	verdict = connect_verdict(run, NAMESPACE, outcome.connect, run.sid is not None)
+	if verdict.ok and _same_origin_route(run):
+		verdict = _check_without_origin(run, base, headers) or verdict
+	return [verdict, sticky]
+
+
+def _same_origin_route(run: Run) -> bool:
+	"""Browsers reach proxied deployments on the page's own origin: their polling GETs carry no Origin."""
+	return run.external and run.config.deployment_type is not DeploymentType.LOCAL
+
+
+def _check_without_origin(run: Run, base: str, headers: dict) -> Check | None:
+	"""A failing NAMESPACE check when only an Origin-less session (a same-origin polling
+	browser) is refused as 'Invalid origin'; None when it connects, or cannot tell."""
+	http = run.http()
+	try:
+		bare = {k: v for k, v in headers.items() if k != "Origin"}
+		outcome = polling.probe_session(http, base, run.path, run.config.namespace, bare, extra_requests=0)
+	finally:
+		http.close()
+	result = outcome.connect
+	if result is None or not any(
+		hints.classify_connect_error(e) == hints.CONNECT_ORIGIN for e in result.errors
+	):
+		return None
+	detail = (
+		f"{base}{run.path}: with the page's Origin {run.config.namespace} connects, but a polling session "
+		"without Origin (what a browser sends on the same origin) gets 'Invalid origin'"
+	)
+	return failed(NAMESPACE, detail, hints.missing_origin_hint(run.config))
+
+
+def session_hint(run: Run, failure: polling.SessionError) -> str:
+	"""A failed session step, judged like an answer of the public URL."""
+	return external_hint(run, failure.kind, failure.detail, failure.status, None, failure.engine_error)

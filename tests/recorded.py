@@ -1,0 +1,19 @@
+"""Facts recorded on a real Frappe 15.41 + Raven 2.6.4 bench, kept in the repo (tests/fixtures/).
+
+The stand-ins and the codec are held to these transcripts. They were captured once on a real
+bench (see tests/fixtures/README.md) and travel with the repo, so the suite passes on a clone
+with nothing beside it; test_recorded.py checks this copy against the project's shared folder
+when one sits beside the repo.
+"""
+
+import json
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+WIRE_FILE = FIXTURES / "frappe-v15.41-realtime-wire.json"
+RAVEN_EVENTS_FILE = FIXTURES / "raven-2.6.4-message-events.json"
+# Where the project keeps the originals, beside a developer's checkout (absent on a user's clone).
+SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+
+WIRE: dict = json.loads(WIRE_FILE.read_text())
+RAVEN_EVENTS: dict = json.loads(RAVEN_EVENTS_FILE.read_text())

@@ -1,0 +1,150 @@
+"""The Frappe shell against the live stack: the diagnosis end to end through Frappe's own publish.
+
+A real bench once showed `end_to_end` failing on every run: the checks ran in threads of their
+own, and `frappe.publish_realtime` there finds no `frappe.local` (`AttributeError: site` in a
+web worker, `RuntimeError: object is not bound` under a bench command). These tests run the
+shell paths operators use (the form's POST, the bench command, `diagnose_realtime`) against real
+Redis and the realtime service, so that path is exercised, not only a dead port.
+"""
+
+import json
+import threading
+
+import frappe
+import pytest
+from frappe import standin
+
+from raven_ai_agent.config import SETTINGS_DOCTYPE, diagnose_realtime
+from raven_ai_agent.install import after_install
+from tests.stack import ADMIN_SID
+
+API = "/api/method/raven_ai_agent.api.realtime."
+MANAGER = "manager@example.com"
+
+
+def checks(report: dict) -> dict:
+	return {c["name"]: c for c in report["checks"]}
+
+
+def assert_all_passed(report: dict) -> None:
+	failing = {c["name"]: c["detail"] for c in report["checks"] if c["ok"] is False}
+	assert report["ok"] and not failing, failing
+	assert checks(report)["end_to_end"]["ok"] is True, checks(report)["end_to_end"]
+
+
+@pytest.fixture
+def live_site(stack):
+	"""A stand-in site wired to the stack as a bench's site is: its common config, its web port."""
+	standin.reset(
+		site=stack.site,
+		apps=("raven_ai_agent",),
+		site_config={"host_name": stack.web_url},
+		common_site_config=dict(stack.common),
+	)
+	after_install()
+	frappe.db.commit()
+	standin.create_user(MANAGER, roles=["System Manager"])
+	# Administrator's session as the web stand-in knows it (the realtime service asks it).
+	yield stack
+	frappe.destroy()
+
+
+def test_diagnose_realtime_passes_end_to_end_through_frappe(live_site):
+	report = diagnose_realtime(timeout=3, sid=ADMIN_SID, user="Administrator")
+	assert_all_passed(report)
+	assert "user:Administrator" in checks(report)["end_to_end"]["detail"]
+	published = [p["message"] for p in standin.published() if p["message"]["event"] == "raven_ai_agent_probe"]
+	assert any(m["room"] == "user:Administrator" and m["namespace"] == live_site.site for m in published)
+	assert ADMIN_SID not in json.dumps(report)
+
+
+def test_diagnose_realtime_asks_the_web_server_whose_session_it_is(live_site):
+	report = diagnose_realtime(timeout=3, sid=ADMIN_SID)
+	assert_all_passed(report)
+
+
+def test_frappe_calls_in_a_new_thread_fail_as_on_a_real_bench(live_site):
+	"""The stand-in is faithful where it matters: frappe.local is unbound in a new thread."""
+	errors = []
+
+	def publish_from_a_thread():
+		try:
+			frappe.publish_realtime("x", {}, user="Administrator")
+		except Exception as e:
+			errors.append(e)
+		try:
+			frappe.conf.get("redis_queue")
+		except Exception as e:
+			errors.append(e)
+
+	thread = threading.Thread(target=publish_from_a_thread)
+	thread.start()
+	thread.join()
+	assert [type(e).__name__ for e in errors] == ["AttributeError", "RuntimeError"]
+	assert str(errors[1]) == "object is not bound"
+
+
+def test_run_diagnosis_button_passes_end_to_end(live_site):
+	"""The form's POST, with the manager's own session (the web stand-in knows it)."""
+	live_site.web.add_session("manager-sid-0123456789", MANAGER, "System User")
+	status, body, exc = standin.call_api(
+		API + "run_diagnosis", "POST", user=MANAGER, sid="manager-sid-0123456789"
+	)
+	assert status == 200, exc
+	result = body["message"]
+	assert_all_passed(result)
+	values = standin.single_values(SETTINGS_DOCTYPE)
+	assert values["last_diagnosis_hint"] == "All checks passed."
+	standin.flush_deferred_inserts()
+	everything = json.dumps([body, values, standin.error_logs(), [str(r) for r in standin.log_records()]])
+	assert "manager-sid-0123456789" not in everything
+
+
+def test_bench_diagnose_command_passes_end_to_end(live_site):
+	from raven_ai_agent.commands import commands
+
+	[group] = commands
+	result = standin.invoke_command(
+		group, ["diagnose", "--json", "--sid", ADMIN_SID, "--timeout", "3"], site=live_site.site
+	)
+	assert result.exit_code == 0, result.output
+	report = json.loads(result.output)
+	assert_all_passed(report)
+	assert ADMIN_SID not in result.output
+
+
+def test_bench_diagnose_command_human_output_hides_the_sid(live_site, monkeypatch):
+	from raven_ai_agent.commands import commands
+
+	[group] = commands
+	monkeypatch.setenv("RAVEN_REALTIME_SID", ADMIN_SID)
+	result = standin.invoke_command(group, ["diagnose", "--timeout", "3"], site=live_site.site)
+	assert result.exit_code == 0, result.output
+	assert "end_to_end" in result.output and ADMIN_SID not in result.output
+
+
+def test_with_the_realtime_service_stopped_the_hint_names_it_not_redis(tmp_path):
+	"""Stopped realtime service: the most upstream failure is the realtime port, and the hint says so."""
+	from raven_ai_agent.commands import commands
+	from tests.stack import Stack
+
+	with Stack(tmp_path=tmp_path) as private:
+		standin.reset(
+			site=private.site,
+			apps=("raven_ai_agent",),
+			site_config={"host_name": private.web_url},
+			common_site_config=dict(private.common),
+		)
+		after_install()
+		frappe.db.commit()
+		private.realtime.stop()
+		[group] = commands
+		result = standin.invoke_command(
+			group, ["diagnose", "--json", "--sid", ADMIN_SID, "--timeout", "2"], site=private.site
+		)
+		frappe.destroy()
+	assert result.exit_code == 1, result.output
+	report = json.loads(result.output)
+	assert [c["name"] for c in report["checks"] if c["ok"] is False][0] == "local_handshake"
+	assert "realtime service" in report["hint"] and "Redis" not in report["hint"].split(".")[0]
+	assert ADMIN_SID not in result.output
