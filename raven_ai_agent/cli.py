@@ -310,6 +310,8 @@ def echo_diagnosis(report: dict, as_json: bool) -> None:
 		f"Realtime diagnosis of {report['site_name']} ({report['deployment_type']}): "
 		f"{report['external_socketio_url']}{report['socketio_path']}"
 	)
+	if report.get("timeout_note"):
+		click.echo(click.style("timeout: ", fg="yellow") + report["timeout_note"])
 	width = max(len(check["name"]) for check in report["checks"])
 	for check in report["checks"]:
 		mark, color = DIAGNOSE_MARKS[check["ok"]]

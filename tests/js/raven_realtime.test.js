@@ -376,6 +376,15 @@ test.describe("render_diagnosis", () => {
 		assert.ok(html.includes("Invalid namespace"));
 	});
 
+	test("a timeout the diagnosis changed is said, escaped", () => {
+		const note = "'100' is not a valid timeout: use seconds from 0.5 to 30; used 30 s <b>";
+		const html = render.render_diagnosis(sample_result({ timeout_note: note }), null);
+		assert.ok(html.includes("Probe timeout"));
+		assert.ok(html.includes("used 30 s &lt;b&gt;"));
+		const plain = render.render_diagnosis(sample_result({ timeout_note: null }), null);
+		assert.ok(!plain.includes("Probe timeout"));
+	});
+
 	test("survives nothing to render", () => {
 		const html = render.render_diagnosis(null, null);
 		assert.ok(html.includes("Not run"));

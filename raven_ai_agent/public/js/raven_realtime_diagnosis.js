@@ -209,6 +209,9 @@
 		} else if (r) {
 			html += banner("red", __("Some checks failed"), __("See the failed checks below."));
 		}
+		if (r && r.timeout_note) {
+			html += banner("orange", __("Probe timeout"), r.timeout_note);
+		}
 		// the server can reach itself while this browser still cannot reach the server
 		if (p && !p.connected) {
 			html += banner(
