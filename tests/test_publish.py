@@ -5,6 +5,7 @@ lost event made visible."""
 import copy
 import datetime
 import json
+import threading
 import types
 from pathlib import Path
 
@@ -256,6 +257,35 @@ def test_request_commit_and_failed_request(site):
 		publish_message_created_event(raven_doc(name="m-2", text="rolled back"), CHANNEL)
 		raise RuntimeError("the agent failed after inserting")
 	assert len(standin.published()) == 1 and site.get_message(timeout=0.05) is None
+
+
+def test_in_a_background_job_it_goes_out_at_the_jobs_commit(site):
+	"""Agents and bots publish from workers: the job's own frappe.local, its own commit."""
+	with standin.background():
+		assert publish_message_created_event(raven_doc(), CHANNEL) is True
+		assert standin.published() == []
+		frappe.db.commit()
+	(event,) = on_redis(site)
+	assert event["message"]["message_id"] == RAVEN_CREATED["message_id"] and event["room"] == ROOM
+
+
+def test_a_thread_without_a_site_is_told_so_not_silently_dropped(site):
+	"""A thread of the caller's own has no frappe.local: say what is missing, publish nothing."""
+	errors = []
+
+	def publish_from_a_thread():
+		try:
+			publish_message_created_event(raven_doc(), CHANNEL)
+		except Exception as e:
+			errors.append(e)
+
+	thread = threading.Thread(target=publish_from_a_thread)
+	thread.start()
+	thread.join()
+	[error] = errors
+	assert isinstance(error, RuntimeError) and "no Frappe site context" in str(error)
+	assert "frappe.init" in str(error)
+	assert standin.published() == [] and site.get_message(timeout=0.05) is None
 
 
 def test_after_commit_false_publishes_at_once(site):

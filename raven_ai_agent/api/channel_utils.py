@@ -57,9 +57,17 @@ def publish_message_created_event(message_doc, channel_id: str, *, after_commit:
 	transaction commits, so no client fetches a message a rollback removes; pass
 	`after_commit=False` when the caller has committed already.
 
-	Returns whether the event was handed to Redis (queued, with after_commit). Never raises
-	after validation: the message document itself is never touched.
+	Returns whether the event was handed to Redis (queued, with after_commit). Raises
+	before publishing when there is no site on this thread or the input is invalid; never
+	after: the message document itself is never touched.
 	"""
+	if not getattr(frappe.local, "site", None):
+		# frappe.local is context-local: a thread the caller started has no site, DB or Redis.
+		raise RuntimeError(
+			"publish_message_created_event found no Frappe site context on this thread: call it "
+			"from a request or a background job, or set one up first (frappe.init(site=...); "
+			"frappe.connect() ... frappe.destroy())"
+		)
 	payload = build_message_created_payload(message_doc, channel_id)
 	try:
 		# The room is named, not derived from doctype/docname: inside a job with a task id
