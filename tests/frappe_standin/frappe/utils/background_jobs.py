@@ -21,8 +21,11 @@ def get_redis_connection_without_auth():
 class RedisQueue:
 	@classmethod
 	def get_connection(cls, username=None, password=None):
-		conf = frappe.get_site_config()
-		conn = redis.from_url(conf.redis_queue, username=username, password=password)
+		"""v15.41 frappe/utils/redis_queue.py: reads `frappe.conf` (so a thread without a site
+		fails here with RuntimeError 'object is not bound', as on a real bench)."""
+		if frappe.conf.redis_queue_sentinel_enabled:
+			raise NotImplementedError("frappe stand-in: Redis Sentinel is not modelled")
+		conn = redis.from_url(frappe.conf.redis_queue, username=username, password=password)
 		conn.ping()
 		return conn
 
