@@ -15,7 +15,7 @@ import time
 import pytest
 import requests
 
-from raven_ai_agent.realtime import bridge, engineio, handshake, probe, session, upgrade
+from raven_ai_agent.realtime import bridge, engineio, failures, handshake, probe, session, upgrade
 from tests.stack import BlackHole, free_port
 
 OPEN_BODY = (
@@ -190,13 +190,13 @@ def test_looks_like_frappe_page():
 def test_refused():
 	result = fetch(f"http://127.0.0.1:{free_port()}/")
 	assert result.error == probe.REFUSED and result.status is None
-	assert "connection refused" in probe.describe_failure(result)
+	assert "connection refused" in failures.describe_failure(result)
 
 
 def test_dns():
 	result = fetch("http://no-such-host.invalid/")
 	assert result.error == probe.DNS
-	assert "no-such-host.invalid" in probe.describe_failure(result)
+	assert "no-such-host.invalid" in failures.describe_failure(result)
 
 
 def test_black_hole_times_out_within_the_timeout():
@@ -206,14 +206,14 @@ def test_black_hole_times_out_within_the_timeout():
 		elapsed = time.monotonic() - start
 	assert result.error == probe.TIMEOUT
 	assert 0.4 < elapsed < 1.0
-	assert probe.describe_failure(result).startswith("timed out")
+	assert failures.describe_failure(result).startswith("timed out")
 
 
 def test_tls_to_a_plain_http_port():
 	with canned(raw_response("400 Bad Request", "plain http"), immediate=True) as (url, _):
 		result = fetch(url.replace("http://", "https://"))
 	assert result.error == probe.TLS
-	assert "TLS handshake" in probe.describe_failure(result)
+	assert "TLS handshake" in failures.describe_failure(result)
 
 
 def test_reset_without_answer():

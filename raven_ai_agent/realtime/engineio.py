@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from raven_ai_agent.realtime.failures import snippet
+
 ENGINEIO_VERSION = "4"
 
 # Engine.IO packet types (the first character of every Engine.IO packet).
@@ -165,17 +167,17 @@ def parse_open(body: str) -> OpenPacket:
 		raise ProtocolError("empty body, no Engine.IO open packet")
 	if _EIO3_OPEN_RE.match(body):
 		raise OtherVersionError(
-			f"not an Engine.IO open packet of protocol v4: {_snippet(body)!r} is the length-prefixed "
+			f"not an Engine.IO open packet of protocol v4: {snippet(body)!r} is the length-prefixed "
 			"handshake of Engine.IO v3 (EIO=3), as Socket.IO v2 servers send it"
 		)
 	first = packets[0]
 	kind, data = first[:1], first[1:]
 	if kind != OPEN:
-		raise ProtocolError(f"not an Engine.IO open packet: body starts with {_snippet(body)!r}")
+		raise ProtocolError(f"not an Engine.IO open packet: body starts with {snippet(body)!r}")
 	try:
 		fields = json.loads(data)
 	except ValueError:
-		raise ProtocolError(f"open packet is not JSON: {_snippet(data)!r}") from None
+		raise ProtocolError(f"open packet is not JSON: {snippet(data)!r}") from None
 	if not isinstance(fields, dict):
 		raise ProtocolError("open packet is not a JSON object")
 	sid = fields.get("sid")
@@ -234,7 +236,7 @@ def decode_socket_packet(data: str) -> SocketPacket:
 	"""The data of an Engine.IO MESSAGE -> SocketPacket (type, namespace, ack id, JSON payload)."""
 	match = _SOCKET_PACKET_RE.match(data)
 	if not match or match["type"] not in SOCKETIO_TYPES:
-		raise ProtocolError(f"not a Socket.IO packet: {_snippet(data)!r}")
+		raise ProtocolError(f"not a Socket.IO packet: {snippet(data)!r}")
 	rest = match["rest"]
 	namespace = DEFAULT_NAMESPACE
 	if rest.startswith("/"):
@@ -247,7 +249,7 @@ def decode_socket_packet(data: str) -> SocketPacket:
 	try:
 		parsed = json.loads(payload) if payload else None
 	except ValueError:
-		raise ProtocolError(f"Socket.IO packet payload is not JSON: {_snippet(payload)!r}") from None
+		raise ProtocolError(f"Socket.IO packet payload is not JSON: {snippet(payload)!r}") from None
 	return SocketPacket(
 		type=match["type"],
 		namespace=namespace,
@@ -395,8 +397,3 @@ def decode_close(payload: bytes) -> tuple[int | None, str]:
 
 def _positive_int(value: object) -> bool:
 	return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
-def _snippet(text: str, limit: int = 60) -> str:
-	text = text.strip()
-	return text if len(text) <= limit else text[:limit] + "…"

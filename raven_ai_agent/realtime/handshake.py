@@ -13,6 +13,7 @@ from urllib.parse import urljoin, urlsplit
 
 from raven_ai_agent.realtime import engineio
 from raven_ai_agent.realtime.engineio import EngineError, OpenPacket, ProtocolError
+from raven_ai_agent.realtime.failures import describe_failure, failure_kind, snippet
 from raven_ai_agent.realtime.probe import (
 	BAD_RESPONSE,
 	MAX_BODY_BYTES,
@@ -20,9 +21,6 @@ from raven_ai_agent.realtime.probe import (
 	TLS_PORT,
 	Http,
 	HttpResult,
-	describe_failure,
-	failure_kind,
-	snippet,
 	speaks_tls,
 )
 

@@ -6,9 +6,15 @@ refused, dns, tls, reset, bad_response) instead of raising. A socket that gets a
 time never times out by itself, so the deadline also keeps the connections opened under it:
 `Deadline.cut()` shuts them when whoever waits for the probes stops waiting.
 
+HTTP goes through the standard library's http.client, opened by `open_connection`, for the
+polling probes (Http) and the WebSocket upgrade alike: the probe needs the socket of each
+exchange (to cut it at the deadline), the raw 101 of an upgrade, and the body still
+compressed (to decompress within the cap), which a higher-level client keeps to itself. One
+TLS context (`tls_context`) serves every probe, so two probes of one URL trust the same CAs.
+
 The probes built on it: handshake.py (the Engine.IO polling handshake), upgrade.py (the
 WebSocket upgrade), session.py (a polling session, delivery), bridge.py (Redis). They only
-observe; hints.py and diagnose.py interpret. No frappe import.
+observe; failures.py words a failed exchange, hints.py and checks/ interpret. No frappe import.
 """
 
 import contextlib
@@ -22,12 +28,9 @@ import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
-import requests
-import urllib3
-from requests.adapters import HTTPAdapter
 
 MAX_BODY_BYTES = 64 * 1024
 USER_AGENT = "raven-realtime-diagnose"
@@ -48,14 +51,9 @@ CERTIFICATE = "certificate"  # TLS works, the certificate is not trusted: self-s
 PLAIN_PORT = "plain_port"  # https sent to a port that speaks plain http
 TLS_PORT = "tls_port"  # plain http sent to a port that speaks TLS
 
-# OpenSSL's reasons when the peer's bytes are not TLS at all: https went to a plain http port.
-_NOT_TLS_REASONS = ("wrong version number", "record layer failure", "packet length too long", "http request")
-# A TLS record (handshake 0x16 or alert 0x15, version 3.x) where an HTTP status line should be.
-_TLS_RECORD_RE = re.compile(r"\\x1[56]\\x03|[\x15\x16]\x03")
-# Around OpenSSL's reason: `[SSL: CERTIFICATE_VERIFY_FAILED] ... (_ssl.c:1006)`.
-_OPENSSL_NOISE_RE = re.compile(r"^\[SSL: [A-Z_]+\] |\s*\(_ssl\.c:\d+\)$")
 # Content-Encoding -> zlib wbits; the ACCEPT_ENCODING the probe sends, and the x-gzip alias.
 _DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+_CHARSET_RE = re.compile(r"charset=\s*\"?([\w.:-]+)", re.IGNORECASE)
 
 
 class ProbeTimeout(TimeoutError):
@@ -152,14 +150,14 @@ class HttpResult:
 
 
 def classify_error(exc: BaseException) -> tuple[str, str]:
-	"""A network exception (requests, urllib3, http.client, ssl, redis) -> (kind, short text)."""
+	"""A network exception (http.client, socket, ssl, redis) -> (kind, short text)."""
 	chain = _exception_chain(exc)
 	text = _best_text(chain)
 	for kind, types in (
-		(TLS, (ssl.SSLError, ssl.CertificateError, requests.exceptions.SSLError)),
+		(TLS, (ssl.SSLError, ssl.CertificateError)),
 		(DNS, (socket.gaierror,)),
 		(REFUSED, (ConnectionRefusedError,)),
-		(TIMEOUT, (TimeoutError, socket.timeout, requests.exceptions.Timeout, redis.exceptions.TimeoutError)),
+		(TIMEOUT, (TimeoutError, socket.timeout, redis.exceptions.TimeoutError)),
 		(
 			RESET,
 			(
@@ -170,7 +168,7 @@ def classify_error(exc: BaseException) -> tuple[str, str]:
 				http.client.IncompleteRead,  # closed before the Content-Length was sent
 			),
 		),
-		# Checked before the texts: urllib3 calls any of these "Connection aborted.".
+		# Checked before the texts: an http.client error is about the answer, whatever it says.
 		(BAD_RESPONSE, (http.client.HTTPException,)),
 	):
 		if any(isinstance(e, types) for e in chain):
@@ -192,7 +190,7 @@ def classify_error(exc: BaseException) -> tuple[str, str]:
 
 
 def _exception_chain(exc: BaseException) -> list[BaseException]:
-	"""The exception and everything it wraps: causes, contexts, urllib3 `reason`s, exception args."""
+	"""The exception and everything it wraps: causes, contexts, `reason`s, exception args."""
 	seen: list[BaseException] = []
 	todo = [exc]
 	while todo and len(seen) < 20:
@@ -214,26 +212,48 @@ def _best_text(chain: list[BaseException]) -> str:
 	return text[:300]
 
 
-class Http:
-	"""requests, bounded: a per-op timeout of min(timeout, deadline), a body cap, no redirects.
+def tls_context() -> ssl.SSLContext:
+	"""The trust every probe uses: the system's CA store, hostnames checked."""
+	return ssl.create_default_context()
 
-	trust_env is off: the probe must take the path a browser takes, not the server's
-	HTTP(S)_PROXY, and must not pick credentials from ~/.netrc. Until close(), the deadline
-	can cut every connection this session opened.
+
+def open_connection(url: str, deadline: Deadline, timeout: float) -> http.client.HTTPConnection:
+	"""A connected http.client connection to the origin of `url`, within the deadline.
+
+	The caller closes it; while it is open, `deadline.cutting(...)` with `shut(conn.sock)`
+	lets the deadline wake a read that never times out by itself.
+	"""
+	parts = urlsplit(url)
+	budget = deadline.budget(timeout)
+	if parts.scheme == "https":
+		conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=budget, context=tls_context())
+	else:
+		conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=budget)
+	try:
+		conn.connect()
+	except BaseException:
+		conn.close()
+		raise
+	return conn
+
+
+def request_target(url: str) -> str:
+	"""The path and query of `url`, as the request line carries them."""
+	parts = urlsplit(url)
+	return urlunsplit(("", "", parts.path or "/", parts.query, ""))
+
+
+class Http:
+	"""Bounded HTTP exchanges: a per-op timeout of min(timeout, deadline), a body cap, no redirects.
+
+	One connection per exchange, closed after it: no proxy from the environment, no
+	credentials from ~/.netrc, the path a browser takes. Until it is closed the deadline can
+	cut it.
 	"""
 
 	def __init__(self, deadline: Deadline, timeout: float):
 		self.deadline = deadline
 		self.timeout = timeout
-		self.session = requests.Session()
-		self.session.trust_env = False
-		self.session.headers["User-Agent"] = USER_AGENT
-		self.session.headers["Accept-Encoding"] = ACCEPT_ENCODING
-		self._connections: list = []  # urllib3 connections, whose `sock` cut() shuts
-		adapter = _KeepingAdapter(self._connections.append)
-		self.session.mount("http://", adapter)
-		self.session.mount("https://", adapter)
-		deadline.on_cut(self.cut)
 
 	def request(
 		self,
@@ -245,98 +265,74 @@ class Http:
 	) -> HttpResult:
 		result = HttpResult(method=method, url=url)
 		start = time.monotonic()
+		conn = None
 		try:
-			budget = self.deadline.budget(self.timeout)
-			response = self.session.request(
-				method,
-				url,
-				headers=dict(headers or {}),
-				data=data.encode("utf-8") if data is not None else None,
-				timeout=(budget, budget),
-				allow_redirects=False,
-				stream=True,
-			)
-			try:
-				result.status = response.status_code
+			conn = open_connection(url, self.deadline, self.timeout)
+			sock = conn.sock
+			with self.deadline.cutting(functools.partial(shut, sock)):
+				sent = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING, "Accept": "*/*"}
+				sent.update(headers or {})
+				body = data.encode("utf-8") if data is not None else None
+				conn.request(method, request_target(url), body=body, headers=sent)
+				response = conn.getresponse()
+				result.status = response.status
 				result.reason = response.reason or ""
-				result.headers = {k.lower(): v for k, v in response.headers.items()}
-				raw, truncated = self._read(response)
+				result.headers = {k.lower(): v for k, v in response.getheaders()}
+				raw, truncated = self._read(response, sock)
 				raw, cut = decode_body(raw, result.header("content-encoding"))
 				result.truncated = truncated or cut
-				result.body = raw.decode(response.encoding or "utf-8", "replace")
-			finally:
-				response.close()
-		except Exception as e:  # every failure becomes data: the caller interprets it
+				result.body = raw.decode(_charset(result.header("content-type")), "replace")
+		except Exception as e:  # every network failure becomes data: the caller interprets it
 			result.error, result.error_text = classify_error(e)
+		finally:
+			if conn is not None:
+				conn.close()
 		result.elapsed_ms = (time.monotonic() - start) * 1000
 		return result
 
-	def _read(self, response: requests.Response) -> tuple[bytes, bool]:
-		"""At most MAX_BODY_BYTES as sent (still compressed), and never past the deadline.
-
-		urllib3 would decompress a whole chunk at once in some versions: a 16 KiB gzip bomb
-		becomes 16 MiB. decode_body() decompresses within the cap instead.
-		"""
+	def _read(self, response: http.client.HTTPResponse, sock: socket.socket) -> tuple[bytes, bool]:
+		"""At most MAX_BODY_BYTES as sent (still compressed), and never past the deadline."""
 		chunks: list[bytes] = []
 		size = 0
-		# read1 returns what has arrived instead of waiting for a full chunk (urllib3 >= 2).
-		read = functools.partial(
-			getattr(response.raw, "read1", None) or response.raw.read, decode_content=False
-		)
+		expected = _content_length(response)
 		while size < MAX_BODY_BYTES:
-			self.deadline.budget(self.timeout)
-			chunk = read(min(16384, MAX_BODY_BYTES - size))
+			sock.settimeout(self.deadline.budget(self.timeout))
+			# read1 returns what has arrived instead of waiting for a full buffer.
+			chunk = response.read1(min(16384, MAX_BODY_BYTES - size))
 			if not chunk:
+				if expected is not None and size < expected:
+					# Closed before the Content-Length was sent (read1 says nothing of it).
+					raise http.client.IncompleteRead(b"".join(chunks), expected - size)
 				return b"".join(chunks), False
 			chunks.append(chunk)
 			size += len(chunk)
 		return b"".join(chunks), True
 
-	def cut(self) -> None:
-		"""Shut every connection of this session: a read stuck in its headers wakes and hangs up."""
-		for connection in list(self._connections):
-			shut(getattr(connection, "sock", None))
-
 	def close(self) -> None:
-		self.deadline.forget(self.cut)
-		self.session.close()
+		"""Nothing stays open between exchanges; kept so callers can treat it as a resource."""
 
 
-class _KeepingAdapter(HTTPAdapter):
-	"""requests' adapter, handing each connection its pools create to `opened`.
-
-	requests keeps the connection of a request in flight to itself; Http.cut needs its socket.
-	"""
-
-	def __init__(self, opened: Callable[[object], None]):
-		self._opened = opened
-		super().__init__()
-
-	def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
-		super().init_poolmanager(connections, maxsize, block, **pool_kwargs)  # requests' bookkeeping
-		self.poolmanager = _KeepingPoolManager(
-			self._opened, num_pools=connections, maxsize=maxsize, block=block, **pool_kwargs
-		)
+def _content_length(response: http.client.HTTPResponse) -> int | None:
+	"""The body length the answer announced, when it is not chunked."""
+	if response.getheader("transfer-encoding", "").lower() == "chunked":
+		return None
+	try:
+		return int(response.getheader("content-length", ""))
+	except ValueError:
+		return None
 
 
-class _KeepingPoolManager(urllib3.PoolManager):
-	"""A PoolManager whose pools hand every connection they create to `opened`."""
+def _charset(content_type: str | None) -> str:
+	"""The charset a Content-Type names, if Python knows it; else UTF-8 (Engine.IO's)."""
+	match = _CHARSET_RE.search(content_type or "")
+	if match:
+		import codecs
 
-	def __init__(self, opened: Callable[[object], None], **kwargs):
-		super().__init__(**kwargs)
-		self._opened = opened
-
-	def _new_pool(self, scheme, host, port, request_context=None):
-		pool = super()._new_pool(scheme, host, port, request_context)
-		make = pool.ConnectionCls
-
-		def connection(*args, **kwargs):
-			conn = make(*args, **kwargs)
-			self._opened(conn)
-			return conn
-
-		pool.ConnectionCls = connection
-		return pool
+		try:
+			return codecs.lookup(match.group(1)).name
+		except LookupError:
+			pass
+	return "utf-8"
 
 
 def decode_body(raw: bytes, encoding: str | None) -> tuple[bytes, bool]:
@@ -377,59 +373,3 @@ def speaks_tls(url: str, deadline: Deadline, timeout: float) -> bool:
 					return True
 	except Exception:
 		return False
-
-
-def failure_kind(result: HttpResult) -> str:
-	"""`result.error` made precise with the URL's scheme: CERTIFICATE, PLAIN_PORT, TLS_PORT, or as is."""
-	kind, text = result.error or "", result.error_text.lower()
-	https = urlsplit(result.url).scheme == "https"
-	if kind == TLS and https:
-		if "certificate" in text:
-			return CERTIFICATE
-		if any(reason in text for reason in _NOT_TLS_REASONS):
-			return PLAIN_PORT
-	if not https and (kind == TLS or (kind == BAD_RESPONSE and _TLS_RECORD_RE.search(result.error_text))):
-		return TLS_PORT
-	return kind
-
-
-def describe_failure(result: HttpResult) -> str:
-	"""One phrase for a request that got no (complete) HTTP answer."""
-	where = netloc(result.url)
-	text = f" ({result.error_text})" if result.error_text else ""
-	reason = f" ({_openssl_reason(result.error_text)})" if result.error_text else ""
-	kind = failure_kind(result)
-	if result.status is not None and kind in (TIMEOUT, RESET):
-		# The status line and headers came; the body did not.
-		return {
-			TIMEOUT: f"timed out: {where} sent the HTTP {result.status} headers, then the body stalled",
-			RESET: f"{where} broke off its HTTP {result.status} answer in the middle{text}",
-		}[kind]
-	return {
-		TIMEOUT: f"timed out: no answer from {where} in time",
-		REFUSED: f"connection refused by {where}: nothing listens there",
-		DNS: f"DNS lookup of {urlsplit(result.url).hostname} failed{text}",
-		CERTIFICATE: f"TLS handshake with {where} failed: its certificate is not trusted{reason}",
-		PLAIN_PORT: f"TLS handshake with {where} failed: the port answers plain http, not TLS{reason}",
-		TLS_PORT: f"{where} answered plain http with TLS bytes: the port speaks https{text}",
-		TLS: f"TLS handshake with {where} failed{reason}",
-		RESET: f"{where} closed the connection without an answer (reset){text}",
-		BAD_RESPONSE: f"{where} answered something that is not valid HTTP{text}",
-	}.get(kind, f"request to {where} failed{text}")
-
-
-def _openssl_reason(text: str) -> str:
-	"""OpenSSL's reason without the `[SSL: CODE]` and `(_ssl.c:N)` around it, for people."""
-	return _OPENSSL_NOISE_RE.sub("", text.strip())
-
-
-def netloc(url: str) -> str:
-	"""`host:port` of a URL, for details; the URL itself when it has none."""
-	parts = urlsplit(url)
-	return parts.netloc or url
-
-
-def snippet(text: str, limit: int = 80) -> str:
-	"""`text` on one line, cut at `limit` characters: what a detail quotes of an answer."""
-	text = " ".join(text.split())
-	return text if len(text) <= limit else text[:limit] + "…"

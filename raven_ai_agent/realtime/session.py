@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from raven_ai_agent.realtime import engineio
 from raven_ai_agent.realtime.engineio import ConnectResult, ProtocolError
+from raven_ai_agent.realtime.failures import describe_failure, failure_kind, snippet
 from raven_ai_agent.realtime.handshake import (
 	ENGINEIO_ERROR,
 	HTTP_STATUS,
@@ -27,9 +28,6 @@ from raven_ai_agent.realtime.probe import (
 	Http,
 	HttpResult,
 	ProbeTimeout,
-	describe_failure,
-	failure_kind,
-	snippet,
 )
 
 # Frappe's endpoint the realtime service calls to learn whose session a sid cookie is.

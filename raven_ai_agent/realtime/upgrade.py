@@ -7,14 +7,15 @@ inspectable. Bounded like every probe: one deadline, capped reads, and the deadl
 the socket. No frappe import.
 """
 
+import functools
 import http.client
 import os
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 from raven_ai_agent.realtime import engineio
 from raven_ai_agent.realtime.engineio import EngineError, OpenPacket, ProtocolError
+from raven_ai_agent.realtime.failures import describe_failure, failure_kind, snippet
 from raven_ai_agent.realtime.handshake import (
 	REDIRECT,
 	REDIRECT_STATUSES,
@@ -26,11 +27,11 @@ from raven_ai_agent.realtime.probe import (
 	USER_AGENT,
 	Deadline,
 	HttpResult,
+	ProbeTimeout,
 	classify_error,
-	describe_failure,
-	failure_kind,
+	open_connection,
+	request_target,
 	shut,
-	snippet,
 )
 
 # What answered a WebSocket upgrade (besides REDIRECT and the failure kinds of probe.py).
@@ -69,28 +70,16 @@ def probe_websocket(
 	"""
 	start = time.monotonic()
 	url = engineio.endpoint_url(base_url, path, engineio.TRANSPORT_WEBSOCKET)
-	parts = urlsplit(url)
 	key = engineio.websocket_key(nonce or os.urandom(16))
 	conn: http.client.HTTPConnection | None = None
-	# The socket, kept: an HTTP/1.0 answer detaches it from `conn` while the body is still read.
-	held: list = []
-
-	def cut() -> None:
-		shut(held[0] if held else getattr(conn, "sock", None))
-
 	try:
-		with deadline.cutting(cut):
-			budget = deadline.budget(timeout)
-			if parts.scheme == "https":
-				conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=budget)
-			else:
-				conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=budget)
-			conn.connect()
-			held.append(conn.sock)
-			target = urlunsplit(("", "", parts.path or "/", parts.query, ""))
-			conn.request("GET", target, headers=upgrade_headers(origin, key))
-			upgrade = _classify_upgrade(conn.getresponse(), url, key, deadline, timeout)
-	except Exception as e:
+		conn = open_connection(url, deadline, timeout)
+		# The socket, kept: an HTTP/1.0 answer detaches it from `conn` while the body is still read.
+		sock = conn.sock
+		with deadline.cutting(functools.partial(shut, sock)):
+			conn.request("GET", request_target(url), headers=upgrade_headers(origin, key))
+			upgrade = _classify_upgrade(conn.getresponse(), sock, url, key, deadline, timeout)
+	except (OSError, http.client.HTTPException, ProbeTimeout) as e:
 		kind, text = classify_error(e)
 		result = HttpResult("GET", url, error=kind, error_text=text)
 		upgrade = Upgrade(failure_kind(result), describe_failure(result))
@@ -114,7 +103,7 @@ def upgrade_headers(origin: str, key: str) -> dict[str, str]:
 
 
 def _classify_upgrade(
-	response: http.client.HTTPResponse, url: str, key: str, deadline: Deadline, timeout: float
+	response: http.client.HTTPResponse, sock, url: str, key: str, deadline: Deadline, timeout: float
 ) -> Upgrade:
 	status = response.status
 	headers = {k.lower(): v for k, v in response.getheaders()}
@@ -128,7 +117,7 @@ def _classify_upgrade(
 			return Upgrade(
 				BAD_ACCEPT, f"101 with a wrong Sec-WebSocket-Accept ({accept or 'missing'})", status
 			)
-		return _judge_first_frame(_read_first_frame(response, deadline, timeout), status)
+		return _judge_first_frame(_read_first_frame(response, sock, deadline, timeout), status)
 	body = _read_capped(response, deadline, timeout)
 	if status in REDIRECT_STATUSES:
 		location = headers.get("location", "")
@@ -182,12 +171,12 @@ def _read_capped(response: http.client.HTTPResponse, deadline: Deadline, timeout
 	try:
 		deadline.budget(timeout)
 		return response.read(MAX_BODY_BYTES).decode("utf-8", "replace")
-	except Exception:
+	except (OSError, http.client.HTTPException, ProbeTimeout):
 		return ""  # the status line already says what answered
 
 
 def _read_first_frame(
-	response: http.client.HTTPResponse, deadline: Deadline, timeout: float
+	response: http.client.HTTPResponse, sock, deadline: Deadline, timeout: float
 ) -> tuple[int, bytes] | None:
 	"""(opcode, payload) of the server's first frame after a 101, pings and pongs skipped.
 
@@ -195,7 +184,6 @@ def _read_first_frame(
 	"""
 	data = b""
 	try:
-		sock = response.fp.raw._sock if hasattr(response.fp, "raw") else None  # type: ignore[union-attr]
 		while len(data) < MAX_BODY_BYTES:
 			frame = engineio.decode_frame(data)
 			if frame:
@@ -204,13 +192,12 @@ def _read_first_frame(
 					return opcode, payload
 				data = data[used:]
 				continue
-			budget = min(deadline.budget(timeout), 1.0)
-			if sock is not None:
-				sock.settimeout(budget)
-			chunk = response.fp.read1(4096) if hasattr(response.fp, "read1") else response.fp.read(1)
+			sock.settimeout(min(deadline.budget(timeout), 1.0))
+			# After a 101 the stream is the WebSocket's: read what arrived, not an HTTP body.
+			chunk = response.fp.read1(4096)
 			if not chunk:
 				return None
 			data += chunk
-	except Exception:
+	except (OSError, ProbeTimeout):
 		return None  # nothing (whole) came in time: the upgrade itself is proven
 	return None
