@@ -1,0 +1,88 @@
+"""Every operator-facing sentence of the diagnosis: what a finding means, and what to change.
+
+The checks (checks/) state facts in each check's `detail`; the `hint` (one sentence naming
+the cause and the fix) comes from this package, so all advice can be read and reworded in
+one place: route.py (the realtime port, the public URL, the WebSocket upgrade), session.py
+(the namespace, the session, Redis and delivery), and here what any check may need. Plain
+functions of plain values: the config, a probe's outcome (its kind, detail, status, ...),
+the timeout. No I/O, no frappe import.
+"""
+
+from raven_ai_agent.realtime.hints.route import (
+	SOCKETIO_REQUIREMENT,
+	external_hint,
+	is_other_version,
+	local_hint,
+	redirect_hint,
+	upgrade_hint,
+)
+from raven_ai_agent.realtime.hints.session import (
+	CONNECT_NAMESPACE,
+	CONNECT_NO_AUTH,
+	CONNECT_ORIGIN,
+	CONNECT_OTHER,
+	CONNECT_UNAUTHORIZED,
+	GUEST_SESSION_HINT,
+	NO_RESULT_HINT,
+	PUBLISH_FAILED_HINT,
+	classify_connect_error,
+	connect_hint,
+	connect_reply_hint,
+	missing_origin_hint,
+	publish_raised_hint,
+	redis_unheard_hint,
+	redis_unreachable_hint,
+	sticky_hint,
+	undelivered_hint,
+	unknown_user_hint,
+)
+
+__all__ = [
+	"CONNECT_NAMESPACE",
+	"CONNECT_NO_AUTH",
+	"CONNECT_ORIGIN",
+	"CONNECT_OTHER",
+	"CONNECT_UNAUTHORIZED",
+	"GUEST_SESSION_HINT",
+	"NO_RESULT_HINT",
+	"PUBLISH_FAILED_HINT",
+	"SOCKETIO_REQUIREMENT",
+	"classify_connect_error",
+	"config_hint",
+	"connect_hint",
+	"connect_reply_hint",
+	"crashed_hint",
+	"external_hint",
+	"is_other_version",
+	"local_hint",
+	"missing_origin_hint",
+	"publish_raised_hint",
+	"redirect_hint",
+	"redis_unheard_hint",
+	"redis_unreachable_hint",
+	"sticky_hint",
+	"undelivered_hint",
+	"unfinished_hint",
+	"unknown_user_hint",
+	"upgrade_hint",
+]
+
+
+# ---- any check -------------------------------------------------------------------------------
+
+
+def config_hint(problem: str) -> str:
+	return f"Fix the config: {problem}."
+
+
+def crashed_hint(name: str, error: str) -> str:
+	return f"The {name} check crashed ({error}); report it with this output."
+
+
+def unfinished_hint(name: str, timeout: float) -> str:
+	"""A check that had no verdict when the diagnosis' time was up."""
+	return (
+		f"The {name} check got no answer within {timeout:g} s: something on its path accepts "
+		"connections but never answers (a hung proxy, a DNS server that does not reply); "
+		"see its detail and retry with a longer --timeout."
+	)

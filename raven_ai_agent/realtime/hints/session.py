@@ -1,0 +1,135 @@
+"""Hints for the session: the namespace CONNECT, stickiness, Redis, and delivery of an event."""
+
+from raven_ai_agent.realtime.constants import SITE_NAME_HEADER
+from raven_ai_agent.realtime.resolve import COMMON_CONFIG_FILE, RavenConfig
+
+# Kinds of CONNECT_ERROR, matched loosely: Frappe's texts differ between versions.
+CONNECT_ORIGIN = "origin"
+CONNECT_NAMESPACE = "namespace"
+CONNECT_UNAUTHORIZED = "unauthorized"
+CONNECT_NO_AUTH = "no_auth"  # no credentials reached the service: not a fault of the route
+CONNECT_OTHER = "other"
+
+
+# ---- the namespace and the session -------------------------------------------------------------
+
+
+def classify_connect_error(message: str) -> str:
+	"""What a CONNECT_ERROR text means, by case-insensitive substring."""
+	text = message.lower()
+	if "namespace" in text:
+		return CONNECT_NAMESPACE
+	if "origin" in text:
+		return CONNECT_ORIGIN
+	if "unauthorized" in text or "unauthorised" in text:
+		return CONNECT_UNAUTHORIZED
+	if "no cookie" in text or "authentication method" in text or "not authenticated" in text:
+		return CONNECT_NO_AUTH
+	return CONNECT_OTHER
+
+
+def connect_hint(config: RavenConfig, message: str) -> str:
+	"""The fix for a namespace CONNECT the realtime service refused with `message`."""
+	kind = classify_connect_error(message)
+	origin = config.get_external_http_base()
+	if kind == CONNECT_ORIGIN:
+		return (
+			"A proxy or tunnel rewrites the Host header (or sends no Origin), so the realtime service rejects "
+			"the connection as 'Invalid origin': keep Host as the browser sent it (ngrok: no "
+			"--host-header=rewrite; Traefik/cloudflared: no Host override) and set `proxy_set_header Origin "
+			"$scheme://$http_host;` for the socket path, as bench's nginx does."
+		)
+	if kind == CONNECT_NAMESPACE:
+		return (
+			f"The realtime service derives a site other than {config.site_name} from the request ('Invalid "
+			f"namespace'): in the proxy set `proxy_set_header {SITE_NAME_HEADER} {config.site_name};` for "
+			f"{config.socketio_path}, or make host_name / the public host match the site name."
+		)
+	if kind == CONNECT_UNAUTHORIZED:
+		return (
+			f"The realtime service cannot call back into the web server to check sessions ({message}): it "
+			f"calls {origin}/api/method/frappe.realtime.get_user_info from the bench host, so make that URL "
+			"reachable from there (a hosts entry against hairpin DNS, server_ip in common_site_config.json, a "
+			"trusted certificate); on Frappe v16, also turn developer_mode off behind a proxy (it sends the "
+			"callback to webserver_port)."
+		)
+	return f"The realtime service refused the connection to {config.namespace}: {message}."
+
+
+def missing_origin_hint(config: RavenConfig) -> str:
+	"""Catalog #4: the proxy adds no Origin, and browsers send none on same-origin polling."""
+	return (
+		f"The proxy in front of {config.get_external_http_base()} sets no Origin header: browsers send "
+		"none on same-origin polling requests, so polling-first clients (Raven's web app, the desk's "
+		"fallback) get 'Invalid origin' while WebSocket-first ones pass. For "
+		f"{config.socketio_path} set `proxy_set_header Origin $scheme://$http_host;` as bench's nginx does "
+		"(Traefik: a headers middleware, see `raven-realtime render traefik`)."
+	)
+
+
+def connect_reply_hint(config: RavenConfig) -> str:
+	"""The namespace CONNECT was sent and never answered."""
+	origin = config.get_external_http_base()
+	return (
+		f"The realtime service never answers the namespace CONNECT: its session check calls "
+		f"{origin}/api/method/frappe.realtime.get_user_info and that call hangs; make the URL answer "
+		"from the bench host (firewall, hairpin DNS, server_ip)."
+	)
+
+
+def sticky_hint(path: str) -> str:
+	return (
+		"Requests of one Socket.IO session reach different realtime nodes ('Session ID unknown'): make the "
+		f"balancer in front of {path} sticky (`raven-realtime render nginx-vps --upstream HOST:PORT ...` "
+		"writes a sticky nginx upstream, `render traefik` a sticky cookie) or run a single realtime node."
+	)
+
+
+# ---- Redis and delivery ----------------------------------------------------------------------
+
+
+def redis_unreachable_hint(url: str) -> str:
+	return (
+		f"Start Redis at {url} or fix redis_queue in {COMMON_CONFIG_FILE}: while it is unreachable "
+		"Frappe drops every realtime event without an error."
+	)
+
+
+def redis_unheard_hint(url: str) -> str:
+	"""PUBLISH reached no subscriber: no realtime service listens on that Redis."""
+	return (
+		f"No realtime service listens on {url}: the web workers publish there, so point the realtime "
+		f"service at the same Redis (redis_queue in {COMMON_CONFIG_FILE}; FRAPPE_REDIS_QUEUE overrides it "
+		"for Node) and restart it."
+	)
+
+
+def unknown_user_hint(web_url: str) -> str:
+	return f"Check that {web_url}/api/method/frappe.realtime.get_user_info answers, or pass the user."
+
+
+GUEST_SESSION_HINT = "Log in and pass the sid cookie of that browser session (it changes on every login)."
+PUBLISH_FAILED_HINT = (
+	"Publishing fails: check the Redis the site publishes to (redis_queue) and that the realtime "
+	"service subscribes to it."
+)
+
+
+def publish_raised_hint(error: str, where: str, redis_state: str) -> str:
+	"""The publish call itself raised: a fault in the code that publishes, not in Redis."""
+	return (
+		f"The publish call raised {error} in {where}; {redis_state}, so this is not a Redis problem: "
+		"the code that publishes failed there and never handed the event to Redis; fix that code."
+	)
+
+
+NO_RESULT_HINT = "Retry the diagnosis with a longer --timeout."
+
+
+def undelivered_hint(namespace: str) -> str:
+	"""Published, never delivered: the two ends of the Redis bridge do not meet."""
+	return (
+		f"Events are published but never delivered: the realtime service reads another Redis than the "
+		f"site publishes to, or emits to a namespace other than {namespace}; compare "
+		f"redis_queue for Node and the web workers."
+	)
