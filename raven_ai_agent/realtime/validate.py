@@ -91,7 +91,7 @@ def check_host(value: object) -> str:
 def split_host_name(value: object) -> HostPart:
 	"""Split Frappe's `host_name`, which operators write as a host or as a URL.
 
-	Frappe accepts `erp.example.com`, `https://erp.example.com` and `http://10.0.0.5:8000`
+	Frappe accepts `erp.example.com`, `https://erp.example.com` and `http://10.0.0.5:8080`
 	alike, so comparisons must happen on the normalised host, never on the raw string.
 	Paths, queries and credentials have no meaning here: they are dropped and reported.
 	"""

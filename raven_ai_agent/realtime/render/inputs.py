@@ -1,0 +1,135 @@
+"""The validated inputs of a render: the config values every target needs, and each option.
+
+The templates are not escaped, so every value is checked here before it reaches one: a hostile
+setting cannot add a directive or a label. A bad value raises RenderError naming the option
+and what it allows.
+"""
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from raven_ai_agent.realtime.constants import ENGINEIO_PING_WINDOW
+from raven_ai_agent.realtime.validate import (
+	MAX_IDENTIFIER_LENGTH,
+	HostPart,
+	check_base_url,
+	check_host,
+	check_identifier,
+	check_port,
+	check_site_name,
+	check_socketio_path,
+	check_upstream,
+	split_host_name,
+)
+
+MAX_PROXY_TIMEOUT = 86400  # a day: longer only hides dead upstreams
+
+
+class RenderError(ValueError):
+	"""A render option or config value that cannot go into a proxy config; the message says what can."""
+
+
+@dataclass(frozen=True)
+class Site:
+	"""The config values every target needs, validated once."""
+
+	site_name: str
+	host: str
+	base_url: str
+	socketio_path: str
+	socketio_port: int
+	webserver_port: int
+
+
+def site_of(config) -> Site:
+	"""Re-validate the config: it may have been built by hand, not by resolve()."""
+	values = {}
+	for field, check in (
+		("site_name", check_site_name),
+		("host", check_host),
+		("base_url", check_base_url),
+		("socketio_path", check_socketio_path),
+		("socketio_port", check_port),
+		("webserver_port", check_port),
+	):
+		try:
+			values[field] = check(getattr(config, field))
+		except ValueError as e:
+			raise RenderError(f"config {field}: {e}") from None
+	site = Site(**values)
+	if split_host_name(site.base_url).host != site.host:
+		raise RenderError(
+			f"config host {site.host!r} is not the host of base_url {site.base_url!r}: "
+			"the realtime service compares them, so they must agree"
+		)
+	return site
+
+
+def checked(option: str, check: Callable, value):
+	"""Run a validate.check_* on an option; its ValueError becomes a RenderError naming the option."""
+	try:
+		return check(value)
+	except ValueError as e:
+		raise RenderError(f"--{option.replace('_', '-')}: {e}") from None
+
+
+def as_list(value) -> list:
+	if value is None:
+		return []
+	return [value] if isinstance(value, str | int) else list(value)
+
+
+def addr(part: HostPart) -> str:
+	return f"{part.netloc_host}:{part.port}"
+
+
+def listen_at(value) -> HostPart:
+	"""`PORT` or `HOST:PORT`: where a proxy listens."""
+	if isinstance(value, int) or (isinstance(value, str) and value.strip().isdecimal()):
+		return HostPart(scheme=None, host="", port=checked("listen", check_port, value))
+	return checked("listen", check_upstream, value)
+
+
+def defaultname_of(site_name: str) -> str:
+	"""`raven_<site>`: unique per site, so two sites' configs can share one conf.d. A long site
+	name is cut and a short hash of it kept, so names stay unique and within the length limit."""
+	slug = re.sub(r"[^a-z0-9]+", "_", site_name.lower()).strip("_")
+	name = "raven_" + slug
+	if len(name) > MAX_IDENTIFIER_LENGTH:
+		digest = hashlib.sha1(site_name.encode()).hexdigest()[:6]
+		name = name[: MAX_IDENTIFIER_LENGTH - len(digest) - 1].rstrip("_-") + "_" + digest
+	return name
+
+
+def name_of(value, site: Site) -> str:
+	return defaultname_of(site.site_name) if value is None else checked("name", check_identifier, value)
+
+
+def nodes_of(upstream, host: str, port: int) -> list[HostPart]:
+	"""The realtime nodes: each `--upstream HOST:PORT`, or the one at `host` on the bench's port."""
+	nodes = [checked("upstream", check_upstream, u) for u in as_list(upstream)]
+	return nodes or [HostPart(scheme=None, host=host, port=port)]
+
+
+def sticky_of(value, nodes: int) -> bool:
+	"""Auto: sticky as soon as there are several nodes (Engine.IO state lives in one process)."""
+	if value is None:
+		return nodes > 1
+	if not isinstance(value, bool):
+		raise RenderError(f"--sticky: {value!r} is not a yes/no value: use True, False or leave it unset")
+	return value
+
+
+def proxy_timeout_of(value) -> int:
+	if (
+		isinstance(value, bool)
+		or not isinstance(value, int)
+		or not ENGINEIO_PING_WINDOW < value <= MAX_PROXY_TIMEOUT
+	):
+		raise RenderError(
+			f"--proxy-timeout: {value!r} is not allowed: use whole seconds above pingInterval + pingTimeout "
+			f"({ENGINEIO_PING_WINDOW} s) and at most {MAX_PROXY_TIMEOUT}"
+		)
+	return value
