@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from raven_ai_agent.realtime import engineio
+from raven_ai_agent.realtime import engineio, websocket
 from raven_ai_agent.realtime.engineio import ConnectResult, EngineError, ProtocolError
 from tests.recorded import WIRE_FILE as FIXTURE
 
@@ -267,23 +267,23 @@ def test_endpoint_url():
 
 
 def test_websocket_accept_matches_the_real_server_and_rfc6455():
-	assert engineio.websocket_accept(WS_KEY) == WS_ACCEPT
-	assert engineio.websocket_accept("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
-	assert engineio.websocket_key(b"the sample nonce") == "dGhlIHNhbXBsZSBub25jZQ=="
+	assert websocket.accept(WS_KEY) == WS_ACCEPT
+	assert websocket.accept("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+	assert websocket.key(b"the sample nonce") == "dGhlIHNhbXBsZSBub25jZQ=="
 	with pytest.raises(ValueError):
-		engineio.websocket_key(b"short")
+		websocket.key(b"short")
 
 
 def test_decode_frame():
 	open_packet = WIRE["handshake_polling"].encode()
 	frame = bytes([0x81, 126]) + len(open_packet).to_bytes(2, "big") + open_packet
-	assert engineio.decode_frame(frame) == (engineio.WS_TEXT, open_packet, len(frame))
-	assert engineio.decode_frame(frame[:-1]) is None
-	assert engineio.decode_frame(b"\x81") is None
-	assert engineio.decode_frame(b"\x81\x0240extra") == (engineio.WS_TEXT, b"40", 4)
+	assert websocket.decode_frame(frame) == (websocket.WS_TEXT, open_packet, len(frame))
+	assert websocket.decode_frame(frame[:-1]) is None
+	assert websocket.decode_frame(b"\x81") is None
+	assert websocket.decode_frame(b"\x81\x0240extra") == (websocket.WS_TEXT, b"40", 4)
 	masked = bytes([0x81, 0x82, 1, 2, 3, 4, ord("4") ^ 1, ord("0") ^ 2])
-	assert engineio.decode_frame(masked) == (engineio.WS_TEXT, b"40", 8)
+	assert websocket.decode_frame(masked) == (websocket.WS_TEXT, b"40", 8)
 	big = bytes([0x82, 127]) + (70000).to_bytes(8, "big")
-	assert engineio.decode_frame(big) is None
-	assert engineio.decode_frame(big + b"x" * 70000)[2] == 70010
-	assert engineio.decode_frame(b"\x88\x00") == (engineio.WS_CLOSE, b"", 2)
+	assert websocket.decode_frame(big) is None
+	assert websocket.decode_frame(big + b"x" * 70000)[2] == 70010
+	assert websocket.decode_frame(b"\x88\x00") == (websocket.WS_CLOSE, b"", 2)

@@ -15,7 +15,7 @@ import time
 import pytest
 import requests
 
-from raven_ai_agent.realtime import bridge, engineio, failures, handshake, probe, session, upgrade
+from raven_ai_agent.realtime import bridge, engineio, failures, handshake, probe, session, upgrade, websocket
 from tests.stack import BlackHole, free_port
 
 OPEN_BODY = (
@@ -292,7 +292,7 @@ def _upgrade_answer(accept: str | None = None, first_frame: bytes = b""):
 			for line in head.split(b"\r\n")
 			if line.lower().startswith(b"sec-websocket-key:")
 		)
-		value = accept if accept is not None else engineio.websocket_accept(key)
+		value = accept if accept is not None else websocket.accept(key)
 		return (
 			b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 			+ f"Sec-WebSocket-Accept: {value}\r\n\r\n".encode()

@@ -5,8 +5,6 @@ socket-io-protocol): every prefix the probes send or expect is named here, once,
 network code never spells a packet by hand. No I/O, no frappe import.
 """
 
-import base64
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -44,16 +42,12 @@ DEFAULT_NAMESPACE = "/"
 # Engine.IO HTTP error codes, answered as 400 `{"code": n, "message": "..."}`.
 TRANSPORT_UNKNOWN = 0
 SESSION_ID_UNKNOWN = 1
-BAD_HANDSHAKE_METHOD = 2
 BAD_REQUEST = 3
 FORBIDDEN = 4
 UNSUPPORTED_PROTOCOL_VERSION = 5
 
 TRANSPORT_POLLING = "polling"
 TRANSPORT_WEBSOCKET = "websocket"
-
-# RFC 6455 section 1.3: the server proves it understood the upgrade with this GUID.
-WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 class ProtocolError(ValueError):
@@ -331,68 +325,6 @@ def parse_http_error(body: str) -> EngineError | None:
 	if isinstance(code, bool) or not isinstance(code, int) or not isinstance(message, str):
 		return None
 	return EngineError(code=code, message=message)
-
-
-def websocket_key(nonce: bytes) -> str:
-	"""`Sec-WebSocket-Key` from 16 random bytes."""
-	if len(nonce) != 16:
-		raise ValueError("a WebSocket key is made of 16 random bytes")
-	return base64.b64encode(nonce).decode("ascii")
-
-
-def websocket_accept(key: str) -> str:
-	"""The `Sec-WebSocket-Accept` a real WebSocket server must answer to `key` (RFC 6455 4.2.2)."""
-	digest = hashlib.sha1((key + WEBSOCKET_GUID).encode("ascii")).digest()
-	return base64.b64encode(digest).decode("ascii")
-
-
-# WebSocket frame opcodes (RFC 6455 5.2) the probe may meet in the server's first frame.
-WS_TEXT = 0x1
-WS_BINARY = 0x2
-WS_CLOSE = 0x8
-WS_PING = 0x9
-WS_PONG = 0xA
-WS_CONTROL = (WS_PING, WS_PONG)  # may come before any message; not the server's first word
-
-
-def decode_frame(data: bytes) -> tuple[int, bytes, int] | None:
-	"""A server (unmasked) WebSocket frame at the start of `data` -> (opcode, payload, bytes used).
-
-	None while `data` holds only part of the frame. Enough to read the Engine.IO open packet a
-	server sends right after the upgrade; fragmented frames are not reassembled.
-	"""
-	if len(data) < 2:
-		return None
-	opcode = data[0] & 0x0F
-	masked = data[1] & 0x80
-	length = data[1] & 0x7F
-	offset = 2
-	if length == 126:
-		if len(data) < 4:
-			return None
-		length, offset = int.from_bytes(data[2:4], "big"), 4
-	elif length == 127:
-		if len(data) < 10:
-			return None
-		length, offset = int.from_bytes(data[2:10], "big"), 10
-	mask = b""
-	if masked:
-		if len(data) < offset + 4:
-			return None
-		mask, offset = data[offset : offset + 4], offset + 4
-	if len(data) < offset + length:
-		return None
-	payload = data[offset : offset + length]
-	if mask:
-		payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-	return opcode, payload, offset + length
-
-
-def decode_close(payload: bytes) -> tuple[int | None, str]:
-	"""A close frame's payload -> (status code, reason) (RFC 6455 5.5.1); no code when it is empty."""
-	if len(payload) < 2:
-		return None, ""
-	return int.from_bytes(payload[:2], "big"), payload[2:].decode("utf-8", "replace")
 
 
 def _positive_int(value: object) -> bool:

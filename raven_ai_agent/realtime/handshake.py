@@ -6,7 +6,10 @@ server of another protocol version, a web page), so hints.py can say what to cha
 request itself goes through probe.Http: bounded, failures as data. No frappe import.
 """
 
+import functools
 import re
+import socket
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -19,9 +22,11 @@ from raven_ai_agent.realtime.probe import (
 	MAX_BODY_BYTES,
 	RESET,
 	TLS_PORT,
+	Deadline,
 	Http,
 	HttpResult,
-	speaks_tls,
+	ProbeTimeout,
+	shut,
 )
 
 # What answered an Engine.IO handshake (besides the failure kinds of probe.py).
@@ -167,3 +172,24 @@ def _not_engineio(result: HttpResult, error: ProtocolError) -> str:
 	if result.truncated:
 		text += f"; the body is over {MAX_BODY_BYTES // 1024} KiB (read no further)"
 	return text
+
+
+def speaks_tls(url: str, deadline: Deadline, timeout: float) -> bool:
+	"""Whether the port of `url` completes a TLS handshake.
+
+	Tells a TLS port that resets a plain request from a plain port that resets everything.
+	Only the protocol is in question and nothing is sent after the handshake, so the
+	certificate is not checked.
+	"""
+	parts = urlsplit(url)
+	context = ssl.create_default_context()
+	context.check_hostname = False
+	context.verify_mode = ssl.CERT_NONE
+	try:
+		budget = deadline.budget(timeout)
+		with socket.create_connection((parts.hostname, parts.port or 80), timeout=budget) as sock:
+			with deadline.cutting(functools.partial(shut, sock)):
+				with context.wrap_socket(sock, server_hostname=parts.hostname):
+					return True
+	except (OSError, ProbeTimeout):  # ssl.SSLError is an OSError
+		return False

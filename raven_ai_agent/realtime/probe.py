@@ -352,24 +352,3 @@ def decode_body(raw: bytes, encoding: str | None) -> tuple[bytes, bool]:
 			continue
 		return body, bool(decompressor.unconsumed_tail)
 	return raw, False
-
-
-def speaks_tls(url: str, deadline: Deadline, timeout: float) -> bool:
-	"""Whether the port of `url` completes a TLS handshake.
-
-	Tells a TLS port that resets a plain request from a plain port that resets everything.
-	Only the protocol is in question and nothing is sent after the handshake, so the
-	certificate is not checked.
-	"""
-	parts = urlsplit(url)
-	context = ssl.create_default_context()
-	context.check_hostname = False
-	context.verify_mode = ssl.CERT_NONE
-	try:
-		budget = deadline.budget(timeout)
-		with socket.create_connection((parts.hostname, parts.port or 80), timeout=budget) as sock:
-			with deadline.cutting(functools.partial(shut, sock)):
-				with context.wrap_socket(sock, server_hostname=parts.hostname):
-					return True
-	except Exception:
-		return False

@@ -13,7 +13,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from raven_ai_agent.realtime import engineio
+from raven_ai_agent.realtime import engineio, websocket
 from raven_ai_agent.realtime.engineio import EngineError, OpenPacket, ProtocolError
 from raven_ai_agent.realtime.failures import describe_failure, failure_kind, snippet
 from raven_ai_agent.realtime.handshake import (
@@ -70,7 +70,7 @@ def probe_websocket(
 	"""
 	start = time.monotonic()
 	url = engineio.endpoint_url(base_url, path, engineio.TRANSPORT_WEBSOCKET)
-	key = engineio.websocket_key(nonce or os.urandom(16))
+	key = websocket.key(nonce or os.urandom(16))
 	conn: http.client.HTTPConnection | None = None
 	try:
 		conn = open_connection(url, deadline, timeout)
@@ -113,7 +113,7 @@ def _classify_upgrade(
 	)
 	if status == 101:
 		accept = headers.get("sec-websocket-accept", "")
-		if accept != engineio.websocket_accept(key):
+		if accept != websocket.accept(key):
 			return Upgrade(
 				BAD_ACCEPT, f"101 with a wrong Sec-WebSocket-Accept ({accept or 'missing'})", status
 			)
@@ -143,7 +143,7 @@ def _judge_first_frame(frame: tuple[int, bytes] | None, status: int) -> Upgrade:
 		return Upgrade(UPGRADED, f"{valid}, no Engine.IO open packet read in time", status)
 	opcode, payload = frame
 	try:
-		if opcode != engineio.WS_TEXT:
+		if opcode != websocket.WS_TEXT:
 			raise ProtocolError("not a text frame")
 		packet = engineio.parse_open(payload.decode("utf-8", "replace"))
 	except ProtocolError as e:
@@ -154,14 +154,14 @@ def _judge_first_frame(frame: tuple[int, bytes] | None, status: int) -> Upgrade:
 
 def _describe_frame(opcode: int, payload: bytes, error: ProtocolError) -> str:
 	"""What the server's first frame was, for a detail: its text, its size, or its close code."""
-	if opcode == engineio.WS_TEXT:
+	if opcode == websocket.WS_TEXT:
 		text = payload.decode("utf-8", "replace")
 		why = f" ({error})" if text.startswith(engineio.OPEN) else ""
 		return f"the first WebSocket frame is {snippet(text)!r}, not an Engine.IO open packet{why}"
-	if opcode == engineio.WS_BINARY:
+	if opcode == websocket.WS_BINARY:
 		return f"the first WebSocket frame is binary ({len(payload)} bytes), not an Engine.IO open packet"
-	if opcode == engineio.WS_CLOSE:
-		code, reason = engineio.decode_close(payload)
+	if opcode == websocket.WS_CLOSE:
+		code, reason = websocket.decode_close(payload)
 		said = f" (close code {code}{f', {snippet(reason)!r}' if reason else ''})" if code else ""
 		return f"the server closed the WebSocket before any Engine.IO packet{said}"
 	return f"the first WebSocket frame has opcode {opcode:#x}, not an Engine.IO open packet"
@@ -185,10 +185,10 @@ def _read_first_frame(
 	data = b""
 	try:
 		while len(data) < MAX_BODY_BYTES:
-			frame = engineio.decode_frame(data)
+			frame = websocket.decode_frame(data)
 			if frame:
 				opcode, payload, used = frame
-				if opcode not in engineio.WS_CONTROL:
+				if opcode not in websocket.WS_CONTROL:
 					return opcode, payload
 				data = data[used:]
 				continue
