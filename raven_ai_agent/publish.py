@@ -2,13 +2,17 @@
 
 `frappe.publish_realtime` swallows Redis connection errors, so a dead Redis loses events
 without a trace. After a publish we check the same Redis: a PING at most once a second, and
-in between a zero-wait poll of our idle connection to it, which turns readable the moment
-Redis closes it (stopped, restarted, killed). A busy publisher pays about a microsecond per
-event instead of a round trip, and still learns of a dead Redis at the next event.
+in between a zero-wait look at our idle connection to it (redis-py's public `can_read`),
+which reports the moment Redis closed it (stopped, restarted, killed). A busy publisher pays
+a non-blocking read per event instead of a round trip, and still learns of a dead Redis at
+the next event.
+
+One probe per Redis URL is shared by the threads of a worker (gthread workers publish from
+several at once); a lock keeps its connection to one user at a time.
 """
 
 import os
-import select
+import threading
 import time
 
 import frappe
@@ -24,49 +28,59 @@ _CHECK_PENDING = "raven_ai_agent_publish_check_pending"  # frappe.local flag: on
 
 
 class _RedisProbe:
-	"""One idle connection to a Redis URL: PINGed at most every HEALTH_TTL_SECONDS, polled in between."""
+	"""One idle connection to a Redis URL: PINGed at most every HEALTH_TTL_SECONDS, looked at in between."""
 
-	__slots__ = ("checked_at", "conn", "ok", "poller")
+	__slots__ = ("checked_at", "conn", "lock", "ok")
 
 	def __init__(self, url: str):
 		self.conn = redis.ConnectionPool.from_url(
 			url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
 		).make_connection()
-		self.poller = None
 		self.checked_at = float("-inf")
 		self.ok = False
+		self.lock = threading.Lock()
 
 	def reachable(self, now: float) -> bool:
-		# Nothing is ever pending on an idle PING connection: readable means Redis closed it
-		# (down, or restarted: then the PING below reconnects instead of failing on a dead socket).
-		if self.poller is not None and self.poller.poll(0):
-			self.conn.disconnect()
-			self.poller = None
-			self.checked_at = float("-inf")
-		if now - self.checked_at >= HEALTH_TTL_SECONDS:
-			self.ok = self._ping()
-			self.checked_at = now
-		return self.ok
+		with self.lock:
+			if self.ok and not self._idle():
+				# Redis closed our idle connection (down, or restarted: then the PING below
+				# reconnects instead of failing on a dead socket).
+				self.conn.disconnect()
+				self.checked_at = float("-inf")
+			if now - self.checked_at >= HEALTH_TTL_SECONDS:
+				self.ok = self._ping()
+				self.checked_at = now
+			return self.ok
+
+	def _idle(self) -> bool:
+		"""Nothing is ever pending on an idle PING connection: anything to read means it closed."""
+		try:
+			return not self.conn.can_read(timeout=0)
+		except (redis.RedisError, OSError):
+			return False
 
 	def _ping(self) -> bool:
-		self.poller = None
 		try:
 			self.conn.send_command("PING")
 			self.conn.read_response()
 		except (redis.RedisError, OSError, ValueError):
 			self.conn.disconnect()
 			return False
-		# redis-py has kept its socket in `_sock` since 2.x; without it we rely on the PING alone.
-		sock = getattr(self.conn, "_sock", None)
-		if sock is not None:
-			self.poller = select.poll()
-			self.poller.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
 		return True
 
 
 _probes: dict[str, _RedisProbe] = {}
-# A forked worker must not share the parent's sockets: it opens its own on first use.
-os.register_at_fork(after_in_child=_probes.clear)
+_probes_lock = threading.Lock()
+
+
+def _forget_probes_after_fork() -> None:
+	"""A forked worker must not share the parent's sockets (nor a lock a parent thread held)."""
+	global _probes_lock
+	_probes.clear()
+	_probes_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_probes_after_fork)
 
 
 def realtime_redis_url() -> str | None:
@@ -82,7 +96,8 @@ def redis_reachable(url: str | None, now: float | None = None) -> bool:
 	probe = _probes.get(url)
 	if probe is None:
 		try:
-			probe = _probes[url] = _RedisProbe(url)
+			with _probes_lock:
+				probe = _probes.get(url) or _probes.setdefault(url, _RedisProbe(url))
 		except (redis.RedisError, ValueError):
 			return False
 	return probe.reachable(time.monotonic() if now is None else now)

@@ -397,3 +397,29 @@ def test_unserialisable_value_is_logged_not_raised(site):
 	(entry,) = [e for e in standin.error_logs() if "message_created" in e["method"]]
 	assert "TypeError" in entry["error"]
 	assert site.get_message(timeout=0.05) is None
+
+
+def test_one_probe_serves_many_threads_at_once(redis_server):
+	"""gthread workers publish from several threads: the shared probe's connection is used by
+	one at a time, so no thread reads another's reply (forced PING on every call)."""
+	reset_publish_state()
+	results: list[bool] = []
+	errors: list[BaseException] = []
+
+	def hammer(offset: int) -> None:
+		try:
+			for i in range(150):
+				# A `now` far apart each time forces a PING round trip on every call.
+				results.append(publish_module.redis_reachable(redis_server.url, now=offset * 1e6 + i * 10.0))
+		except BaseException as e:
+			errors.append(e)
+
+	threads = [threading.Thread(target=hammer, args=(n,)) for n in range(8)]
+	for thread in threads:
+		thread.start()
+	for thread in threads:
+		thread.join()
+	assert errors == []
+	assert len(results) == 8 * 150 and all(results)
+	reset_publish_state()
+
