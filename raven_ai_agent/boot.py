@@ -18,9 +18,9 @@ def boot_session(bootinfo) -> None:
 	"""
 	try:
 		bootinfo[BOOT_KEY] = get_config().get_frontend_context()
-	except Exception:
+	except Exception:  # noqa: BLE001 - the boot hook must never break login
 		bootinfo.pop(BOOT_KEY, None)
 		try:
 			log_error_rate_limited("Raven realtime: boot context failed", frappe.get_traceback())
-		except Exception:
+		except Exception:  # noqa: BLE001 - nor may logging that it failed
 			pass

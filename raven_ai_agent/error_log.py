@@ -29,6 +29,6 @@ def log_error_rate_limited(title: str, message: str, interval: float = INTERVAL_
 		message = f"{message}\n\n({suppressed} similar errors since the last entry were not logged)"
 	try:
 		frappe.log_error(title=title, message=message, defer_insert=True)
-	except Exception:
+	except Exception:  # noqa: BLE001 - logging is advice on the hot paths: it never raises
 		return False
 	return True

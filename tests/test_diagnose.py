@@ -455,6 +455,20 @@ def test_a_crashing_check_is_a_failed_check(stack, monkeypatch):
 	assert check(report, "namespace")["ok"] is True
 
 
+def test_a_programming_error_in_a_probe_is_a_crash_not_a_network_finding(stack, monkeypatch):
+	"""Only network errors become data; a bug says it crashed (and is not called 'no answer')."""
+	from raven_ai_agent.realtime import probe
+
+	def broken(raw, encoding):
+		raise TypeError("a bug in the body decoder")
+
+	monkeypatch.setattr(probe, "decode_body", broken)
+	report = diagnose(config_for(stack, "local", stack.web_url), timeout=TIMEOUT)
+	local = check(report, "local_handshake")
+	assert local["ok"] is False and "crashed: TypeError: a bug in the body decoder" in local["detail"]
+	assert "report it" in local["hint"]
+
+
 @pytest.mark.parametrize(
 	("timeout", "used"), [(0, 0.5), (-1, 0.5), (None, 3.0), ("x", 3.0), (float("nan"), 3.0), (1000, 30.0)]
 )

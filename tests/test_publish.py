@@ -422,4 +422,3 @@ def test_one_probe_serves_many_threads_at_once(redis_server):
 	assert errors == []
 	assert len(results) == 8 * 150 and all(results)
 	reset_publish_state()
-

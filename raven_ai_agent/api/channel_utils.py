@@ -78,7 +78,7 @@ def publish_message_created_event(message_doc, channel_id: str, *, after_commit:
 			room=doc_room(RAVEN_CHANNEL_DOCTYPE, channel_id),
 			after_commit=after_commit,
 		)
-	except Exception:
+	except Exception:  # noqa: BLE001 - the caller's message is saved; a publish failure is logged, not raised
 		log_error_rate_limited("Raven realtime: message_created publish failed", frappe.get_traceback())
 		return False
 

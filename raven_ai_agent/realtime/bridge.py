@@ -55,7 +55,7 @@ def redis_publish(
 				retry_on_timeout=False,
 			)
 			outcome.subscribers = int(client.publish(channel, message))
-	except Exception as e:
+	except (redis.RedisError, OSError, ValueError) as e:  # ValueError: a malformed Redis URL
 		outcome.error, outcome.error_text = classify_error(e)
 		if outcome.error == NETWORK:
 			outcome.error_text = f"{type(e).__name__}: {e}"

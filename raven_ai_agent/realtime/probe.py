@@ -282,7 +282,8 @@ class Http:
 				raw, cut = decode_body(raw, result.header("content-encoding"))
 				result.truncated = truncated or cut
 				result.body = raw.decode(_charset(result.header("content-type")), "replace")
-		except Exception as e:  # every network failure becomes data: the caller interprets it
+		# Every network failure becomes data (ValueError: a malformed URL or port); a bug raises.
+		except (OSError, http.client.HTTPException, ValueError) as e:
 			result.error, result.error_text = classify_error(e)
 		finally:
 			if conn is not None:

@@ -60,7 +60,7 @@ class _Call:
 	def run(self) -> None:
 		try:
 			self.value = self.fn()
-		except BaseException as e:  # handed back to the task's thread, which judges it
+		except Exception as e:  # noqa: BLE001 - handed back to the task's thread, which judges it
 			self.error = e
 		finally:
 			self.done.set()
@@ -192,7 +192,7 @@ class Schedule:
 			results = gate(task, prerequisites)
 			if results is None:
 				results = task.run(context)
-		except Exception as e:  # a bug in one task must not hide the others' findings
+		except Exception as e:  # noqa: BLE001 - a bug in one task must not hide the others' findings
 			results = crashed(task, e)
 		with self._lock:
 			for result in results:
