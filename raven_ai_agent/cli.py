@@ -5,6 +5,7 @@ only the way the config is loaded differs.
 """
 
 import functools
+import inspect
 import json
 import os
 from pathlib import Path
@@ -86,7 +87,9 @@ def overrides_from(base_url=None, deployment_type=None, socketio_path=None) -> d
 
 
 def bench_config_options(f):
-	"""Where the config comes from: a bench folder, or explicit files. Passes `config` and `config_files`."""
+	"""Where the config comes from: a bench folder, or explicit files. Passes `config`, and
+	`config_files` (the files read) to a command that takes them."""
+	wants_files = "config_files" in inspect.signature(f).parameters
 
 	@click.option("--bench", "bench", type=click.Path(file_okay=False), help="Bench folder (or its sites/).")
 	@click.option("--site", "site", help="Site name (the Socket.IO namespace is /<site>).")
@@ -97,7 +100,9 @@ def bench_config_options(f):
 	def wrapper(bench, site, site_config, common_config, base_url, deployment_type, socketio_path, **kwargs):
 		config, files = load_config(bench, site, site_config, common_config)
 		settings = overrides_from(base_url, deployment_type, socketio_path)
-		return f(config=config(settings), config_files=files, **kwargs)
+		if wants_files:
+			kwargs["config_files"] = files
+		return f(config=config(settings), **kwargs)
 
 	return wrapper
 
@@ -158,7 +163,7 @@ def cli():
 @cli.command()
 @bench_config_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def show(config: RavenConfig, config_files, as_json: bool):
+def show(config: RavenConfig, as_json: bool):
 	"""Show where the browser must connect, and why."""
 	echo_show(config, as_json)
 
@@ -243,7 +248,7 @@ def emit_render(config: RavenConfig, target: str, output: str | None, **options)
 @click.argument("target", metavar="TARGET", type=click.Choice(TARGETS))
 @bench_config_options
 @render_options
-def render_command(config: RavenConfig, config_files, target: str, output: str | None, **options):
+def render_command(config: RavenConfig, target: str, output: str | None, **options):
 	"""Print a proxy/tunnel config for TARGET: nginx-vps, nginx-sandbox, traefik or ngrok."""
 	emit_render(config, target, output, **options)
 

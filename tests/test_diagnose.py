@@ -418,6 +418,7 @@ def test_no_probe_thread_outlives_the_report(stack, black_hole):
 	config = config_for(stack, "vps_prod", f"http://127.0.0.1:{black_hole.port}")
 	report = diagnose(config, timeout=1.0, sid=ADMIN_SID, publish=lambda *a: True)
 	assert report["external_socketio_ok"] is False
+	assert report["threads_left"] == []
 	left = [
 		t.name for t in threading.enumerate() if t.ident not in before and t.name.startswith("raven-realtime")
 	]

@@ -138,6 +138,9 @@ def diagnose(
 		"checks": [c.as_dict() for c in checks],
 		"timeout": timeout,
 		"timeout_note": timeout_note,
+		# Probe threads still alive after the report (a DNS lookup nothing can cut); they end by
+		# their own timeout. Empty on every healthy run.
+		"threads_left": outcome.lingering,
 		"elapsed_ms": round((time.monotonic() - start) * 1000, 1),
 		"config": config.as_dict(),
 	}
