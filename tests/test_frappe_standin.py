@@ -4,9 +4,6 @@ The realtime tests start their own redis-server (a free local port, no persisten
 
 import json
 import os
-import shutil
-import socket
-import subprocess
 import sys
 import time
 import unittest
@@ -28,48 +25,16 @@ from frappe.commands import get_site, pass_context  # noqa: E402
 from frappe.tests.utils import FrappeTestCase  # noqa: E402
 
 from tests.recorded import WIRE_FILE as WIRE  # noqa: E402
+from tests.stack import free_port  # noqa: E402
 
 DT = "Standin Settings"
 SITE = "realtime.test"
 
 
-def _free_port() -> int:
-	with socket.socket() as s:
-		s.bind(("127.0.0.1", 0))
-		return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def redis_url():
-	binary = shutil.which("redis-server")
-	if not binary:
-		pytest.skip("redis-server is not installed")
-	port = _free_port()
-	proc = subprocess.Popen(
-		[binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-		stdout=subprocess.DEVNULL,
-		stderr=subprocess.DEVNULL,
-	)
-	url = f"redis://127.0.0.1:{port}"
-	client = redis.Redis.from_url(url)
-	deadline = time.monotonic() + 10
-	while True:
-		try:
-			if client.ping():
-				break
-		except redis.exceptions.ConnectionError:
-			if proc.poll() is not None or time.monotonic() > deadline:
-				proc.kill()
-				pytest.fail("redis-server did not start")
-			time.sleep(0.05)
-	yield url
-	client.close()
-	proc.terminate()
-	try:
-		proc.wait(timeout=10)
-	except subprocess.TimeoutExpired:
-		proc.kill()
-		proc.wait()
+def redis_url(redis_server):
+	"""The session's real redis-server (tests/stack): a missing one fails the run, never skips it."""
+	return redis_server.url
 
 
 @pytest.fixture
@@ -155,7 +120,7 @@ def test_redis_down_is_swallowed_and_event_lost(tmp_path):
 		SITE,
 		str(tmp_path / "s"),
 		apps=("testapp",),
-		site_config={"redis_queue": f"redis://127.0.0.1:{_free_port()}"},
+		site_config={"redis_queue": f"redis://127.0.0.1:{free_port()}"},
 	)
 	frappe.publish_realtime("gone", {"a": 1}, user="Administrator")
 	assert standin.published() == []

