@@ -2,7 +2,7 @@
 
 import frappe
 
-from raven_ai_agent.config import get_config
+from raven_ai_agent.config import get_frontend_context
 from raven_ai_agent.error_log import log_error_rate_limited
 
 BOOT_KEY = "raven_realtime"
@@ -17,7 +17,7 @@ def boot_session(bootinfo) -> None:
 	to the REST endpoint or its defaults.
 	"""
 	try:
-		bootinfo[BOOT_KEY] = get_config().get_frontend_context()
+		bootinfo[BOOT_KEY] = get_frontend_context()
 	except Exception:  # noqa: BLE001 - the boot hook must never break login
 		bootinfo.pop(BOOT_KEY, None)
 		try:

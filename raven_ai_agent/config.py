@@ -12,6 +12,7 @@ Raven Realtime Settings overrides, and hands them to the pure resolver in
 import os
 
 from raven_ai_agent.realtime.benchfiles import read_bench, read_config_file
+from raven_ai_agent.realtime.context import check_context
 from raven_ai_agent.realtime.resolve import (
 	COMMON_CONFIG_FILE,
 	SETTINGS_DOCTYPE,
@@ -21,7 +22,15 @@ from raven_ai_agent.realtime.resolve import (
 	resolve,
 )
 
-__all__ = ["DeploymentType", "RavenConfig", "Source", "SETTINGS_DOCTYPE", "get_config", "diagnose_realtime"]
+__all__ = [
+	"DeploymentType",
+	"RavenConfig",
+	"Source",
+	"SETTINGS_DOCTYPE",
+	"get_config",
+	"get_frontend_context",
+	"diagnose_realtime",
+]
 
 OVERRIDE_FIELDS = ("deployment_type", "base_url", "socketio_path")
 # Bench files that route or start the realtime service: the audit reads them for stale ports.
@@ -42,6 +51,12 @@ def get_config(site: str | None = None) -> RavenConfig:
 		return resolve(site, site_config, common)
 	common = read_config_file(os.path.join(frappe.local.sites_path, COMMON_CONFIG_FILE), missing_ok=True)
 	return resolve(current, frappe.get_conf(), common, get_settings_overrides())
+
+
+def get_frontend_context() -> dict:
+	"""Where browsers connect, checked by the rule raven_realtime.js applies (ContextError if a
+	config ever produced a context a browser would refuse)."""
+	return check_context(get_config().get_frontend_context())
 
 
 def get_settings_overrides() -> dict:

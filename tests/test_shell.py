@@ -167,7 +167,7 @@ def test_boot_survives_an_exception_and_logs_it_once(site, monkeypatch):
 	def broken():
 		raise RuntimeError("resolver exploded")
 
-	monkeypatch.setattr(boot, "get_config", broken)
+	monkeypatch.setattr("raven_ai_agent.config.get_config", broken)
 	monkeypatch.setattr("raven_ai_agent.error_log._last", {})
 	for _ in range(5):
 		with standin.request("GET", user=SYSTEM_USER):
@@ -178,6 +178,23 @@ def test_boot_survives_an_exception_and_logs_it_once(site, monkeypatch):
 	logs = [e for e in standin.error_logs() if "boot context" in (e.get("method") or e.get("title") or "")]
 	assert len(logs) == 1
 	assert "resolver exploded" in json.dumps(logs[0])
+
+
+def test_boot_leaves_out_a_context_a_browser_would_refuse(site, monkeypatch):
+	"""A context that fails the browser's rule never reaches a page; the failure is logged."""
+	from raven_ai_agent.realtime.resolve import RavenConfig
+
+	def root_namespace(self):
+		return {**original(self), "socketio_namespace": "/"}
+
+	original = RavenConfig.get_frontend_context
+	monkeypatch.setattr(RavenConfig, "get_frontend_context", root_namespace)
+	monkeypatch.setattr("raven_ai_agent.error_log._last", {})
+	bootinfo = frappe._dict()
+	boot.boot_session(bootinfo)
+	assert "raven_realtime" not in bootinfo
+	standin.flush_deferred_inserts()
+	assert any("socketio_namespace" in json.dumps(e) for e in standin.error_logs())
 
 
 def test_boot_survives_missing_settings_doctype(site):
@@ -204,13 +221,22 @@ json_values = st.recursive(
 		{}, optional={k: json_values for k in ("deployment_type", "base_url", "socketio_path")}
 	),
 )
-def test_boot_hook_never_raises(site, conf, overrides, monkeypatch):
+def test_boot_hook_gives_a_context_for_any_config_values(site, conf, overrides, monkeypatch):
+	"""Bad values fall back with a warning in the resolver: the hook hands every page a usable
+	context and has nothing to log (its except is for the unforeseen, tested above)."""
+	from raven_ai_agent import error_log
+
+	error_log._last.clear()
 	monkeypatch.setattr(frappe.local, "conf", frappe._dict({**frappe.local.conf, **conf}))
 	monkeypatch.setattr("raven_ai_agent.config.get_settings_overrides", lambda: overrides)
 	bootinfo = frappe._dict()
 	boot.boot_session(bootinfo)
 	context = bootinfo.get("raven_realtime")
-	assert context is None or context["socketio_base_url"].startswith(("http://", "https://"))
+	assert context is not None, "the boot hook fell back: see the logged error"
+	assert context["socketio_base_url"].startswith(("http://", "https://"))
+	assert context["socketio_namespace"] == f"/{SITE}"
+	assert context["socketio_path"].startswith("/") and context["socketio_path"].endswith("/")
+	assert error_log._last == {}, "the boot hook logged an error for plain config values"
 
 
 # -- endpoints and permissions ----------------------------------------------------------------

@@ -6,7 +6,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from raven_ai_agent.config import SETTINGS_DOCTYPE, diagnose_realtime, get_config
+from raven_ai_agent.config import SETTINGS_DOCTYPE, diagnose_realtime, get_config, get_frontend_context
 
 SYSTEM_MANAGER = "System Manager"
 
@@ -22,7 +22,7 @@ def get_raven_realtime_context() -> dict:
 	"""The boot context again, for pages that were built without it. Nothing internal."""
 	if frappe.session.user == "Guest":
 		frappe.throw(_("Log in to connect to realtime updates."), frappe.PermissionError)
-	return get_config().get_frontend_context()
+	return get_frontend_context()
 
 
 @frappe.whitelist()

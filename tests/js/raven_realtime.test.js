@@ -464,3 +464,21 @@ test("the renderer translates through desk's window.__ and escapes the translati
 	const html = sandbox.window.raven_realtime.render_diagnosis({ ok: true, checks: [] }, null);
 	assert.ok(html.includes("&lt;All checks passed&gt;"));
 });
+
+test.describe("validate_context agrees with the server (tests/fixtures/contexts.json)", () => {
+	const table = require(path.join(__dirname, "..", "fixtures", "contexts.json"));
+	for (const c of table.valid) {
+		test("valid: " + c.name, () => {
+			assert.equal(rt.validate_context(c.context), c.context);
+		});
+	}
+	for (const c of table.invalid) {
+		test("invalid: " + c.name, () => {
+			assert.throws(
+				() => rt.validate_context(c.context),
+				(e) => e.message.startsWith("raven_realtime context: " + c.key + " ")
+			);
+		});
+	}
+});
+

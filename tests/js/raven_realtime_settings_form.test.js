@@ -7,6 +7,7 @@ const assert = require("node:assert/strict");
 const fs = require("node:fs");
 const path = require("node:path");
 const vm = require("node:vm");
+const { execFileSync } = require("node:child_process");
 
 const ROOT = path.join(__dirname, "..", "..", "raven_ai_agent");
 const FORM_JS = path.join(
@@ -18,22 +19,24 @@ const FORM_JS = path.join(
 );
 const RENDER_JS = path.join(ROOT, "public", "js", "raven_realtime_diagnosis.js");
 
-const SERVER_RESULT = {
-	deployment_type: "local",
-	site_name: "site.localhost",
-	ok: false,
-	hint: "Start the realtime service <now>",
-	elapsed_ms: 20,
-	checks: [
-		{
-			name: "local_socketio",
-			ok: false,
-			detail: "connection refused",
-			hint: null,
-			elapsed_ms: 2,
-		},
-	],
-};
+// A real report: the Python diagnosis of a site whose realtime port nothing listens on.
+const SERVER_RESULT = JSON.parse(
+	execFileSync(
+		"python3",
+		[
+			"-c",
+			[
+				"import json, socket",
+				"from raven_ai_agent.realtime.resolve import resolve",
+				"from raven_ai_agent.realtime.diagnose import diagnose",
+				"s = socket.socket(); s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]; s.close()",
+				"config = resolve('site.localhost', {}, {'socketio_port': port})",
+				"print(json.dumps(diagnose(config, timeout=0.5, external=False)))",
+			].join("\n"),
+		],
+		{ cwd: path.join(__dirname, "..", ".."), encoding: "utf8" }
+	)
+);
 const CONFIG = {
 	deployment_type: "local",
 	socketio_port: 9000,
@@ -57,6 +60,9 @@ function desk(options) {
 	);
 	const render_src = fs.readFileSync(RENDER_JS, "utf8");
 	let sandbox = null;
+	const server = o.hold_server ? deferred() : { promise: Promise.resolve() };
+	const probe = deferred();
+	let stored = {};
 	const log = [];
 	const html = {};
 	const buttons = {};
@@ -78,14 +84,15 @@ function desk(options) {
 				return Promise.resolve({ message: CONFIG });
 			if (args.method.endsWith(".run_diagnosis")) {
 				if (o.server_fails) return Promise.reject(new Error("500"));
-				return new Promise((resolve) =>
-					setTimeout(() => {
-						log.push(["server done"]);
-						frm.doc.last_diagnosis = JSON.stringify(SERVER_RESULT);
-						frm.doc.last_diagnosis_on = "2026-11-28 10:00:00";
-						resolve({ message: SERVER_RESULT });
-					}, 20)
-				);
+				// the test answers: server.resolve() stores the result, as the server does
+				return server.promise.then(() => {
+					log.push(["server done"]);
+					stored = {
+						last_diagnosis: JSON.stringify(SERVER_RESULT),
+						last_diagnosis_on: "2026-11-28 10:00:00",
+					};
+					return { message: SERVER_RESULT };
+				});
 			}
 			return Promise.reject(new Error("unexpected method " + args.method));
 		},
@@ -122,6 +129,7 @@ function desk(options) {
 		is_dirty: () => o.dirty,
 		reload_doc() {
 			log.push(["reload"]);
+			Object.assign(frm.doc, stored);
 			// desk refreshes the form from the reloaded doc before the promise settles
 			handlers.refresh(frm);
 			return Promise.resolve();
@@ -132,12 +140,12 @@ function desk(options) {
 		raven_realtime: {
 			probe(opts) {
 				log.push(["probe start", opts.timeout_ms]);
-				return new Promise((resolve) =>
-					setTimeout(() => {
-						log.push(["probe done"]);
-						resolve(PROBE);
-					}, 5)
-				);
+				// immediate unless the test holds it (probe.resolve())
+				const held = o.hold_probe ? probe.promise : Promise.resolve();
+				return held.then(() => {
+					log.push(["probe done"]);
+					return PROBE;
+				});
 			},
 		},
 	};
@@ -149,6 +157,10 @@ function desk(options) {
 	return {
 		frm,
 		log,
+		server,
+		probe,
+		// resolves once an entry whose first item is `what` was logged
+		when: (what) => until(() => log.some((l) => l[0] === what || l[1] === what)),
 		html,
 		buttons,
 		handlers: () => handlers,
@@ -156,12 +168,36 @@ function desk(options) {
 	};
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 60));
+function deferred() {
+	let resolve, reject;
+	const promise = new Promise((a, b) => {
+		resolve = a;
+		reject = b;
+	});
+	return { promise, resolve, reject };
+}
+
+// Let pending promise callbacks run (one macrotask turn), until `done()` holds; bounded.
+async function until(done, turns = 100) {
+	for (let i = 0; i < turns; i++) {
+		if (done()) return;
+		await new Promise((r) => setImmediate(r));
+	}
+	throw new Error("the form never got there");
+}
+
+const HINT = SERVER_RESULT.hint;
+
+test("the server result is a real report", () => {
+	assert.equal(SERVER_RESULT.ok, false);
+	assert.equal(SERVER_RESULT.checks[1].name, "local_handshake");
+	assert.equal(SERVER_RESULT.checks[1].ok, false);
+	assert.match(HINT, /^Start the realtime service/);
+});
 
 test("refresh shows the effective config and the stored diagnosis, adds the buttons", async () => {
 	const d = desk({ stored: JSON.stringify(SERVER_RESULT) });
-	d.handlers().refresh(d.frm);
-	await settle();
+	await d.handlers().refresh(d.frm);
 	assert.deepEqual(Object.keys(d.buttons).sort(), ["Copy as JSON", "Run Diagnosis"]);
 	assert.deepEqual(d.log[0], [
 		"call",
@@ -171,26 +207,25 @@ test("refresh shows the effective config and the stored diagnosis, adds the butt
 		undefined,
 	]);
 	assert.match(d.html.effective_config_html, /socketio_port/);
-	assert.match(d.html.diagnosis_html, /Start the realtime service &lt;now&gt;/);
+	assert.ok(d.html.diagnosis_html.includes("Start the realtime service"));
+	assert.ok(d.html.diagnosis_html.includes("local_handshake"));
 	assert.match(d.html.diagnosis_html, /Not run/, "no browser probe stored");
 });
 
 test("refresh without a stored diagnosis says how to get one; bad JSON does not break it", async () => {
 	for (const stored of [null, "{not json"]) {
 		const d = desk({ stored });
-		d.handlers().refresh(d.frm);
-		await settle();
+		await d.handlers().refresh(d.frm);
 		assert.match(d.html.diagnosis_html, /No diagnosis yet/);
 	}
 });
 
-test("Run Diagnosis: probe and frozen POST in parallel, reload, then both rendered", async () => {
-	const d = desk();
-	d.handlers().refresh(d.frm);
-	await settle();
+test("Run Diagnosis: the browser probe runs during the frozen POST; reload waits for the server", async () => {
+	const d = desk({ hold_server: true, hold_probe: true });
+	await d.handlers().refresh(d.frm);
 	d.log.length = 0;
-	await d.buttons["Run Diagnosis"]();
-	const steps = d.log.map((l) => l[0]);
+	const run = d.buttons["Run Diagnosis"]();
+	await d.when("raven_ai_agent.api.realtime.run_diagnosis");
 	assert.deepEqual(d.log[0], ["probe start", 8000]);
 	assert.deepEqual(d.log[1], [
 		"call",
@@ -199,36 +234,42 @@ test("Run Diagnosis: probe and frozen POST in parallel, reload, then both render
 		true,
 		"Running realtime diagnosis…",
 	]);
-	assert.ok(
-		steps.indexOf("probe done") < steps.indexOf("server done"),
-		"the probe ran during the call"
-	);
+	d.probe.resolve();
+	await d.when("probe done");
+	assert.ok(!d.log.some((l) => l[0] === "reload"), "no reload before the server answered");
+	d.server.resolve();
+	await run;
+	const steps = d.log.map((l) => l[0]);
 	assert.ok(steps.indexOf("reload") > steps.indexOf("server done"));
 	assert.deepEqual(d.log[d.log.length - 1], ["alert", "red"]);
-	assert.match(d.html.diagnosis_html, /Start the realtime service/);
+	assert.ok(d.html.diagnosis_html.includes("Start the realtime service"));
 	assert.match(d.html.diagnosis_html, /Transport: websocket/);
 
 	// a later refresh (same stored run) keeps the browser half
-	d.handlers().refresh(d.frm);
-	await settle();
+	await d.handlers().refresh(d.frm);
 	assert.match(d.html.diagnosis_html, /Transport: websocket/);
 
 	d.buttons["Copy as JSON"]();
 	assert.deepEqual(JSON.parse(d.clipboard()), { server: SERVER_RESULT, browser: PROBE });
 });
 
-test("the Button field runs the same diagnosis", async () => {
-	const d = desk();
-	d.handlers().run_diagnosis(d.frm);
-	await settle();
-	assert.ok(d.log.some((l) => l[1] === "raven_ai_agent.api.realtime.run_diagnosis"));
+test("Run Diagnosis: a server faster than the browser still waits for the browser's result", async () => {
+	const d = desk({ hold_server: true, hold_probe: true });
+	await d.handlers().refresh(d.frm);
+	const run = d.handlers().run_diagnosis(d.frm);
+	await d.when("raven_ai_agent.api.realtime.run_diagnosis");
+	d.server.resolve();
+	await d.when("server done");
+	assert.ok(!d.log.some((l) => l[0] === "reload"), "no reload before the browser probe ended");
+	d.probe.resolve();
+	await run;
 	assert.match(d.html.diagnosis_html, /Browser connection/);
+	assert.match(d.html.diagnosis_html, /Transport: websocket/);
 });
 
 test("unsaved edits stop the run with a message", async () => {
 	const d = desk({ dirty: true });
 	await d.handlers().run_diagnosis(d.frm);
-	await settle();
 	assert.deepEqual(d.log, [
 		["msgprint", "Save the settings first: the diagnosis uses the saved values."],
 	]);
@@ -236,8 +277,7 @@ test("unsaved edits stop the run with a message", async () => {
 
 test("a failing server call still shows the browser result", async () => {
 	const d = desk({ server_fails: true });
-	d.handlers().refresh(d.frm);
-	await settle();
+	await d.handlers().refresh(d.frm);
 	await d.buttons["Run Diagnosis"]();
 	assert.ok(d.log.some((l) => l[0] === "msgprint"));
 	assert.match(d.html.diagnosis_html, /No server diagnosis yet/);
@@ -248,8 +288,7 @@ test("a failing server call still shows the browser result", async () => {
 
 test("assets are required when app_include_js did not load them", async () => {
 	const d = desk({ stored: JSON.stringify(SERVER_RESULT), preload: false });
-	d.handlers().refresh(d.frm);
-	await settle();
+	await d.handlers().refresh(d.frm);
 	const req = d.log.find((l) => l[0] === "require");
 	assert.deepEqual(
 		[...req[1]],
@@ -258,5 +297,5 @@ test("assets are required when app_include_js did not load them", async () => {
 			"/assets/raven_ai_agent/js/raven_realtime_diagnosis.js",
 		]
 	);
-	assert.match(d.html.diagnosis_html, /Start the realtime service/);
+	assert.ok(d.html.diagnosis_html.includes("Start the realtime service"));
 });

@@ -86,6 +86,30 @@
 		return new Error("raven_realtime context: " + key + " " + problem + shown);
 	}
 
+	// The server's rules (raven_ai_agent/realtime/validate.py, context.py); the cases both
+	// must agree on are tests/fixtures/contexts.json.
+	const PATH_RE = /^\/(?:[A-Za-z0-9._~-]+\/)+$/;
+	const SITE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+	const LABEL_RE = /^(?!-)[a-z0-9-]{1,63}$/;
+	const ORIGIN_RE = /^(https?):\/\/(\[[0-9a-f:.]+\]|[^/\s?#@:[\]]+)(?::(\d{1,5}))?$/;
+
+	function is_origin(value) {
+		if (typeof value !== "string") return false;
+		const m = ORIGIN_RE.exec(value);
+		if (!m) return false;
+		const host = m[2];
+		if (host.charAt(0) !== "[") {
+			const labels = host.split(".");
+			if (host.length > 253 || !labels.every((l) => LABEL_RE.test(l) && l.slice(-1) !== "-")) {
+				return false;
+			}
+		}
+		if (m[3] === undefined) return true;
+		const port = Number(m[3]);
+		const default_port = m[1] === "https" ? 443 : 80;
+		return port >= 1 && port <= 65535 && port !== default_port && m[3].charAt(0) !== "0";
+	}
+
 	function validate_context(context) {
 		if (!context || typeof context !== "object" || Array.isArray(context)) {
 			throw context_error("context", "must be an object", context);
@@ -98,29 +122,24 @@
 				c.deployment_type
 			);
 		}
-		// An origin only: a path here would end up in front of the namespace.
-		if (
-			typeof c.socketio_base_url !== "string" ||
-			!/^https?:\/\/[^/\s?#]+$/i.test(c.socketio_base_url)
-		) {
+		// An origin only, as the server normalises it (lower-case host, no default port): a
+		// path here would end up in front of the namespace.
+		if (!is_origin(c.socketio_base_url)) {
 			throw context_error(
 				"socketio_base_url",
 				'must be an origin like "https://erp.example.com" (scheme and host, no path)',
 				c.socketio_base_url
 			);
 		}
-		if (typeof c.socketio_path !== "string" || c.socketio_path.charAt(0) !== "/") {
-			throw context_error("socketio_path", 'must start with "/"', c.socketio_path);
-		}
 		if (
-			typeof c.socketio_namespace !== "string" ||
-			c.socketio_namespace.charAt(0) !== "/" ||
-			/[\s?#]/.test(c.socketio_namespace)
+			typeof c.socketio_path !== "string" ||
+			!PATH_RE.test(c.socketio_path) ||
+			c.socketio_path.indexOf("..") !== -1
 		) {
 			throw context_error(
-				"socketio_namespace",
-				'must be "/" followed by the site name',
-				c.socketio_namespace
+				"socketio_path",
+				'must start and end with "/" and use only letters, digits and . _ ~ -',
+				c.socketio_path
 			);
 		}
 		if (c.socketio_namespace === "/") {
@@ -128,6 +147,18 @@
 				"socketio_namespace",
 				'is "/": Frappe emits events only in "/<site name>", a socket on "/" ' +
 					"connects but never receives anything"
+			);
+		}
+		if (
+			typeof c.socketio_namespace !== "string" ||
+			c.socketio_namespace.charAt(0) !== "/" ||
+			!SITE_NAME_RE.test(c.socketio_namespace.slice(1)) ||
+			c.socketio_namespace.indexOf("..") !== -1
+		) {
+			throw context_error(
+				"socketio_namespace",
+				'must be "/" followed by the site name',
+				c.socketio_namespace
 			);
 		}
 		if (!Array.isArray(c.transports) || !c.transports.length) {

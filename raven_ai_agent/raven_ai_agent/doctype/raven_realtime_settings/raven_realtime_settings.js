@@ -137,16 +137,16 @@
 		frappe.utils.copy_to_clipboard(JSON.stringify(payload, null, 2));
 	}
 
+	// The handlers return their promises: desk chains them, and the form's tests await them.
 	frappe.ui.form.on("Raven Realtime Settings", {
 		refresh(frm) {
 			frm.add_custom_button(__("Run Diagnosis"), () => raven_rt_run(frm));
 			frm.add_custom_button(__("Copy as JSON"), () => raven_rt_copy(frm));
-			raven_rt_show_config(frm);
-			raven_rt_show_diagnosis(frm);
+			return Promise.all([raven_rt_show_config(frm), raven_rt_show_diagnosis(frm)]);
 		},
 
 		run_diagnosis(frm) {
-			raven_rt_run(frm);
+			return raven_rt_run(frm);
 		},
 	});
 })();
