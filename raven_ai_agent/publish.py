@@ -1,14 +1,16 @@
 """Publish through Frappe, and know whether the event reached Redis.
 
 `frappe.publish_realtime` swallows Redis connection errors, so a dead Redis loses events
-without a trace. After a publish we check the same Redis: a PING at most once a second, and
-in between a zero-wait look at our idle connection to it (redis-py's public `can_read`),
-which reports the moment Redis closed it (stopped, restarted, killed). A busy publisher pays
-a non-blocking read per event instead of a round trip, and still learns of a dead Redis at
-the next event.
+without a trace. After a publish we ask the same Redis, at most once per HEALTH_TTL_SECONDS,
+with a PING over a connection of our own (redis-py's public Connection API); in between the
+last answer stands. A busy publisher pays a clock read per event (a PING costs a round trip:
+on a real bench, as much as the publish itself), and a dead Redis is noticed at the first
+event after the interval, then logged.
 
+A PING on a connection the previous Redis closed (a restart) fails without saying anything
+about the Redis now listening: the probe reconnects and asks once more before it reports.
 One probe per Redis URL is shared by the threads of a worker (gthread workers publish from
-several at once); a lock keeps its connection to one user at a time.
+several at once); a lock keeps its connection to one thread at a time.
 """
 
 import os
@@ -28,7 +30,7 @@ _CHECK_PENDING = "raven_ai_agent_publish_check_pending"  # frappe.local flag: on
 
 
 class _RedisProbe:
-	"""One idle connection to a Redis URL: PINGed at most every HEALTH_TTL_SECONDS, looked at in between."""
+	"""One connection to a Redis URL, PINGed at most every HEALTH_TTL_SECONDS."""
 
 	__slots__ = ("checked_at", "conn", "lock", "ok")
 
@@ -41,30 +43,20 @@ class _RedisProbe:
 		self.lock = threading.Lock()
 
 	def reachable(self, now: float) -> bool:
+		if now - self.checked_at < HEALTH_TTL_SECONDS:
+			return self.ok  # the hot path: no lock, no I/O
 		with self.lock:
-			if self.ok and not self._idle():
-				# Redis closed our idle connection (down, or restarted: then the PING below
-				# reconnects instead of failing on a dead socket).
-				self.conn.disconnect()
-				self.checked_at = float("-inf")
-			if now - self.checked_at >= HEALTH_TTL_SECONDS:
-				self.ok = self._ping()
+			if now - self.checked_at >= HEALTH_TTL_SECONDS:  # another thread may have just asked
+				self.ok = self._ping() or self._ping()  # the second on a fresh connection
 				self.checked_at = now
 			return self.ok
-
-	def _idle(self) -> bool:
-		"""Nothing is ever pending on an idle PING connection: anything to read means it closed."""
-		try:
-			return not self.conn.can_read(timeout=0)
-		except (redis.RedisError, OSError):
-			return False
 
 	def _ping(self) -> bool:
 		try:
 			self.conn.send_command("PING")
 			self.conn.read_response()
 		except (redis.RedisError, OSError, ValueError):
-			self.conn.disconnect()
+			self.conn.disconnect()  # the next PING opens a new connection
 			return False
 		return True
 

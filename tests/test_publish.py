@@ -351,9 +351,9 @@ def test_unconfigured_redis_says_so(tmp_path, monkeypatch):
 		reset_publish_state()
 
 
-def test_redis_dying_is_noticed_at_the_next_publish(tmp_path):
-	"""No stale "reachable" for the health-check interval: Redis closing the connection is seen
-	at once, and a Redis back on the same port is used again."""
+def test_redis_dying_is_noticed_at_the_first_publish_after_the_interval(tmp_path):
+	"""The last PING stands for HEALTH_TTL_SECONDS; the first publish after it asks again, sees
+	Redis gone, and logs; a Redis back on the same port is used again."""
 	reset_publish_state()
 	with RedisServer() as server:
 		port = server.port
@@ -361,6 +361,7 @@ def test_redis_dying_is_noticed_at_the_next_publish(tmp_path):
 		try:
 			assert publish_message_created_event(raven_doc(), CHANNEL, after_commit=False) is True
 			server.stop()
+			publish_module._probes[server.url].checked_at = float("-inf")  # the interval has passed
 			assert publish_message_created_event(raven_doc(), CHANNEL, after_commit=False) is False
 			assert len(standin.dropped()) == 1 and len(lost_logs()) == 1
 			with RedisServer(port=port):
@@ -370,6 +371,19 @@ def test_redis_dying_is_noticed_at_the_next_publish(tmp_path):
 		finally:
 			frappe.destroy()
 			reset_publish_state()
+
+
+def test_within_the_interval_no_round_trip_is_made(redis_server):
+	"""The hot path costs a clock read: one PING per interval, however many events."""
+	reset_publish_state()
+	client = redis.Redis.from_url(redis_server.url)
+	before = int(client.info("commandstats").get("cmdstat_ping", {}).get("calls", 0))
+	for i in range(200):
+		assert publish_module.redis_reachable(redis_server.url, now=1000.0 + i * 0.001) is True
+	after = int(client.info("commandstats").get("cmdstat_ping", {}).get("calls", 0))
+	client.close()
+	assert after - before == 1
+	reset_publish_state()
 
 
 def test_redis_restarted_while_idle_is_no_false_alarm(tmp_path):
