@@ -32,9 +32,9 @@ def assert_all_passed(report: dict) -> None:
 	assert checks(report)["end_to_end"]["ok"] is True, checks(report)["end_to_end"]
 
 
-@pytest.fixture
-def live_site(stack):
-	"""A stand-in site wired to the stack as a bench's site is: its common config, its web port."""
+def install_site_on(stack) -> None:
+	"""A stand-in site wired to `stack` as a bench's site is: its common config, its web port,
+	the app installed."""
 	standin.reset(
 		site=stack.site,
 		apps=("raven_ai_agent",),
@@ -43,8 +43,12 @@ def live_site(stack):
 	)
 	after_install()
 	frappe.db.commit()
+
+
+@pytest.fixture
+def live_site(stack):
+	install_site_on(stack)
 	standin.create_user(MANAGER, roles=["System Manager"])
-	# Administrator's session as the web stand-in knows it (the realtime service asks it).
 	yield stack
 	frappe.destroy()
 
@@ -153,14 +157,7 @@ def test_with_the_realtime_service_stopped_the_hint_names_it_not_redis(tmp_path)
 	from tests.stack import Stack
 
 	with Stack(tmp_path=tmp_path) as private:
-		standin.reset(
-			site=private.site,
-			apps=("raven_ai_agent",),
-			site_config={"host_name": private.web_url},
-			common_site_config=dict(private.common),
-		)
-		after_install()
-		frappe.db.commit()
+		install_site_on(private)
 		private.realtime.stop()
 		[group] = commands
 		result = standin.invoke_command(
