@@ -26,7 +26,7 @@ from raven_ai_agent.realtime.constants import (
 	NGROK_AUTHTOKEN_ENV,
 )
 from raven_ai_agent.realtime.diagnose import diagnose
-from raven_ai_agent.realtime.render import NGROK, TARGETS, TRAEFIK_FORMATS, RenderError
+from raven_ai_agent.realtime.render import NGROK, TARGETS, TRAEFIK_FORMATS, RenderError, mismatch_warning
 from raven_ai_agent.realtime.render import render as render_config
 from raven_ai_agent.realtime.resolve import (
 	AUTO,
@@ -149,6 +149,8 @@ def echo_show(config: RavenConfig, as_json: bool) -> None:
 	):
 		source = sources.get(key)
 		click.echo(f"{key:<{width}}  {data[key]}" + (f"  ({source})" if source else ""))
+		if key == "deployment_type" and config.deployment_reason:
+			click.echo(f"{'':<{width}}  why: {config.deployment_reason}")
 	click.echo(f"{'namespace':<{width}}  {config.namespace}")
 	for warning in config.warnings:
 		click.echo(click.style("warning: ", fg="yellow") + warning)
@@ -237,6 +239,9 @@ def emit_render(config: RavenConfig, target: str, output: str | None, **options)
 		click.echo(f"wrote {output}", err=True)
 	else:
 		click.echo(text, nl=False)
+	warning = mismatch_warning(target, config)
+	if warning:
+		click.echo(click.style("warning: ", fg="yellow") + warning, err=True)
 	if target == NGROK and not os.environ.get(NGROK_AUTHTOKEN_ENV):
 		click.echo(
 			f"note: set {NGROK_AUTHTOKEN_ENV} before starting ngrok (the token is never written to the file)",

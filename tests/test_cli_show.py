@@ -37,6 +37,7 @@ def test_example_benches(bench, site, dtype, base, socket):
 	data = json.loads(result.output)
 	assert set(data) == {
 		"deployment_type",
+		"deployment_reason",
 		"base_url",
 		"socketio_port",
 		"webserver_port",
@@ -57,6 +58,7 @@ def test_human_output_names_sources():
 	assert result.exit_code == 0
 	assert "base_url" in result.output and "(site_config.json)" in result.output
 	assert "/v2.example.com" in result.output
+	assert "why: " in result.output
 
 
 def test_explicit_files_and_overrides():

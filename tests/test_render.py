@@ -350,6 +350,27 @@ def test_cli_render_uses_the_bench_config(bench):
 	assert router["entryPoints"] == ["web"] and "tls" not in router
 
 
+@pytest.mark.parametrize("target", ["nginx-vps", "nginx-sandbox", "traefik", "ngrok"])
+def test_rendering_a_proxy_for_a_local_site_warns_and_names_the_fix(tmp_path, target):
+	"""A `local` site sends browsers straight to the socket port, around any proxy in front."""
+	sites = tmp_path / "bench" / "sites"
+	(sites / "realtime.test").mkdir(parents=True)
+	(sites / "common_site_config.json").write_text('{"socketio_port": 9010, "webserver_port": 8010}')
+	(sites / "realtime.test" / "site_config.json").write_text('{"host_name": "http://realtime.test:8010"}')
+	args = ["render", target, "--bench", str(tmp_path / "bench"), "--site", "realtime.test"]
+	result = CliRunner().invoke(cli, args)
+	assert result.exit_code == 0, result.output
+	assert "resolves as local" in result.stderr and "http://realtime.test:9010" in result.stderr
+	assert "set host_name to the address this proxy serves" in result.stderr
+	assert "Deployment Type to " in result.stderr
+	assert "resolves as local" not in result.stdout
+
+
+def test_rendering_for_a_proxied_site_does_not_warn(bench):
+	result = CliRunner().invoke(cli, ["render", "nginx-vps", *bench])
+	assert result.exit_code == 0 and "resolves as local" not in result.stderr
+
+
 def test_cli_render_repeated_upstreams_and_output_file(bench, tmp_path):
 	out = tmp_path / "raven.conf"
 	args = ["render", "nginx-vps", *bench, "--upstream", "10.0.0.5:9010", "--upstream", "10.0.0.6:9010"]

@@ -50,6 +50,17 @@ TABLE = [
 	("auto-is-not-override", "sysmayal.ngrok.io", {}, {"deployment_type": "Auto", "base_url": ""}, S, "https://sysmayal.ngrok.io", "https://sysmayal.ngrok.io"),
 	("empty-settings-not-override", "erp.example.com", {}, {"deployment_type": "", "base_url": None, "socketio_path": ""}, V, "https://erp.example.com", "https://erp.example.com"),
 	("idn-host", "bücher.example", {}, {}, V, "https://xn--bcher-kva.example", "https://xn--bcher-kva.example"),
+	# The page's port decides: only the bench's own web port over http means no proxy in front.
+	("proxy-on-8080-before-a-test-host", "http://realtime.test:8080", {}, {}, V, "http://realtime.test:8080", "http://realtime.test:8080"),
+	("proxy-on-80-before-a-test-host", "http://realtime.test", {}, {}, V, "http://realtime.test", "http://realtime.test"),
+	("proxy-before-localhost", "http://raven.localhost", {}, {}, V, "http://raven.localhost", "http://raven.localhost"),
+	("proxy-before-a-private-ip", "http://192.168.1.20:8080", {}, {}, V, "http://192.168.1.20:8080", "http://192.168.1.20:8080"),
+	("tls-before-a-local-host", "https://site1.local", {}, {}, V, "https://site1.local", "https://site1.local"),
+	("bench-web-port-is-direct", "http://realtime.test:8000", {}, {}, L, "http://realtime.test:8000", "http://realtime.test:9000"),
+	("bare-host-with-web-port", "localhost:8000", {}, {}, L, "http://localhost:8000", "http://localhost:9000"),
+	("custom-web-port-is-direct", "http://realtime.test:8012", {"webserver_port": 8012, "socketio_port": 9012}, {}, L, "http://realtime.test:8012", "http://realtime.test:9012"),
+	("bench-on-port-80", "http://lan.local", {"webserver_port": 80}, {}, L, "http://lan.local", "http://lan.local:9000"),
+	("public-host-on-the-web-port", "http://erp.example.com:8000", {}, {}, L, "http://erp.example.com:8000", "http://erp.example.com:9000"),
 ]
 # fmt: on
 
@@ -327,3 +338,26 @@ def test_trailing_newline_never_passes_validation(field):
 	)
 	config = resolve(SITE, {}, {}, settings)
 	assert "\n" not in config.socketio_path and "\n" not in config.base_url
+
+
+@pytest.mark.parametrize(
+	"host_name,words",
+	[
+		("http://realtime.test:8080", "port 8080 (host_name), not the bench's web port 8000: a proxy"),
+		("http://realtime.test:8000", "on the bench's own web port 8000"),
+		("raven.localhost", "no scheme or port and is a local name"),
+		("erp.example.com", "a public name"),
+		("abc.ngrok-free.app", "an ngrok domain"),
+		(None, "no host_name"),
+	],
+)
+def test_the_deployment_type_says_why(host_name, words):
+	site = {"host_name": host_name} if host_name else {}
+	config = resolve(SITE, site, {"webserver_port": DEFAULT_WEBSERVER_PORT})
+	assert words in config.deployment_reason
+	assert config.as_dict()["deployment_reason"] == config.deployment_reason
+
+
+def test_an_override_says_where_it_was_set():
+	config = resolve(SITE, {"host_name": "erp.example.com"}, {}, {"deployment_type": "local"})
+	assert config.deployment_reason == "set to local in Raven Realtime Settings"

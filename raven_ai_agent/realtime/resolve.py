@@ -74,6 +74,7 @@ class RavenConfig:
 	warnings: tuple[str, ...] = ()
 	# Internal: never part of the frontend context.
 	redis_url: str | None = None
+	deployment_reason: str = ""  # why this deployment type, in words (`show` prints it)
 
 	@property
 	def namespace(self) -> str:
@@ -105,6 +106,7 @@ class RavenConfig:
 		"""JSON-ready summary, as `raven-realtime show --json` prints it."""
 		return {
 			"deployment_type": self.deployment_type.value,
+			"deployment_reason": self.deployment_reason,
 			"base_url": self.base_url,
 			"socketio_port": self.socketio_port,
 			"webserver_port": self.webserver_port,
@@ -175,7 +177,9 @@ def _resolve(site_name: str, site: dict, common: dict, settings: dict) -> RavenC
 	webserver_port = _resolve_webserver_port(site, common, sources, warnings)
 	socketio_path = _resolve_socketio_path(settings, sources, warnings)
 	host_part, host_source = _resolve_host(site_name, site, common, warnings)
-	deployment_type = _resolve_deployment_type(settings, host_part, host_source, site_name, sources, warnings)
+	deployment_type, deployment_reason = _resolve_deployment_type(
+		settings, host_part, host_source, site_name, webserver_port, sources, warnings
+	)
 
 	override = _setting_base_url(settings, warnings)
 	if override:
@@ -209,6 +213,7 @@ def _resolve(site_name: str, site: dict, common: dict, settings: dict) -> RavenC
 		sources=MappingProxyType(sources),
 		warnings=tuple(warnings),
 		redis_url=redis_url,
+		deployment_reason=deployment_reason,
 	)
 
 
@@ -306,8 +311,22 @@ def _resolve_host(site_name: str, site: dict, common: dict, warnings: list):
 
 
 def _resolve_deployment_type(
-	settings: dict, host_part, host_source: Source, site_name: str, sources: dict, warnings: list
-) -> DeploymentType:
+	settings: dict,
+	host_part,
+	host_source: Source,
+	site_name: str,
+	webserver_port: int,
+	sources: dict,
+	warnings: list,
+) -> tuple[DeploymentType, str]:
+	"""The deployment type and, in words, why (what `show` prints).
+
+	A browser talks to the bench itself only when the page is served on the bench's own web
+	port over plain http; any other page port means something in front of the bench (a proxy,
+	a tunnel), which then routes the socket path on the page's own origin. A host_name with
+	neither scheme nor port says nothing of the page's port: the host decides (a local name
+	is a developer's bench).
+	"""
 	raw = settings.get("deployment_type")
 	if raw not in (None, "", AUTO):
 		try:
@@ -319,7 +338,7 @@ def _resolve_deployment_type(
 			)
 		else:
 			sources["deployment_type"] = Source.SETTINGS
-			return value
+			return value, f"set to {value.value} in {SETTINGS_DOCTYPE}"
 	sources["deployment_type"] = Source.INFERRED
 	host = host_part.host
 	if host_source is Source.INFERRED:
@@ -330,12 +349,31 @@ def _resolve_deployment_type(
 				f"bench for site {site_name!r}. Set host_name (or the deployment type in {SETTINGS_DOCTYPE}) "
 				"for a public site"
 			)
-		return DeploymentType.LOCAL
+		return DeploymentType.LOCAL, "no host_name: a developer's bench, browsers reach it directly"
+	named = f"host_name {host_part.netloc_host}"
 	if host.endswith(NGROK_SUFFIXES):
-		return DeploymentType.SANDBOX
-	if is_local_host(host):
-		return DeploymentType.LOCAL
-	return DeploymentType.VPS_PROD
+		return DeploymentType.SANDBOX, f"{named} is an ngrok domain: a tunnel serves the site"
+	if host_part.scheme is None and host_part.port is None:
+		if is_local_host(host):
+			return (
+				DeploymentType.LOCAL,
+				f"{named} has no scheme or port and is a local name: a developer's bench, browsers "
+				f"reach it on its web port {webserver_port}",
+			)
+		return DeploymentType.VPS_PROD, f"{named} is a public name: a proxy serves the site on its origin"
+	scheme = host_part.scheme or "http"
+	page_port = host_part.port or (443 if scheme == "https" else 80)
+	if scheme == "http" and page_port == webserver_port:
+		return (
+			DeploymentType.LOCAL,
+			f"the page is on the bench's own web port {webserver_port} (host_name): browsers reach "
+			"the bench directly",
+		)
+	return (
+		DeploymentType.VPS_PROD,
+		f"the page is on {scheme} port {page_port} (host_name), not the bench's web port "
+		f"{webserver_port}: a proxy serves the site and routes the socket path on its origin",
+	)
 
 
 def _setting_base_url(settings: dict, warnings: list) -> str | None:

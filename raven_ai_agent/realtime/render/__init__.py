@@ -30,6 +30,7 @@ __all__ = [
 	"TRAEFIK",
 	"TRAEFIK_FORMATS",
 	"RenderError",
+	"mismatch_warning",
 	"options_of",
 	"render",
 	"render_nginx_sandbox",
@@ -66,3 +67,23 @@ def render(target: str, config, **options) -> str:
 				+ ", ".join(f"--{o.replace('_', '-')}" for o in allowed)
 			)
 	return RENDERERS[target](config, **options)
+
+
+def mismatch_warning(target: str, config) -> str | None:
+	"""What to say when the config would send browsers around the proxy being rendered.
+
+	A `local` site hands browsers `http://<host>:<socketio_port>`, straight to the realtime
+	port: a proxy or tunnel in front of the site then carries the pages but not the socket,
+	and the diagnosis probes the port, never the proxy.
+	"""
+	from raven_ai_agent.realtime.resolve import SETTINGS_DOCTYPE, DeploymentType
+
+	if config.deployment_type is not DeploymentType.LOCAL:
+		return None
+	kind = "sandbox" if target == NGROK else "vps_prod"
+	return (
+		f"{config.site_name} resolves as local ({config.deployment_reason}), so browsers are sent "
+		f"to {config.get_external_socketio_url()} and never use this {target} config for the socket. "
+		f"Make the two agree: set host_name to the address this proxy serves (with its port, if "
+		f"not 80/443), or set Deployment Type to {kind} in {SETTINGS_DOCTYPE}."
+	)
