@@ -34,6 +34,7 @@ from raven_ai_agent.realtime.resolve import (
 	SITE_CONFIG_FILE,
 	DeploymentType,
 	RavenConfig,
+	Source,
 	resolve,
 )
 from raven_ai_agent.realtime.validate import check_base_url, check_port, check_socketio_path, check_timeout
@@ -127,7 +128,7 @@ def load_config(bench, site, site_config_path, common_config_path):
 	except ConfigFileError as e:
 		raise ConfigError(str(e)) from None
 	files = [p for p in files if p.is_file()]
-	return (lambda settings: resolve(site, site_config, common, settings)), files
+	return (lambda settings: resolve(site, site_config, common, settings, Source.COMMAND_LINE)), files
 
 
 def echo_show(config: RavenConfig, as_json: bool) -> None:

@@ -79,7 +79,7 @@ def test_explicit_files_and_overrides():
 	data = json.loads(result.output)
 	assert data["deployment_type"] == "sandbox"
 	assert data["external_socketio_url"] == "https://dev.ngrok-free.app"
-	assert data["sources"]["base_url"] == "settings override"
+	assert data["sources"]["base_url"] == "command line"
 
 
 def test_missing_site_config_exits_2_naming_the_file(tmp_path):
@@ -148,3 +148,15 @@ def test_console_script_is_installed():
 	)
 	assert result.returncode == 0, result.stderr
 	assert "sandbox" in result.stdout
+
+
+def test_values_given_on_the_command_line_are_labelled_so():
+	result = show(
+		"--bench", str(EXAMPLES / "vps_prod"), "--site", "v2.example.com", "--json",
+		"--base-url", "https://other.example.com", "--deployment-type", "sandbox", "--socketio-path", "/rt/",
+	)  # fmt: skip
+	assert result.exit_code == 0, result.output
+	data = json.loads(result.output)
+	for key in ("base_url", "deployment_type", "socketio_path", "external_socketio_url"):
+		assert data["sources"][key] == "command line", key
+	assert data["deployment_reason"] == "set to sandbox on the command line"

@@ -51,6 +51,7 @@ class Source(str, Enum):
 	"""Where a resolved value came from, so an operator can see why it was chosen."""
 
 	SETTINGS = "settings override"
+	COMMAND_LINE = "command line"
 	SITE_CONFIG = SITE_CONFIG_FILE
 	COMMON_CONFIG = COMMON_CONFIG_FILE
 	INFERRED = "inferred"
@@ -119,6 +120,9 @@ class RavenConfig:
 		}
 
 
+# Where an override was given, as warnings and reasons name it.
+_OVERRIDE_PLACES = {Source.SETTINGS: SETTINGS_DOCTYPE, Source.COMMAND_LINE: "the command line"}
+
 # Only these keys can change the result: they form the memoisation key.
 _SITE_KEYS = (KEY_HOST_NAME, KEY_SOCKETIO_PORT, KEY_WEBSERVER_PORT, KEY_REDIS_QUEUE, KEY_REDIS_SOCKETIO)
 _SETTINGS_KEYS = ("deployment_type", "base_url", "socketio_path")
@@ -129,24 +133,28 @@ def resolve(
 	site_config: Mapping | None = None,
 	common_config: Mapping | None = None,
 	settings: Mapping | None = None,
+	overrides_from: Source | None = None,
 ) -> RavenConfig:
 	"""Resolve the realtime config of `site_name`.
 
 	`site_config` may be the site's own `site_config.json` or Frappe's merged conf (site over
 	common): a key whose value equals the common one is attributed to the common file.
 	`settings` holds the Raven Realtime Settings overrides; empty values and "Auto" mean
-	"not overridden". Results are memoised on the few keys that matter, so a warm call
+	"not overridden"; `overrides_from` says where they were given (Source.SETTINGS, the
+	default, or Source.COMMAND_LINE), for provenance. Results are memoised on the few keys that matter, so a warm call
 	costs a tuple build and a dict lookup.
 	"""
 	site_config = site_config or {}
 	common_config = common_config or {}
 	settings = settings or {}
+	origin = overrides_from or Source.SETTINGS
 	# Types are part of the key: 0 == 0.0 == False for a dict, not for a port check.
 	key = (
 		site_name,
 		tuple((v, v.__class__) for v in map(site_config.get, _SITE_KEYS)),
 		tuple((v, v.__class__) for v in map(common_config.get, _SITE_KEYS)),
 		tuple((v, v.__class__) for v in map(settings.get, _SETTINGS_KEYS)),
+		origin,
 	)
 	try:
 		return _resolve_cached(key)
@@ -155,12 +163,13 @@ def resolve(
 
 
 def _unpack(key: tuple) -> tuple:
-	site_name, site_values, common_values, settings_values = key
+	site_name, site_values, common_values, settings_values, origin = key
 	return (
 		site_name,
 		{k: v for k, (v, _) in zip(_SITE_KEYS, site_values, strict=True) if v is not None},
 		{k: v for k, (v, _) in zip(_SITE_KEYS, common_values, strict=True) if v is not None},
 		{k: v for k, (v, _) in zip(_SETTINGS_KEYS, settings_values, strict=True) if v is not None},
+		origin,
 	)
 
 
@@ -169,22 +178,23 @@ def _resolve_cached(key: tuple) -> RavenConfig:
 	return _resolve(*_unpack(key))
 
 
-def _resolve(site_name: str, site: dict, common: dict, settings: dict) -> RavenConfig:
+def _resolve(site_name: str, site: dict, common: dict, settings: dict, overridden_by: Source) -> RavenConfig:
 	warnings: list[str] = []
+	given = _OVERRIDE_PLACES[overridden_by]
 	sources: dict[str, Source] = {"site_name": Source.SITE}
 
 	socketio_port = _resolve_socketio_port(site, common, sources, warnings)
 	webserver_port = _resolve_webserver_port(site, common, sources, warnings)
-	socketio_path = _resolve_socketio_path(settings, sources, warnings)
+	socketio_path = _resolve_socketio_path(settings, overridden_by, given, sources, warnings)
 	host_part, host_source = _resolve_host(site_name, site, common, warnings)
 	deployment_type, deployment_reason = _resolve_deployment_type(
-		settings, host_part, host_source, site_name, webserver_port, sources, warnings
+		settings, overridden_by, given, host_part, host_source, site_name, webserver_port, sources, warnings
 	)
 
-	override = _setting_base_url(settings, warnings)
+	override = _setting_base_url(settings, given, warnings)
 	if override:
 		base_url = override
-		sources["base_url"] = Source.SETTINGS
+		sources["base_url"] = overridden_by
 	else:
 		base_url = _infer_base_url(deployment_type, host_part, webserver_port)
 		sources["base_url"] = host_source
@@ -194,7 +204,7 @@ def _resolve(site_name: str, site: dict, common: dict, settings: dict) -> RavenC
 		if deployment_type is DeploymentType.LOCAL
 		else base_url  # proxied deployments route <socketio_path> on the site's own origin
 	)
-	sources["external_socketio_url"] = Source.SETTINGS if override else Source.INFERRED
+	sources["external_socketio_url"] = overridden_by if override else Source.INFERRED
 
 	redis_url = _pick(site, common, KEY_REDIS_QUEUE) or _pick(site, common, KEY_REDIS_SOCKETIO)
 	if redis_url is not None and not isinstance(redis_url, str):
@@ -269,15 +279,15 @@ def _resolve_webserver_port(site: dict, common: dict, sources: dict, warnings: l
 	return DEFAULT_WEBSERVER_PORT
 
 
-def _resolve_socketio_path(settings: dict, sources: dict, warnings: list) -> str:
+def _resolve_socketio_path(settings: dict, origin: Source, given: str, sources: dict, warnings: list) -> str:
 	raw = settings.get("socketio_path")
 	if raw not in (None, ""):
 		try:
 			path = check_socketio_path(raw)
 		except ValueError as e:
-			warnings.append(f"{SETTINGS_DOCTYPE}: Socket.IO path: {e}; using {DEFAULT_SOCKETIO_PATH}")
+			warnings.append(f"{given}: Socket.IO path: {e}; using {DEFAULT_SOCKETIO_PATH}")
 		else:
-			sources["socketio_path"] = Source.SETTINGS if path != DEFAULT_SOCKETIO_PATH else Source.DEFAULT
+			sources["socketio_path"] = origin if path != DEFAULT_SOCKETIO_PATH else Source.DEFAULT
 			return path
 	sources["socketio_path"] = Source.DEFAULT
 	return DEFAULT_SOCKETIO_PATH
@@ -312,6 +322,8 @@ def _resolve_host(site_name: str, site: dict, common: dict, warnings: list):
 
 def _resolve_deployment_type(
 	settings: dict,
+	origin: Source,
+	given: str,
 	host_part,
 	host_source: Source,
 	site_name: str,
@@ -333,12 +345,11 @@ def _resolve_deployment_type(
 			value = DeploymentType(raw)
 		except ValueError:
 			allowed = ", ".join([AUTO] + [d.value for d in DeploymentType])
-			warnings.append(
-				f"{SETTINGS_DOCTYPE}: deployment type {raw!r} is not one of {allowed}; inferring it"
-			)
+			warnings.append(f"{given}: deployment type {raw!r} is not one of {allowed}; inferring it")
 		else:
-			sources["deployment_type"] = Source.SETTINGS
-			return value, f"set to {value.value} in {SETTINGS_DOCTYPE}"
+			sources["deployment_type"] = origin
+			where = "on the command line" if origin is Source.COMMAND_LINE else f"in {given}"
+			return value, f"set to {value.value} {where}"
 	sources["deployment_type"] = Source.INFERRED
 	host = host_part.host
 	if host_source is Source.INFERRED:
@@ -376,14 +387,14 @@ def _resolve_deployment_type(
 	)
 
 
-def _setting_base_url(settings: dict, warnings: list) -> str | None:
+def _setting_base_url(settings: dict, given: str, warnings: list) -> str | None:
 	raw = settings.get("base_url")
 	if raw in (None, ""):
 		return None
 	try:
 		return check_base_url(raw)
 	except ValueError as e:
-		warnings.append(f"{SETTINGS_DOCTYPE}: base URL: {e}; inferring it from host_name")
+		warnings.append(f"{given}: base URL: {e}; inferring it from host_name")
 		return None
 
 
