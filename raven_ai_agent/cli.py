@@ -26,6 +26,7 @@ from raven_ai_agent.realtime.constants import (
 	NGROK_AUTHTOKEN_ENV,
 )
 from raven_ai_agent.realtime.diagnose import diagnose
+from raven_ai_agent.realtime.proxyaudit import audit_proxies, format_proxy_finding
 from raven_ai_agent.realtime.render import NGROK, TARGETS, TRAEFIK_FORMATS, RenderError, mismatch_warning
 from raven_ai_agent.realtime.render import render as render_config
 from raven_ai_agent.realtime.resolve import (
@@ -307,6 +308,25 @@ def audit_ports_command(paths, port, bench, site, site_config, common_config):
 	else:
 		raise click.UsageError("give --socketio-port N, or the bench config (--bench DIR --site SITE)")
 	raise SystemExit(run_audit(paths, port))
+
+
+def run_proxy_audit(paths) -> int:
+	"""Print every proxy setting that weakens the realtime route; the exit code says whether any."""
+	findings = audit_proxies(paths)
+	for finding in findings:
+		click.echo(format_proxy_finding(finding))
+	if findings:
+		click.echo(f"{len(findings)} proxy setting(s) weaken the realtime route", err=True)
+		return EXIT_PROBLEM
+	click.echo("no proxy setting found that weakens the realtime route", err=True)
+	return EXIT_OK
+
+
+@cli.command("audit-proxy")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+def audit_proxy_command(paths):
+	"""Find proxy configs that overwrite the browser's Origin (exit 1 if any)."""
+	raise SystemExit(run_proxy_audit(paths))
 
 
 DIAGNOSE_MARKS = {True: ("✔", "green"), False: ("✘", "red"), None: ("–", "bright_black")}

@@ -94,4 +94,17 @@ def audit_ports(context, paths):
 	raise SystemExit(run_audit(paths, port))
 
 
+@raven_realtime.command("audit-proxy")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@pass_context
+def audit_proxy(context, paths):
+	"""Find proxy configs that overwrite the browser's Origin (default: the bench's own files)."""
+	from raven_ai_agent.cli import run_proxy_audit
+	from raven_ai_agent.config import bench_config_files
+
+	with connected_site(context) as site:
+		paths = paths or bench_config_files(site)
+	raise SystemExit(run_proxy_audit(paths))
+
+
 commands = [raven_realtime]

@@ -71,7 +71,7 @@ def test_nginx_vps_defaults(config):
 	assert "proxy_set_header Upgrade $http_upgrade;" in location
 	assert "proxy_set_header Connection $raven_erp_example_com_connection;" in location
 	assert "proxy_set_header Host $http_host;" in location
-	assert "proxy_set_header Origin $raven_erp_example_com_proto://$http_host;" in location
+	assert "proxy_set_header Origin $raven_erp_example_com_origin;" in location
 	assert f'proxy_set_header X-Frappe-Site-Name "{SITE}";' in location
 	assert "proxy_set_header X-Forwarded-Proto $raven_erp_example_com_proto;" in location
 	assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in location
@@ -85,12 +85,14 @@ def test_nginx_vps_defaults(config):
 	assert "hash " not in text and "ip_hash" not in text  # one node: nothing to stick to
 
 
-def test_nginx_maps_do_not_force_upgrade_and_trust_only_http_or_https(config):
+def test_nginx_maps_do_not_force_upgrade_trust_known_schemes_and_keep_the_origin(config):
 	text = render_nginx_vps(config)
 	connection = _directives(_block(text, "map $http_upgrade"))
 	assert connection == ["default upgrade;", '""      close;']
 	proto = _directives(_block(text, "map $http_x_forwarded_proto"))
-	assert proto == ["default $scheme;", "https   https;", "http    http;"]
+	assert proto == ["default $scheme;", "https   https;", "http    http;", "wss     https;", "ws      http;"]
+	origin = _directives(_block(text, "map $http_origin"))
+	assert origin == ["default $http_origin;", '""      "$raven_erp_example_com_proto://$http_host";']
 
 
 def test_nginx_output_is_http_level_only(config):

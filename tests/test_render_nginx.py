@@ -176,6 +176,49 @@ def test_realtime_and_web_through_the_rendered_config(stack, target, tmp_path):
 			assert checks[name]["ok"] is True, checks[name]
 
 
+def test_a_foreign_origin_is_refused_through_the_proxy_and_same_origin_passes(stack):
+	"""bench's nginx overwrites Origin with its own host, so Frappe's Origin check never sees a
+	foreign page; the rendered config keeps the browser's Origin and sets one only when absent."""
+	config, body, port = _nginx_conf(stack, "nginx-vps")
+	base = f"http://{LOOPBACK}:{port}"
+	cookie = {"Cookie": f"sid={ADMIN_SID}"}
+
+	def polling(headers: dict) -> str:
+		client = PollingClient(base, headers={**cookie, **headers})
+		try:
+			assert client.handshake().status_code == 200
+			return client.connect(stack.site)[1].text
+		finally:
+			client.close()
+
+	with Nginx(body):
+		foreign = polling({"Origin": "http://evil.example"})
+		assert foreign.startswith(f"44/{stack.site},") and "Invalid origin" in foreign, foreign
+		assert polling({}).startswith(f'40/{stack.site},{{"sid":')  # same-origin polling: no Origin
+		assert polling({"Origin": base}).startswith(f'40/{stack.site},{{"sid":')
+		# WebSocket-first: refused with a foreign Origin, accepted with the page's own.
+		with SocketIOClient(port, stack.site, headers={**cookie, "Origin": "http://evil.example"}) as sio:
+			assert "Invalid origin" in sio.connect()
+		with SocketIOClient(port, stack.site, headers={**cookie, "Origin": base}) as sio:
+			assert sio.connect().startswith(f"0/{stack.site},")
+
+
+def test_websocket_upgrades_behind_traefik_say_wss_and_still_authenticate(stack):
+	"""Traefik sends X-Forwarded-Proto: wss on an upgrade; the Origin built from it must be https,
+	not nginx's own http (which sends the auth callback to port 80). Here Node's callback to an
+	https origin on a plain port fails, which proves the scheme taken was https."""
+	config, body, port = _nginx_conf(stack, "nginx-sandbox")
+	cookie = {"Cookie": f"sid={ADMIN_SID}"}
+	with Nginx(body):
+		for proto, scheme_taken in (("wss", "https"), ("ws", "http")):
+			with SocketIOClient(port, stack.site, headers={**cookie, "X-Forwarded-Proto": proto}) as sio:
+				answer = sio.connect()
+			if scheme_taken == "https":
+				assert "Unauthorized" in answer, (proto, answer)
+			else:
+				assert answer.startswith(f"0/{stack.site},"), (proto, answer)
+
+
 def test_origin_scheme_comes_from_x_forwarded_proto(stack):
 	"""Behind TLS the Origin must be https (the auth callback goes to the Origin); only http/https
 	are taken from the header, anything else falls back to nginx's own scheme."""

@@ -337,6 +337,10 @@ def test_bench_render_and_audit_commands(site, tmp_path):
 	result = standin.invoke_command(group, ["audit-ports", str(stale)], site=SITE)
 	assert result.exit_code == 1, result.output
 	assert f"{SOCKETIO_PORT + 1}" in result.output
+	overwrite = tmp_path / "origin.conf"
+	overwrite.write_text("location /socket.io/ {\n\tproxy_set_header Origin $scheme://$http_host;\n}\n")
+	result = standin.invoke_command(group, ["audit-proxy", str(overwrite)], site=SITE)
+	assert result.exit_code == 1 and "origin.conf:2" in result.output, result.output
 
 
 # -- install-app, as bench runs it -----------------------------------------------------------

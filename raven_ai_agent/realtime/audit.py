@@ -102,8 +102,8 @@ def audit_ports(paths: Iterable[str | os.PathLike], socketio_port: int) -> list[
 	binary files and files over 1 MB; a file named explicitly is always read.
 	"""
 	findings: list[Finding] = []
-	for path in _files(paths):
-		text = _read_text(path)
+	for path in config_files(paths):
+		text = read_config_text(path)
 		if text is not None:
 			findings.extend(audit_text(text, socketio_port, str(path)))
 	return findings
@@ -116,7 +116,7 @@ def format_finding(finding: Finding) -> str:
 	)
 
 
-def _files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
+def config_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
 	for raw in paths:
 		path = Path(raw)
 		if path.is_file():
@@ -143,7 +143,7 @@ def _is_config_file(path: Path) -> bool:
 	)
 
 
-def _read_text(path: Path) -> str | None:
+def read_config_text(path: Path) -> str | None:
 	"""The file's text, or None for binary, huge or unreadable files."""
 	try:
 		if path.stat().st_size > MAX_FILE_BYTES:

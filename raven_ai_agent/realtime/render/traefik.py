@@ -69,6 +69,9 @@ def render_traefik(
 		f"`raven-realtime render traefik --format {format}`. The rule is longer than a plain\n"
 		f"Host(`{site.host}`) rule, so Traefik tries it first; the web router stays as it is.\n"
 		f"The middleware sets Origin and {SITE_NAME_HEADER}: browsers send no Origin on polling.\n"
+		"Traefik can only set a fixed Origin, so a foreign page's Origin is replaced too and\n"
+		"Frappe's Origin check cannot refuse it; where that matters, route the site through the\n"
+		"nginx sidecar (`raven-realtime render nginx-vps`), which keeps the browser's Origin.\n"
 	)
 	if is_sticky:
 		about += f"Sticky cookie {STICKY_COOKIE_NAME}: Engine.IO keeps a session in one realtime node.\n"

@@ -1,0 +1,100 @@
+"""Proxy-config audit: settings that make a working realtime route weaker than it should be.
+
+The stale-port audit (audit.py) finds routes to the wrong port; this one finds headers a
+proxy rewrites in a way that still works but removes a protection. Today: an Origin header
+set unconditionally (bench's own nginx template does it), which makes every page's Origin
+look like the site's own, so Frappe's "Invalid origin" check can no longer refuse a foreign
+page. Pure text analysis over the same files; nothing is executed.
+"""
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from raven_ai_agent.realtime.audit import config_files, read_config_text
+
+# nginx: `proxy_set_header Origin <value>;`; the value is fine only when it is the browser's
+# own Origin, or a variable a `map $http_origin` of the same file builds (which keeps it).
+_NGINX_ORIGIN = re.compile(r"^\s*proxy_set_header\s+Origin\s+(?P<value>[^;]+);", re.IGNORECASE)
+_NGINX_ORIGIN_MAP = re.compile(r"^\s*map\s+\$http_origin\s+\$(?P<var>\w+)\s*\{", re.IGNORECASE)
+# Traefik: a headers middleware that sets Origin (labels or a file-provider YAML).
+_TRAEFIK_ORIGIN = re.compile(
+	r"customrequestheaders(?:\.|\s*:\s*\{?\s*[\"']?)origin[\"']?\s*[=:]", re.IGNORECASE
+)
+_TRAEFIK_ORIGIN_KEY = re.compile(r"^\s*[\"']?Origin[\"']?\s*:", re.IGNORECASE)
+_TRAEFIK_HEADERS_KEY = re.compile(r"^\s*customRequestHeaders\s*:\s*$", re.IGNORECASE)
+# Caddy: `header_up Origin ...`.
+_CADDY_ORIGIN = re.compile(r"^\s*header_up\s+\+?Origin\s+", re.IGNORECASE)
+_COMMENT = re.compile(r"^\s*(?:#|//)")
+
+WHY_ORIGIN = (
+	'the realtime service refuses a page whose Origin is not the site\'s own ("Invalid origin"); '
+	"a proxy that sets Origin on every request makes a foreign page's socket look same-origin"
+)
+FIX_NGINX = (
+	"keep the browser's Origin and build one only when it is absent: `map $http_origin $rt_origin "
+	'{ default $http_origin; "" "$scheme://$http_host"; }` and `proxy_set_header Origin $rt_origin;` '
+	"(`raven-realtime render nginx-vps` writes this)"
+)
+FIX_TRAEFIK = (
+	"Traefik can only set a fixed Origin; where foreign pages matter, send the site through the "
+	"nginx sidecar (`raven-realtime render nginx-vps`), which keeps the browser's Origin"
+)
+FIX_CADDY = "set Origin only when the request has none (a `@noorigin not header Origin *` matcher)"
+
+
+@dataclass(frozen=True)
+class ProxyFinding:
+	"""One proxy setting that weakens the realtime route: where, what, why, and the fix."""
+
+	file: str
+	line: int
+	text: str
+	problem: str
+	fix: str
+
+
+def audit_proxies(paths: Iterable) -> list[ProxyFinding]:
+	"""Every unconditional Origin rewrite in the config files under `paths`."""
+	findings: list[ProxyFinding] = []
+	for path in config_files(paths):
+		text = read_config_text(path)
+		if text is not None:
+			findings.extend(audit_proxy_text(text, str(path)))
+	return findings
+
+
+def audit_proxy_text(text: str, file: str = "<text>") -> list[ProxyFinding]:
+	"""The findings in one file's text (nginx, Traefik labels or YAML, Caddyfile)."""
+	lines = text.splitlines()
+	kept = {m.group("var") for line in lines if (m := _NGINX_ORIGIN_MAP.match(line))}
+	findings = []
+	headers_indent: int | None = None  # inside a YAML `customRequestHeaders:` block
+	for number, line in enumerate(lines, 1):
+		if _COMMENT.match(line) or not line.strip():
+			continue
+		indent = len(line) - len(line.lstrip())
+		if headers_indent is not None and indent <= headers_indent:
+			headers_indent = None
+		nginx = _NGINX_ORIGIN.match(line)
+		if nginx:
+			value = nginx.group("value").strip().strip("\"'")
+			if value != "$http_origin" and value.lstrip("$") not in kept:
+				findings.append(_finding(file, number, line, "nginx sets Origin on every request", FIX_NGINX))
+		elif _TRAEFIK_ORIGIN.search(line) or (headers_indent is not None and _TRAEFIK_ORIGIN_KEY.match(line)):
+			findings.append(_finding(file, number, line, "Traefik sets a fixed Origin", FIX_TRAEFIK))
+		elif _CADDY_ORIGIN.match(line):
+			findings.append(_finding(file, number, line, "Caddy sets Origin on every request", FIX_CADDY))
+		elif _TRAEFIK_HEADERS_KEY.match(line):
+			headers_indent = indent
+	return findings
+
+
+def _finding(file: str, number: int, line: str, what: str, fix: str) -> ProxyFinding:
+	return ProxyFinding(file, number, line.strip(), f"{what}: {WHY_ORIGIN}", fix)
+
+
+def format_proxy_finding(finding: ProxyFinding) -> str:
+	return (
+		f"{finding.file}:{finding.line}: {finding.text}\n    why: {finding.problem}\n    fix: {finding.fix}"
+	)
