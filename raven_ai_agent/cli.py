@@ -38,7 +38,13 @@ from raven_ai_agent.realtime.resolve import (
 	Source,
 	resolve,
 )
-from raven_ai_agent.realtime.validate import check_base_url, check_port, check_socketio_path, check_timeout
+from raven_ai_agent.realtime.validate import (
+	check_base_url,
+	check_ca_file,
+	check_port,
+	check_socketio_path,
+	check_timeout,
+)
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
 # The sid is secret: read it from the environment so it stays out of shell history.
@@ -355,8 +361,14 @@ def echo_diagnosis(report: dict, as_json: bool) -> None:
 
 
 def diagnose_options(f):
-	"""--no-external, --sid and --json: shared by this CLI and the bench command."""
+	"""--no-external, --sid, --ca-file and --json: shared by this CLI and the bench command."""
 	f = click.option("--json", "as_json", is_flag=True, help="Print JSON.")(f)
+	f = click.option(
+		"--ca-file",
+		type=click.Path(dir_okay=False),
+		callback=_checked(check_ca_file),
+		help="A PEM file of CA certificates every HTTPS probe trusts too (a private CA; never a key).",
+	)(f)
 	f = click.option(
 		"--sid",
 		envvar=SID_ENV,
@@ -377,9 +389,13 @@ def diagnose_options(f):
 	help="Seconds for the whole diagnosis.",
 )
 @diagnose_options
-def diagnose_command(config: RavenConfig, config_files, timeout: float, no_external: bool, sid, as_json):
+def diagnose_command(
+	config: RavenConfig, config_files, timeout: float, no_external: bool, sid, ca_file, as_json
+):
 	"""Probe every hop of the realtime path and name the root cause (exit 1 if a check fails)."""
-	report = diagnose(config, timeout=timeout, external=not no_external, sid=sid, audit_paths=config_files)
+	report = diagnose(
+		config, timeout=timeout, external=not no_external, sid=sid, audit_paths=config_files, ca_file=ca_file
+	)
 	echo_diagnosis(report, as_json)
 	raise SystemExit(EXIT_OK if report["ok"] else EXIT_PROBLEM)
 

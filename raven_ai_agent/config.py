@@ -76,6 +76,7 @@ def diagnose_realtime(
 	external: bool | None = None,
 	sid: str | None = None,
 	user: str | None = None,
+	ca_file: str | None = None,
 ) -> dict:
 	"""Walk the browser's path to the realtime service; say in one line what is wrong.
 
@@ -90,6 +91,7 @@ def diagnose_realtime(
 	config = config or get_config()
 	settings = _diagnosis_settings()
 	timeout = timeout if timeout is not None else settings["probe_timeout"]
+	ca_file = ca_file or settings["ca_file"]
 	external = external if external is not None else settings["check_external"]
 	return diagnose(
 		config,
@@ -99,6 +101,7 @@ def diagnose_realtime(
 		user=user,
 		publish=lambda event, message, user: publish(event, message, user=user, after_commit=False),
 		audit_paths=bench_config_files(config.site_name),
+		ca_file=ca_file,
 	)
 
 
@@ -109,10 +112,14 @@ def _diagnosis_settings() -> dict:
 
 	try:
 		doc = frappe.get_cached_doc(SETTINGS_DOCTYPE)
-		timeout, external = doc.get("probe_timeout"), doc.get("check_external")
+		timeout, external, ca_file = doc.get("probe_timeout"), doc.get("check_external"), doc.get("ca_file")
 	except frappe.DoesNotExistError:
-		timeout, external = None, None
-	return {"probe_timeout": timeout or None, "check_external": True if external is None else bool(external)}
+		timeout, external, ca_file = None, None, None
+	return {
+		"probe_timeout": timeout or None,
+		"check_external": True if external is None else bool(external),
+		"ca_file": ca_file or None,
+	}
 
 
 def bench_config_files(site: str) -> list[str]:

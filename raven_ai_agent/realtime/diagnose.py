@@ -50,7 +50,7 @@ from raven_ai_agent.realtime.checks.session import check_session
 from raven_ai_agent.realtime.probe import Deadline
 from raven_ai_agent.realtime.resolve import RavenConfig
 from raven_ai_agent.realtime.schedule import Schedule, Task
-from raven_ai_agent.realtime.validate import bounded_timeout
+from raven_ai_agent.realtime.validate import bounded_timeout, check_ca_file
 
 # Upstream to downstream: the result's hint is the hint of the first failing check.
 CHECKS = (
@@ -91,6 +91,7 @@ def diagnose(
 	publish: Publish | None = None,
 	audit_paths: Iterable = (),
 	config_warnings: Sequence[str] | None = None,
+	ca_file: str | None = None,
 ) -> dict:
 	"""Check every hop of the realtime path of `config`; return a JSON-ready report. Never raises.
 
@@ -102,10 +103,19 @@ def diagnose(
 	event (the Frappe shell passes frappe.publish_realtime) and runs on the calling thread;
 	without it the event goes straight to the config's Redis in Frappe's format.
 	`audit_paths` are files for the stale-port audit; `config_warnings` replaces
-	config.warnings when given.
+	config.warnings when given. `ca_file` adds CA certificates every HTTPS probe trusts (a
+	private CA); one that cannot be used fails the config check and the probes use the
+	system's store alone.
 	"""
 	start = time.monotonic()
 	timeout, timeout_note = bounded_timeout(timeout)
+	warnings = tuple(config.warnings if config_warnings is None else config_warnings)
+	if ca_file:
+		try:
+			ca_file = check_ca_file(ca_file)
+		except ValueError as e:
+			warnings += (f"{e}; the probes trust the system's CA store only",)
+			ca_file = None
 	schedule = Schedule(Deadline(timeout), GRACE_SECONDS)
 	run = Run(
 		config=config,
@@ -116,7 +126,8 @@ def diagnose(
 		user=user or None,
 		publish=publish,
 		audit_paths=tuple(audit_paths or ()),
-		config_warnings=tuple(config.warnings if config_warnings is None else config_warnings),
+		config_warnings=warnings,
+		ca_file=ca_file or None,
 	)
 	tasks = _tasks(run)
 	outcome = schedule.run([_timed(task) for task in tasks], _gate, _crashed, context=run)
@@ -138,6 +149,7 @@ def diagnose(
 		"checks": [c.as_dict() for c in checks],
 		"timeout": timeout,
 		"timeout_note": timeout_note,
+		"ca_file": run.ca_file,
 		# Probe threads still alive after the report (a DNS lookup nothing can cut); they end by
 		# their own timeout. Empty on every healthy run.
 		"threads_left": outcome.lingering,

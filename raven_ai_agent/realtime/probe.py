@@ -20,6 +20,7 @@ observe; failures.py words a failed exchange, hints.py and checks/ interpret. No
 import contextlib
 import functools
 import http.client
+import os
 import re
 import socket
 import ssl
@@ -212,12 +213,26 @@ def _best_text(chain: list[BaseException]) -> str:
 	return text[:300]
 
 
-def tls_context() -> ssl.SSLContext:
-	"""The trust every probe uses: the system's CA store, hostnames checked."""
-	return ssl.create_default_context()
+def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
+	"""The trust every probe uses: the system's CA store, plus the certificates of `ca_file` (a
+	private CA, a self-signed staging certificate), hostnames checked. Built once per file
+	version: a CA file replaced on disk is read again."""
+	if not ca_file:
+		return _context(None, 0)
+	return _context(ca_file, os.stat(ca_file).st_mtime_ns)
 
 
-def open_connection(url: str, deadline: Deadline, timeout: float) -> http.client.HTTPConnection:
+@functools.lru_cache(maxsize=8)
+def _context(ca_file: str | None, version: int) -> ssl.SSLContext:
+	context = ssl.create_default_context()
+	if ca_file:
+		context.load_verify_locations(cafile=ca_file)
+	return context
+
+
+def open_connection(
+	url: str, deadline: Deadline, timeout: float, ca_file: str | None = None
+) -> http.client.HTTPConnection:
 	"""A connected http.client connection to the origin of `url`, within the deadline.
 
 	The caller closes it; while it is open, `deadline.cutting(...)` with `shut(conn.sock)`
@@ -226,7 +241,8 @@ def open_connection(url: str, deadline: Deadline, timeout: float) -> http.client
 	parts = urlsplit(url)
 	budget = deadline.budget(timeout)
 	if parts.scheme == "https":
-		conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=budget, context=tls_context())
+		context = tls_context(ca_file)
+		conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=budget, context=context)
 	else:
 		conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=budget)
 	try:
@@ -251,9 +267,10 @@ class Http:
 	cut it.
 	"""
 
-	def __init__(self, deadline: Deadline, timeout: float):
+	def __init__(self, deadline: Deadline, timeout: float, ca_file: str | None = None):
 		self.deadline = deadline
 		self.timeout = timeout
+		self.ca_file = ca_file
 
 	def request(
 		self,
@@ -267,7 +284,7 @@ class Http:
 		start = time.monotonic()
 		conn = None
 		try:
-			conn = open_connection(url, self.deadline, self.timeout)
+			conn = open_connection(url, self.deadline, self.timeout, self.ca_file)
 			sock = conn.sock
 			with self.deadline.cutting(functools.partial(shut, sock)):
 				sent = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING, "Accept": "*/*"}

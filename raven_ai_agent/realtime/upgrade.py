@@ -61,7 +61,13 @@ class Upgrade:
 
 
 def probe_websocket(
-	base_url: str, path: str, origin: str, deadline: Deadline, timeout: float, nonce: bytes | None = None
+	base_url: str,
+	path: str,
+	origin: str,
+	deadline: Deadline,
+	timeout: float,
+	nonce: bytes | None = None,
+	ca_file: str | None = None,
 ) -> Upgrade:
 	"""Send the upgrade a browser sends; pass only on 101 with the right Sec-WebSocket-Accept.
 
@@ -73,7 +79,7 @@ def probe_websocket(
 	key = websocket.key(nonce or os.urandom(16))
 	conn: http.client.HTTPConnection | None = None
 	try:
-		conn = open_connection(url, deadline, timeout)
+		conn = open_connection(url, deadline, timeout, ca_file)
 		# The socket, kept: an HTTP/1.0 answer detaches it from `conn` while the body is still read.
 		sock = conn.sock
 		with deadline.cutting(functools.partial(shut, sock)):

@@ -6,7 +6,9 @@ ValueError with a message that says what is allowed.
 """
 
 import ipaddress
+import os
 import re
+import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -194,6 +196,37 @@ def bounded_timeout(value: object) -> tuple[float, str | None]:
 		else:
 			used = min(max(number, MIN_PROBE_TIMEOUT), MAX_PROBE_TIMEOUT)
 		return used, f"{e}; used {used:g} s"
+
+
+MAX_CA_FILE_BYTES = 1_000_000
+
+
+def check_ca_file(value: object) -> str:
+	"""A PEM file of extra CA certificates for the probes: its absolute path.
+
+	Only a path is ever stored, and a file holding a private key is refused: the trust a
+	probe needs is the CA's certificate, never its key.
+	"""
+	allowed = "give the path of a readable PEM file of CA certificates (never a private key)"
+	if not isinstance(value, str) or not value.strip():
+		raise ValueError(f"{value!r} is not a CA file: {allowed}")
+	path = os.path.abspath(os.path.expanduser(value.strip()))
+	try:
+		with open(path, "rb") as f:
+			data = f.read(MAX_CA_FILE_BYTES + 1)
+	except OSError as e:
+		raise ValueError(f"CA file {path}: {e.strerror or e}; {allowed}") from None
+	if len(data) > MAX_CA_FILE_BYTES:
+		raise ValueError(f"CA file {path} is over {MAX_CA_FILE_BYTES // 1000} kB: {allowed}")
+	if b"PRIVATE KEY" in data:
+		raise ValueError(f"CA file {path} holds a private key: give the CA's certificate only")
+	if b"-----BEGIN CERTIFICATE-----" not in data:
+		raise ValueError(f"CA file {path} has no PEM certificate: {allowed}")
+	try:
+		ssl.create_default_context().load_verify_locations(cafile=path)
+	except ssl.SSLError as e:
+		raise ValueError(f"CA file {path} cannot be loaded ({e.reason or e}): {allowed}") from None
+	return path
 
 
 def is_local_host(host: str) -> bool:

@@ -43,6 +43,7 @@ class Stack:
 		static_dir: str | Path | None = None,
 		tmp_path: str | Path | None = None,
 		verbose: bool = False,
+		realtime_env: dict | None = None,
 	):
 		self.site = site
 		self._sessions = DEFAULT_SESSIONS if sessions is None else sessions
@@ -51,6 +52,7 @@ class Stack:
 		self._static_dir = static_dir
 		self._tmp_path = tmp_path
 		self._verbose = verbose
+		self._realtime_env = realtime_env
 		self._exit = contextlib.ExitStack()
 		self.extra_nodes: list[RealtimeServer] = []
 
@@ -82,7 +84,7 @@ class Stack:
 			self.common = common
 			self.bench = make_bench(tmp, self.site, common=common, site_config=self._site_config)
 			self.sites_path = self.bench / "sites"
-			self.realtime = self._exit.enter_context(RealtimeServer(self.sites_path))
+			self.realtime = self._exit.enter_context(RealtimeServer(self.sites_path, env=self._realtime_env))
 		except BaseException:
 			self._exit.close()
 			raise

@@ -81,6 +81,7 @@ class Run:
 	publish: Publish | None
 	audit_paths: Sequence
 	config_warnings: Sequence[str]
+	ca_file: str | None = None  # extra CAs every HTTPS probe trusts (probe.tls_context)
 
 	@property
 	def deadline(self) -> probe.Deadline:
@@ -112,7 +113,7 @@ class Run:
 		return config.get_internal_socketio_url(), headers
 
 	def http(self) -> probe.Http:
-		return probe.Http(self.deadline, self.timeout)
+		return probe.Http(self.deadline, self.timeout, self.ca_file)
 
 	def publish_on_caller(self, event: str, message: dict, user: str) -> bool:
 		"""`publish(...)` run on the diagnosis' own thread, where Frappe's context lives."""

@@ -73,7 +73,7 @@ def check_websocket(run: Run) -> list[Check]:
 	config = run.config
 	base = config.get_external_socketio_url()
 	answer = upgrade.probe_websocket(
-		base, run.path, config.get_external_http_base(), run.deadline, run.timeout
+		base, run.path, config.get_external_http_base(), run.deadline, run.timeout, ca_file=run.ca_file
 	)
 	where = f"{base}{run.path}"
 	if answer.ok:

@@ -98,7 +98,9 @@ _EXTERNAL = {
 	probe.CERTIFICATE: (
 		"The TLS certificate of {host} is not trusted (see the detail): browsers refuse it too unless "
 		"every device trusts it, so the socket never opens. Install a certificate from a public CA for "
-		"{host} (certbot / Let's Encrypt, or the proxy's ACME resolver) and serve the full chain."
+		"{host} (certbot / Let's Encrypt, or the proxy's ACME resolver) and serve the full chain. If a "
+		"private CA signed it on purpose, let the diagnosis trust that CA: `--ca-file CA.pem` (or CA File "
+		"in Raven Realtime Settings)."
 	),
 	probe.PLAIN_PORT: (
 		"{netloc} speaks plain http, not TLS: a scheme/port mismatch (https sent to an http port). Use "

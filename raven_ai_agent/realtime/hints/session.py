@@ -3,6 +3,21 @@
 from raven_ai_agent.realtime.constants import SITE_NAME_HEADER
 from raven_ai_agent.realtime.resolve import COMMON_CONFIG_FILE, RavenConfig
 
+# nginx that builds Origin only when the browser sent none: bench's template overwrites it always,
+# which also makes a foreign page look same-origin.
+ORIGIN_WHEN_ABSENT = (
+	'nginx: `map $http_origin $rt_origin { default $http_origin; "" "$scheme://$http_host"; }` and '
+	"`proxy_set_header Origin $rt_origin;`, as `raven-realtime render nginx-vps` writes"
+)
+# Node's TLS errors, as the auth callback's "Unauthorized: Error: ..." carries them.
+_CERTIFICATE_WORDS = ("certificate", "self-signed", "self signed", "unable to verify", "cert_")
+
+
+def _is_certificate_error(message: str) -> bool:
+	text = message.lower()
+	return any(word in text for word in _CERTIFICATE_WORDS)
+
+
 # Kinds of CONNECT_ERROR, matched loosely: Frappe's texts differ between versions.
 CONNECT_ORIGIN = "origin"
 CONNECT_NAMESPACE = "namespace"
@@ -36,14 +51,22 @@ def connect_hint(config: RavenConfig, message: str) -> str:
 		return (
 			"A proxy or tunnel rewrites the Host header (or sends no Origin), so the realtime service rejects "
 			"the connection as 'Invalid origin': keep Host as the browser sent it (ngrok: no "
-			"--host-header=rewrite; Traefik/cloudflared: no Host override) and set `proxy_set_header Origin "
-			"$scheme://$http_host;` for the socket path, as bench's nginx does."
+			"--host-header=rewrite; Traefik/cloudflared: no Host override) and, for the socket path, set "
+			f"Origin only when the browser sent none ({ORIGIN_WHEN_ABSENT})."
 		)
 	if kind == CONNECT_NAMESPACE:
 		return (
 			f"The realtime service derives a site other than {config.site_name} from the request ('Invalid "
 			f"namespace'): in the proxy set `proxy_set_header {SITE_NAME_HEADER} {config.site_name};` for "
 			f"{config.socketio_path}, or make host_name / the public host match the site name."
+		)
+	if kind == CONNECT_UNAUTHORIZED and _is_certificate_error(message):
+		return (
+			f"The realtime service's own call back to {origin}/api/method/frappe.realtime.get_user_info "
+			f"fails on the TLS certificate ({message}): Node trusts only its bundled CAs, not the system's "
+			"or a private one. Start the realtime process with NODE_EXTRA_CA_CERTS=/path/to/ca.pem "
+			"(supervisor: `environment=NODE_EXTRA_CA_CERTS=...`; systemd: `Environment=...`), or serve a "
+			"certificate from a public CA."
 		)
 	if kind == CONNECT_UNAUTHORIZED:
 		return (
@@ -62,8 +85,8 @@ def missing_origin_hint(config: RavenConfig) -> str:
 		f"The proxy in front of {config.get_external_http_base()} sets no Origin header: browsers send "
 		"none on same-origin polling requests, so polling-first clients (Raven's web app, the desk's "
 		"fallback) get 'Invalid origin' while WebSocket-first ones pass. For "
-		f"{config.socketio_path} set `proxy_set_header Origin $scheme://$http_host;` as bench's nginx does "
-		"(Traefik: a headers middleware, see `raven-realtime render traefik`)."
+		f"{config.socketio_path} set Origin when the request has none ({ORIGIN_WHEN_ABSENT}; Traefik: a "
+		"headers middleware, see `raven-realtime render traefik`)."
 	)
 
 

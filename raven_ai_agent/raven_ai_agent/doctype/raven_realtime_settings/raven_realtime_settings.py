@@ -6,7 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 
 from raven_ai_agent.realtime.resolve import AUTO
-from raven_ai_agent.realtime.validate import check_base_url, check_socketio_path, check_timeout
+from raven_ai_agent.realtime.validate import check_base_url, check_ca_file, check_socketio_path, check_timeout
 
 
 class RavenRealtimeSettings(Document):
@@ -19,6 +19,7 @@ class RavenRealtimeSettings(Document):
 		from frappe.types import DF
 
 		base_url: DF.Data | None
+		ca_file: DF.Data | None
 		check_external: DF.Check
 		deployment_type: DF.Literal["Auto", "vps_prod", "sandbox", "local"]  # noqa: F821
 		last_diagnosis: DF.Code | None
@@ -38,6 +39,8 @@ class RavenRealtimeSettings(Document):
 				"socketio_path", check_socketio_path, self.socketio_path.strip()
 			)
 		self.probe_timeout = self._checked("probe_timeout", check_timeout, self.probe_timeout)
+		if self.ca_file:
+			self.ca_file = self._checked("ca_file", check_ca_file, self.ca_file)
 
 	def _checked(self, fieldname: str, check, value):
 		try:
