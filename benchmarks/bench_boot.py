@@ -16,7 +16,7 @@ sys.path[:0] = [ROOT, os.path.join(ROOT, "tests", "frappe_standin")]
 import frappe  # noqa: E402  (the stand-in)
 from frappe import standin  # noqa: E402
 
-from raven_ai_agent.boot import boot_session  # noqa: E402
+from raven_ai_agent.boot import extend_bootinfo  # noqa: E402
 from raven_ai_agent.install import after_install  # noqa: E402
 
 SITE = "erp.example.com"
@@ -38,14 +38,14 @@ def _cpu_us_per_call(calls: int) -> float:
 	bootinfo = frappe._dict()
 	start = time.process_time()
 	for _ in range(calls):
-		boot_session(bootinfo)
+		extend_bootinfo(bootinfo)
 	return (time.process_time() - start) / calls * 1e6
 
 
 def run(calls: int = 20_000) -> dict:
 	_setup()
 	with standin.request("GET", user=USER):
-		boot_session(frappe._dict())  # warm
+		extend_bootinfo(frappe._dict())  # warm
 		standin.reset_counters()
 		warm_us = min(_cpu_us_per_call(calls) for _ in range(3))
 		warm_queries = standin.query_count() / (3 * calls)
@@ -55,7 +55,7 @@ def run(calls: int = 20_000) -> dict:
 		with standin.request("GET", user=USER):
 			standin.reset_counters()
 			start = time.process_time()
-			boot_session(frappe._dict())
+			extend_bootinfo(frappe._dict())
 			cpu += time.process_time() - start
 			queries += standin.query_count()
 			round_trips += standin.cache_round_trips()

@@ -1,4 +1,9 @@
-"""Boot hook: tells the Raven frontend where to connect, without a port baked in at build time."""
+"""Boot hook: tells the frontend where to connect, without a port baked in at build time.
+
+Registered as `extend_bootinfo`, which Frappe runs on every page load after the per-user boot
+cache (`boot_session` output is cached until a clear-cache): a changed host_name, port or
+setting reaches the next page load, never a stale context.
+"""
 
 import frappe
 
@@ -8,11 +13,10 @@ from raven_ai_agent.error_log import log_error_rate_limited
 BOOT_KEY = "raven_realtime"
 
 
-def boot_session(bootinfo) -> None:
-	"""Put the realtime context under `frappe.boot.raven_realtime`.
+def extend_bootinfo(bootinfo) -> None:
+	"""Put the realtime context under `frappe.boot.raven_realtime`, on every page load.
 
-	Frappe caches the boot per user; the settings controller drops that cache on save.
-	Costs one cached-document read and no network call. Must never break login: any
+	Costs one cached-document read (and a memoised resolution) and no network call. Must never break login: any
 	failure is logged (rate-limited) and the key is left out, so the frontend falls back
 	to the REST endpoint or its defaults.
 	"""

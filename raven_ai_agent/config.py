@@ -77,6 +77,7 @@ def diagnose_realtime(
 	sid: str | None = None,
 	user: str | None = None,
 	ca_file: str | None = None,
+	handed_context: object = None,
 ) -> dict:
 	"""Walk the browser's path to the realtime service; say in one line what is wrong.
 
@@ -102,6 +103,7 @@ def diagnose_realtime(
 		publish=lambda event, message, user: publish(event, message, user=user, after_commit=False),
 		audit_paths=bench_config_files(config.site_name),
 		ca_file=ca_file,
+		handed_context=handed_context,
 	)
 
 

@@ -19,8 +19,10 @@ app_include_js = [
 
 # Boot
 # ----
-# Frappe caches the boot per user; the settings controller clears that cache on save.
-boot_session = "raven_ai_agent.boot.boot_session"
+# extend_bootinfo, not boot_session: Frappe caches boot_session's output per user until a
+# clear-cache, while extend_bootinfo runs on every page load, so a changed host_name or port
+# never leaves browsers with a stale realtime context.
+extend_bootinfo = "raven_ai_agent.boot.extend_bootinfo"
 
 # Installation
 # ------------

@@ -16,6 +16,7 @@ from raven_ai_agent.realtime.checks import (
 	STICKY_SESSION,
 	Run,
 )
+from raven_ai_agent.realtime.checks.boot import check_boot_context
 from raven_ai_agent.realtime.checks.config import check_config
 from raven_ai_agent.realtime.checks.delivery import check_end_to_end, check_redis
 from raven_ai_agent.realtime.checks.handshakes import check_external, check_local, check_websocket
@@ -26,7 +27,17 @@ from raven_ai_agent.realtime.schedule import Schedule
 from tests.stack import ADMIN_SID, free_port
 
 
-def make_run(config, *, sid=None, user=None, publish=None, external=True, audit_paths=(), timeout=3.0) -> Run:
+def make_run(
+	config,
+	*,
+	sid=None,
+	user=None,
+	publish=None,
+	external=True,
+	audit_paths=(),
+	timeout=3.0,
+	handed_context=None,
+) -> Run:
 	return Run(
 		config=config,
 		timeout=timeout,
@@ -37,6 +48,7 @@ def make_run(config, *, sid=None, user=None, publish=None, external=True, audit_
 		publish=publish,
 		audit_paths=audit_paths,
 		config_warnings=tuple(config.warnings),
+		handed_context=handed_context,
 	)
 
 
@@ -117,3 +129,28 @@ def test_end_to_end_check_publishes_through_the_given_function_on_this_thread(st
 def test_end_to_end_check_is_skipped_without_a_session(stack):
 	[check] = check_end_to_end(make_run(local_config(stack)))
 	assert check.ok is None and "needs a logged-in session" in check.detail
+
+
+def test_boot_context_is_skipped_when_no_page_sent_one(stack):
+	[check] = check_boot_context(make_run(local_config(stack)))
+	assert check.ok is None and "no page's context" in check.detail
+
+
+def test_boot_context_passes_when_the_page_has_what_the_site_resolves(stack):
+	config = local_config(stack)
+	[check] = check_boot_context(make_run(config, handed_context=config.get_frontend_context()))
+	assert check.ok is True
+
+
+def test_a_page_loaded_before_a_change_is_told_to_reload(stack):
+	config = local_config(stack)
+	old = {**config.get_frontend_context(), "socketio_base_url": "http://realtime.test:9001"}
+	[check] = check_boot_context(make_run(config, handed_context=old))
+	assert check.ok is False and "socketio_base_url: 'http://realtime.test:9001' ->" in check.detail
+	assert check.hint.startswith("This page was loaded before the realtime config changed: reload it")
+	assert f"bench --site {stack.site} clear-cache" in check.hint
+
+
+def test_a_page_without_a_context_is_named(stack):
+	[check] = check_boot_context(make_run(local_config(stack), handed_context=False))
+	assert check.ok is False and "no realtime context" in check.detail and "Error Log" in check.hint

@@ -361,3 +361,10 @@ def test_the_deployment_type_says_why(host_name, words):
 def test_an_override_says_where_it_was_set():
 	config = resolve(SITE, {"host_name": "erp.example.com"}, {}, {"deployment_type": "local"})
 	assert config.deployment_reason == "set to local in Raven Realtime Settings"
+
+
+def test_a_warning_names_the_value_as_written_even_when_an_equal_one_was_seen():
+	"""-0.0 == 0.0 for the memo, but the operator wrote -0.0 (found by the fuzz test)."""
+	resolve(SITE, {}, {"socketio_port": 0.0})
+	config = resolve(SITE, {}, {"socketio_port": -0.0})
+	assert any("socketio_port = -0.0" in w for w in config.warnings), config.warnings

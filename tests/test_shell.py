@@ -1,6 +1,7 @@
 """The Frappe shell on the v15 stand-in: get_config, settings, boot hook, endpoints, bench commands."""
 
 import json
+from pathlib import Path
 
 import frappe
 import frappe.sessions
@@ -126,8 +127,20 @@ def test_boot_carries_the_frontend_context(site):
 	assert bootinfo["sitename"] == SITE
 
 
+def test_a_changed_host_name_reaches_the_next_page_load_without_clear_cache(site):
+	"""Frappe caches the boot per user until a clear-cache; the context is added after that
+	cache (extend_bootinfo), so a host_name edited in site_config.json is live at once."""
+	assert boot_as(SYSTEM_USER)["raven_realtime"]["socketio_base_url"] == "https://erp.example.com"
+	path = Path(standin.sites_path()) / SITE / "site_config.json"
+	conf = json.loads(path.read_text())
+	path.write_text(json.dumps({**conf, "host_name": "https://new.example.com"}))
+	bootinfo = boot_as(SYSTEM_USER)
+	assert bootinfo.get("from_cache")  # the rest of the boot still comes from Frappe's cache
+	assert bootinfo["raven_realtime"]["socketio_base_url"] == "https://new.example.com"
+
+
 def test_saved_settings_reach_every_users_next_page_load(site):
-	"""Frappe caches the boot per user; saving the settings must drop that cache."""
+	"""Saved overrides are live on the next page load of every user, boot cache or not."""
 	for user in (SYSTEM_USER, SYSTEM_MANAGER):
 		assert boot_as(user)["raven_realtime"]["deployment_type"] == "vps_prod"
 		assert boot_as(user).get("from_cache")  # the second load is served from the cache
@@ -143,7 +156,7 @@ def test_boot_hook_warm_cost_is_no_query_and_one_cache_round_trip(site):
 	with standin.request("GET", user=SYSTEM_USER):
 		standin.reset_counters()
 		bootinfo = frappe._dict()
-		boot.boot_session(bootinfo)
+		boot.extend_bootinfo(bootinfo)
 		assert standin.query_count() == 0
 		assert standin.cache_round_trips() <= 1
 	assert bootinfo.raven_realtime["socketio_namespace"] == f"/{SITE}"
@@ -172,7 +185,7 @@ def test_boot_survives_an_exception_and_logs_it_once(site, monkeypatch):
 	for _ in range(5):
 		with standin.request("GET", user=SYSTEM_USER):
 			bootinfo = frappe._dict(sitename=SITE)
-			boot.boot_session(bootinfo)  # must not raise
+			boot.extend_bootinfo(bootinfo)  # must not raise
 		assert "raven_realtime" not in bootinfo
 	standin.flush_deferred_inserts()
 	logs = [e for e in standin.error_logs() if "boot context" in (e.get("method") or e.get("title") or "")]
@@ -191,7 +204,7 @@ def test_boot_leaves_out_a_context_a_browser_would_refuse(site, monkeypatch):
 	monkeypatch.setattr(RavenConfig, "get_frontend_context", root_namespace)
 	monkeypatch.setattr("raven_ai_agent.error_log._last", {})
 	bootinfo = frappe._dict()
-	boot.boot_session(bootinfo)
+	boot.extend_bootinfo(bootinfo)
 	assert "raven_realtime" not in bootinfo
 	standin.flush_deferred_inserts()
 	assert any("socketio_namespace" in json.dumps(e) for e in standin.error_logs())
@@ -200,7 +213,7 @@ def test_boot_leaves_out_a_context_a_browser_would_refuse(site, monkeypatch):
 def test_boot_survives_missing_settings_doctype(site):
 	standin.reset(site=SITE, apps=(), site_config={"host_name": "erp.example.com"})
 	bootinfo = frappe._dict()
-	boot.boot_session(bootinfo)
+	boot.extend_bootinfo(bootinfo)
 	assert bootinfo["raven_realtime"]["socketio_base_url"] == "https://erp.example.com"
 
 
@@ -230,7 +243,7 @@ def test_boot_hook_gives_a_context_for_any_config_values(site, conf, overrides, 
 	monkeypatch.setattr(frappe.local, "conf", frappe._dict({**frappe.local.conf, **conf}))
 	monkeypatch.setattr("raven_ai_agent.config.get_settings_overrides", lambda: overrides)
 	bootinfo = frappe._dict()
-	boot.boot_session(bootinfo)
+	boot.extend_bootinfo(bootinfo)
 	context = bootinfo.get("raven_realtime")
 	assert context is not None, "the boot hook fell back: see the logged error"
 	assert context["socketio_base_url"].startswith(("http://", "https://"))

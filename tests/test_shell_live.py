@@ -169,3 +169,23 @@ def test_with_the_realtime_service_stopped_the_hint_names_it_not_redis(tmp_path)
 	assert [c["name"] for c in report["checks"] if c["ok"] is False][0] == "local_handshake"
 	assert "realtime service" in report["hint"] and "Redis" not in report["hint"].split(".")[0]
 	assert ADMIN_SID not in result.output
+
+
+def test_run_diagnosis_tells_a_stale_page_from_a_current_one(live_site):
+	"""The form sends its tab's boot context; a page loaded before a change is told to reload."""
+	live_site.web.add_session("manager-sid-boot", MANAGER, "System User")
+	current = boot_context_of(MANAGER)
+	for sent, expected in ((current, True), ({**current, "socketio_path": "/old/"}, False), (None, False)):
+		status, body, exc = standin.call_api(
+			API + "run_diagnosis", "POST", user=MANAGER, sid="manager-sid-boot", boot_context=json.dumps(sent)
+		)
+		assert status == 200, exc
+		check = checks(body["message"])["boot_context"]
+		assert check["ok"] is expected, check
+
+
+def boot_context_of(user: str) -> dict:
+	import frappe.sessions
+
+	with standin.request("GET", user=user):
+		return frappe.sessions.get()["raven_realtime"]

@@ -9,6 +9,7 @@ from frappe.utils import now_datetime
 from raven_ai_agent.config import SETTINGS_DOCTYPE, diagnose_realtime, get_config, get_frontend_context
 
 SYSTEM_MANAGER = "System Manager"
+NOT_SENT = None
 
 
 def _require_system_manager() -> None:
@@ -33,14 +34,17 @@ def get_effective_config() -> dict:
 
 
 @frappe.whitelist(methods=["POST"])
-def run_diagnosis() -> dict:
+def run_diagnosis(boot_context: str | None = None) -> dict:
 	"""Diagnose with the caller's own session (end to end), store the result, return it.
 
-	POST only: Frappe rolls back GET requests, and this stores the result. The session
-	id is used for the probe and never stored.
+	`boot_context` is the caller's page's `frappe.boot.raven_realtime` (JSON), compared with
+	what the site resolves now. POST only: Frappe rolls back GET requests, and this stores the
+	result. The session id is used for the probe and never stored.
 	"""
 	_require_system_manager()
-	result = diagnose_realtime(sid=frappe.session.sid, user=frappe.session.user)
+	result = diagnose_realtime(
+		sid=frappe.session.sid, user=frappe.session.user, handed_context=_page_context(boot_context)
+	)
 	settings = frappe.get_single(SETTINGS_DOCTYPE)
 	settings.db_set(
 		{
@@ -51,3 +55,15 @@ def run_diagnosis() -> dict:
 		update_modified=False,
 	)
 	return result
+
+
+def _page_context(boot_context: str | None) -> object:
+	"""The page's context as sent: None when not sent at all; False when the page had none (it
+	sent `null`, or something unreadable), which the diagnosis reports as a missing context."""
+	if boot_context in (None, ""):
+		return NOT_SENT
+	try:
+		value = json.loads(boot_context)
+	except ValueError:
+		return False
+	return value if isinstance(value, dict) else False

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 
 from raven_ai_agent.realtime import hints
 from raven_ai_agent.realtime.checks import (
+	BOOT_CONTEXT,
 	CONFIG,
 	END_TO_END,
 	EXTERNAL_HANDSHAKE,
@@ -43,6 +44,7 @@ from raven_ai_agent.realtime.checks import (
 	failed,
 	skipped,
 )
+from raven_ai_agent.realtime.checks.boot import check_boot_context
 from raven_ai_agent.realtime.checks.config import check_config
 from raven_ai_agent.realtime.checks.delivery import check_end_to_end, check_redis, end_to_end_requires
 from raven_ai_agent.realtime.checks.handshakes import check_external, check_local, check_websocket
@@ -55,6 +57,7 @@ from raven_ai_agent.realtime.validate import bounded_timeout, check_ca_file
 # Upstream to downstream: the result's hint is the hint of the first failing check.
 CHECKS = (
 	CONFIG,
+	BOOT_CONTEXT,
 	LOCAL_HANDSHAKE,
 	EXTERNAL_HANDSHAKE,
 	EXTERNAL_WEBSOCKET,
@@ -72,6 +75,7 @@ def _tasks(run: Run) -> list[Task]:
 	"""What runs, and after what. Adding a check: a module in checks/ and a row here."""
 	return [
 		Task((CONFIG,), check_config),
+		Task((BOOT_CONTEXT,), check_boot_context),
 		Task((LOCAL_HANDSHAKE,), check_local),
 		Task((EXTERNAL_HANDSHAKE,), check_external),
 		Task((EXTERNAL_WEBSOCKET,), check_websocket, (EXTERNAL_HANDSHAKE,)),
@@ -92,6 +96,7 @@ def diagnose(
 	audit_paths: Iterable = (),
 	config_warnings: Sequence[str] | None = None,
 	ca_file: str | None = None,
+	handed_context: object = None,
 ) -> dict:
 	"""Check every hop of the realtime path of `config`; return a JSON-ready report. Never raises.
 
@@ -105,7 +110,8 @@ def diagnose(
 	`audit_paths` are files for the stale-port audit; `config_warnings` replaces
 	config.warnings when given. `ca_file` adds CA certificates every HTTPS probe trusts (a
 	private CA); one that cannot be used fails the config check and the probes use the
-	system's store alone.
+	system's store alone. `handed_context` is the `frappe.boot.raven_realtime` a page was given
+	(None: not known), compared with what the site resolves now.
 	"""
 	start = time.monotonic()
 	timeout, timeout_note = bounded_timeout(timeout)
@@ -128,6 +134,7 @@ def diagnose(
 		audit_paths=tuple(audit_paths or ()),
 		config_warnings=warnings,
 		ca_file=ca_file or None,
+		handed_context=handed_context,
 	)
 	tasks = _tasks(run)
 	outcome = schedule.run([_timed(task) for task in tasks], _gate, _crashed, context=run)

@@ -148,12 +148,13 @@ def resolve(
 	common_config = common_config or {}
 	settings = settings or {}
 	origin = overrides_from or Source.SETTINGS
-	# Types are part of the key: 0 == 0.0 == False for a dict, not for a port check.
+	# Types are part of the key: 0 == 0.0 == False for a dict, not for a port check; and a
+	# float's text too: -0.0 == 0.0, but a warning must name the value as it was written.
 	key = (
 		site_name,
-		tuple((v, v.__class__) for v in map(site_config.get, _SITE_KEYS)),
-		tuple((v, v.__class__) for v in map(common_config.get, _SITE_KEYS)),
-		tuple((v, v.__class__) for v in map(settings.get, _SETTINGS_KEYS)),
+		tuple(map(_key_of, map(site_config.get, _SITE_KEYS))),
+		tuple(map(_key_of, map(common_config.get, _SITE_KEYS))),
+		tuple(map(_key_of, map(settings.get, _SETTINGS_KEYS))),
 		origin,
 	)
 	try:
@@ -162,13 +163,17 @@ def resolve(
 		return _resolve(*_unpack(key))
 
 
+def _key_of(value) -> tuple:
+	return (value, value.__class__, repr(value) if value.__class__ is float else None)
+
+
 def _unpack(key: tuple) -> tuple:
 	site_name, site_values, common_values, settings_values, origin = key
 	return (
 		site_name,
-		{k: v for k, (v, _) in zip(_SITE_KEYS, site_values, strict=True) if v is not None},
-		{k: v for k, (v, _) in zip(_SITE_KEYS, common_values, strict=True) if v is not None},
-		{k: v for k, (v, _) in zip(_SETTINGS_KEYS, settings_values, strict=True) if v is not None},
+		{k: v for k, (v, *_) in zip(_SITE_KEYS, site_values, strict=True) if v is not None},
+		{k: v for k, (v, *_) in zip(_SITE_KEYS, common_values, strict=True) if v is not None},
+		{k: v for k, (v, *_) in zip(_SETTINGS_KEYS, settings_values, strict=True) if v is not None},
 		origin,
 	)
 

@@ -16,6 +16,7 @@ from raven_ai_agent.realtime.resolve import DeploymentType, RavenConfig
 from raven_ai_agent.realtime.schedule import Schedule
 
 CONFIG = "config"
+BOOT_CONTEXT = "boot_context"
 LOCAL_HANDSHAKE = "local_handshake"
 EXTERNAL_HANDSHAKE = "external_handshake"
 EXTERNAL_WEBSOCKET = "external_websocket"
@@ -82,6 +83,7 @@ class Run:
 	audit_paths: Sequence
 	config_warnings: Sequence[str]
 	ca_file: str | None = None  # extra CAs every HTTPS probe trusts (probe.tls_context)
+	handed_context: object = None  # what a page got as frappe.boot.raven_realtime, when known
 
 	@property
 	def deadline(self) -> probe.Deadline:

@@ -38,6 +38,8 @@ from raven_ai_agent.realtime.hints.session import (
 )
 
 __all__ = [
+	"BOOT_MISSING_HINT",
+	"stale_boot_hint",
 	"CONNECT_NAMESPACE",
 	"CONNECT_NO_AUTH",
 	"CONNECT_ORIGIN",
@@ -69,6 +71,21 @@ __all__ = [
 
 
 # ---- any check -------------------------------------------------------------------------------
+
+
+BOOT_MISSING_HINT = (
+	"The page has no frappe.boot.raven_realtime: the boot hook failed (see the Error Log, title "
+	"'Raven realtime: boot context failed') or the app is not installed on this site."
+)
+
+
+def stale_boot_hint(site_name: str) -> str:
+	"""The page runs on a context the site no longer resolves."""
+	return (
+		"This page was loaded before the realtime config changed: reload it (the context is rebuilt on "
+		"every page load). If a reload keeps the old context, something caches it in the boot: run "
+		f"`bench --site {site_name} clear-cache`."
+	)
 
 
 def config_hint(problem: str) -> str:

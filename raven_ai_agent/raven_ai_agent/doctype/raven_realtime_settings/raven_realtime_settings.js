@@ -100,6 +100,8 @@
 			const r = await frappe.call({
 				method: RAVEN_RT_API + "run_diagnosis",
 				type: "POST",
+				// what this tab was handed, so the server can tell a stale page from a wrong config
+				args: { boot_context: JSON.stringify((frappe.boot && frappe.boot.raven_realtime) || null) },
 				freeze: true,
 				freeze_message: __("Running realtime diagnosis…"),
 			});

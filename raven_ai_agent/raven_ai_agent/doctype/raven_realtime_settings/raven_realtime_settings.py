@@ -49,9 +49,3 @@ class RavenRealtimeSettings(Document):
 			frappe.throw(
 				_("{0}: {1}").format(_(self.meta.get_label(fieldname)), str(e)), title=_("Invalid value")
 			)
-
-	def on_update(self):
-		"""The boot context is cached per user with the rest of the boot: drop it so the
-		next page load of every user sees the change (the settings document cache itself is
-		cleared by Frappe on save)."""
-		frappe.cache.delete_key("bootinfo")

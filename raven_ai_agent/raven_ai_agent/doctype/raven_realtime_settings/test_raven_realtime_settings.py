@@ -87,9 +87,7 @@ def _self_signed_pair(test) -> tuple[str, str]:
 	from cryptography.x509.oid import NameOID
 
 	folder = tempfile.mkdtemp(prefix="raven-ca-")
-	test.addCleanup(
-		lambda: [os.remove(os.path.join(folder, n)) for n in os.listdir(folder)] and os.rmdir(folder)
-	)
+	test.addCleanup(shutil.rmtree, folder, True)
 	key = ec.generate_private_key(ec.SECP256R1())
 	name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "raven test CA")])
 	now = datetime.datetime.now(datetime.timezone.utc)
