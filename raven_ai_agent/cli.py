@@ -27,7 +27,14 @@ from raven_ai_agent.realtime.constants import (
 )
 from raven_ai_agent.realtime.diagnose import diagnose
 from raven_ai_agent.realtime.proxyaudit import audit_proxies, format_proxy_finding
-from raven_ai_agent.realtime.render import NGROK, TARGETS, TRAEFIK_FORMATS, RenderError, mismatch_warning
+from raven_ai_agent.realtime.render import (
+	NGROK,
+	TARGETS,
+	TRAEFIK_FORMATS,
+	TRAEFIK_SHAPES,
+	RenderError,
+	mismatch_warning,
+)
 from raven_ai_agent.realtime.render import render as render_config
 from raven_ai_agent.realtime.resolve import (
 	AUTO,
@@ -221,8 +228,20 @@ def render_options(f):
 				type=click.Choice(TRAEFIK_FORMATS),
 				help="traefik: Docker labels or a file-provider YAML.",
 			),
+			click.option(
+				"--shape",
+				type=click.Choice(TRAEFIK_SHAPES),
+				help="traefik: `realtime` (socket path to the realtime port, the rest to the web server) or "
+				"`sidecar` (the whole site to the nginx sidecar).",
+			),
+			click.option(
+				"--sidecar", metavar="HOST:PORT", help="traefik --shape sidecar: the nginx sidecar."
+			),
 			click.option("--entrypoint", help="traefik: entrypoint name (default websecure)."),
-			click.option("--cert-resolver", help="traefik: TLS certificate resolver (default letsencrypt)."),
+			click.option(
+				"--cert-resolver",
+				help='traefik: TLS certificate resolver (default letsencrypt; "" for the default store).',
+			),
 			click.option(
 				"--tls/--no-tls", default=None, help="traefik: serve the router with TLS (default on)."
 			),

@@ -311,7 +311,10 @@ def engineio(
 			"Sec-WebSocket-Accept": accept(req.headers.get("sec-websocket-key", "")),
 		}
 		req.send(head("101 Switching Protocols", response, version))
-		req.send(first_frame(server))
+		first = first_frame(server)
+		req.send(first)
+		if first_frame is open_frame:
+			_answer_connects(req)
 		req.hold()
 		return
 	sid = query.get("sid")
@@ -337,6 +340,34 @@ def engineio(
 	queued = server.sessions[sid]
 	_plain(req, RECORD_SEPARATOR.join(queued) if queued else "6", version, compress)
 	queued.clear()
+
+
+def _answer_connects(req: Request) -> None:
+	"""Over the WebSocket: answer each client CONNECT (`40/ns,` in a masked text frame) with a
+	CONNECT, as a healthy realtime service does; until the client or the server stops."""
+	data = b""
+	req.conn.settimeout(0.2)
+	while not req.server.stopping.is_set():
+		try:
+			chunk = req.conn.recv(4096)
+		except TimeoutError:
+			continue
+		except OSError:
+			return
+		if not chunk:
+			return
+		data += chunk
+		while len(data) >= 6:
+			length = data[1] & 0x7F  # client frames here are short: no extended length
+			if len(data) < 6 + length:
+				break
+			mask, payload = data[2:6], data[6 : 6 + length]
+			data = data[6 + length :]
+			text = bytes(b ^ mask[i % 4] for i, b in enumerate(payload)).decode("utf-8", "replace")
+			if text.startswith("40"):
+				namespace = text[2:].rstrip(",") or "/"
+				prefix = "" if namespace == "/" else namespace + ","
+				req.send(text_frame("40" + prefix + json.dumps({"sid": "ws-socket"})))
 
 
 def _plain(req: Request, text: str, version: str, compress: bool = False) -> None:

@@ -37,7 +37,7 @@ def test_healthy_exits_0_with_one_line_per_check(stack):
 	assert lines[0].startswith(
 		f"Realtime diagnosis of {stack.site} (local): http://127.0.0.1:{stack.socketio_port}"
 	)
-	check_lines = lines[1:10]
+	check_lines = lines[1:11]
 	names = [line.split()[1] for line in check_lines]
 	assert names == [
 		"config",
@@ -46,6 +46,7 @@ def test_healthy_exits_0_with_one_line_per_check(stack):
 		"external_handshake",
 		"external_websocket",
 		"namespace",
+		"websocket_session",
 		"sticky_session",
 		"redis_bridge",
 		"end_to_end",

@@ -141,6 +141,7 @@ EXTERNAL = {
 
 LOCAL_GENERIC = ("does not answer like Frappe's realtime service", "socketio_port")
 # The role plays the realtime port (always plain http); the external checks are off.
+LOCAL_UPGRADE = ("does not take WebSocket upgrades like Frappe's realtime service",)
 LOCAL = {
 	"healthy": Expect(None),
 	"gzipped": Expect(None),
@@ -155,7 +156,7 @@ LOCAL = {
 	"plain_to_tls_port": Expect("local_handshake", ("speaks https",), ("speaks TLS", "socketio_port")),
 	"plain_to_nginx_tls_port": Expect("local_handshake", ("speaks https",), ("speaks TLS",)),
 	"plain_to_tls_alert": Expect("local_handshake", ("speaks https",), ("speaks TLS",)),
-	"http10": Expect(None),  # polling over HTTP/1.0 works; the upgrade is an external check
+	"http10": Expect("websocket_session", ("HTTP/1.0",), LOCAL_UPGRADE),  # polling works, the upgrade cannot
 	"reset_mid_response": Expect("local_handshake", ("reset",), LOCAL_GENERIC),
 	"short_body": Expect("local_handshake", ("broke off",), LOCAL_GENERIC),
 	"html_page": Expect("local_handshake", ("HTML",), LOCAL_GENERIC),
@@ -165,14 +166,16 @@ LOCAL = {
 	"socketio_v2": Expect("local_handshake", ("EIO=3",), VERSION_HINT),
 	"python_socketio_v4": Expect("local_handshake", ("error 5",), VERSION_HINT),
 	"unsupported_version": Expect("local_handshake", ("error 5",), VERSION_HINT),
-	"bad_accept": Expect(None),  # no WebSocket check on the realtime port
-	"no_accept": Expect(None),
+	# The WebSocket-first session check upgrades on the realtime port too: a port that cannot
+	# take an upgrade fails WebSocket-only clients before any proxy is involved.
+	"bad_accept": Expect("websocket_session", ("wrong Sec-WebSocket-Accept",), LOCAL_UPGRADE),
+	"no_accept": Expect("websocket_session", ("wrong Sec-WebSocket-Accept (missing)",), LOCAL_UPGRADE),
 	"upgrade_silent": Expect(None),
-	"upgrade_reset": Expect(None),
+	"upgrade_reset": Expect("websocket_session", ("reset",), LOCAL_UPGRADE),
 	"endless_headers": Expect("local_handshake", ("not valid HTTP",), LOCAL_GENERIC),
 	"drip": Expect("local_handshake", ("timed out", "no result within"), ("got no answer within",)),
-	"upgrade_drip": Expect(None),
-	"upgrade_other_service": Expect(None),
+	"upgrade_drip": Expect("websocket_session", ("timed out", "no result within"), ("got no answer within",)),
+	"upgrade_other_service": Expect("websocket_session", ("not Frappe's realtime service",), LOCAL_UPGRADE),
 	"upgrade_quiet": Expect(None),
 }
 

@@ -218,10 +218,10 @@ def test_unknown_target_and_option(config):
 # ---- Traefik ----------------------------------------------------------------------------
 
 
-def _labels(text: str) -> dict[str, str]:
+def _labels(text: str, key: str = "labels") -> dict[str, str]:
 	data = yaml.safe_load(text)
-	assert list(data) == ["labels"]
-	return dict(label.split("=", 1) for label in data["labels"])
+	assert set(data) <= {"labels", "web_labels"}
+	return dict(label.split("=", 1) for label in data[key])
 
 
 def test_traefik_labels(config):
@@ -284,6 +284,50 @@ def test_traefik_file_provider(config):
 	assert "sticky" not in single["services"]["raven_erp_example_com"]["loadBalancer"]
 	servers = single["services"]["raven_erp_example_com"]["loadBalancer"]["servers"]
 	assert servers == [{"url": "http://172.17.0.1:9000"}]
+
+
+def test_the_realtime_shape_routes_the_whole_site(config):
+	"""Traefik straight to the bench: the socket path to the realtime port, the rest to the web."""
+	web = _labels(render_traefik(config), "web_labels")
+	r = "traefik.http.routers.raven_erp_example_com-web"
+	assert web[f"{r}.rule"] == f"Host(`{SITE}`)"
+	assert web["traefik.http.services.raven_erp_example_com-web.loadbalancer.server.port"] == "8000"
+	assert "customrequestheaders.Origin" not in " ".join(web)  # the web server needs no Origin
+	http = yaml.safe_load(render_traefik(config, format="file", web_upstream="10.0.0.7:8000"))["http"]
+	assert set(http["routers"]) == {"raven_erp_example_com", "raven_erp_example_com-web"}
+	servers = http["services"]["raven_erp_example_com-web"]["loadBalancer"]["servers"]
+	assert servers == [{"url": "http://10.0.0.7:8000"}]
+
+
+def test_the_sidecar_shape_sends_everything_to_nginx_and_sets_no_origin(config):
+	text = render_traefik(config, shape="sidecar", format="file", sidecar="10.0.0.8:8080")
+	assert "shape `sidecar`" in text and "keeps the browser's Origin" in text
+	http = yaml.safe_load(text)["http"]
+	assert list(http["routers"]) == ["raven_erp_example_com"]
+	router = http["routers"]["raven_erp_example_com"]
+	assert router["rule"] == f"Host(`{SITE}`)" and "middlewares" not in router and "middlewares" not in http
+	assert http["services"]["raven_erp_example_com"]["loadBalancer"]["servers"] == [
+		{"url": "http://10.0.0.8:8080"}
+	]
+	labels = _labels(render_traefik(config, shape="sidecar"))
+	assert labels["traefik.http.services.raven_erp_example_com.loadbalancer.server.port"] == "80"
+	with pytest.raises(RenderError, match="--sidecar HOST:PORT"):
+		render_traefik(config, shape="sidecar", upstream=["10.0.0.5:9000"])
+	with pytest.raises(RenderError, match="--shape"):
+		render_traefik(config, shape="edge")
+
+
+def test_tls_from_the_default_store_without_a_resolver(config):
+	router = yaml.safe_load(render_traefik(config, format="file", cert_resolver=""))["http"]["routers"]
+	assert all(r["tls"] == {} for r in router.values())
+	labels = _labels(render_traefik(config, cert_resolver=""))
+	assert labels["traefik.http.routers.raven_erp_example_com.tls"] == "true"
+	assert not any(k.endswith("certresolver") for k in labels)
+
+
+def test_every_traefik_output_says_how_to_keep_session_ids_out_of_the_access_log(config):
+	for shape in ("realtime", "sidecar"):
+		assert "accessLog.fields.names.RequestPath=drop" in render_traefik(config, shape=shape)
 
 
 # ---- ngrok ------------------------------------------------------------------------------

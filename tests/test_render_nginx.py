@@ -326,8 +326,16 @@ def test_traefik_file_provider_served_for_real(stack, tmp_path):
 	port = free_port()
 	nodes = _nodes(stack)
 	# Sticky router on 127.0.0.1; the same nodes without stickiness on `localhost`.
+	web = stack.web_url.removeprefix("http://")
+	# The whole site: the socket path to the realtime nodes (longer rule: it wins), the rest to web.
 	sticky = render(
-		"traefik", _config(stack, "traefik", port), format="file", entrypoint="web", tls=False, upstream=nodes
+		"traefik",
+		_config(stack, "traefik", port),
+		format="file",
+		entrypoint="web",
+		tls=False,
+		upstream=nodes,
+		web_upstream=web,
 	)
 	plain = render(
 		"traefik",
@@ -336,19 +344,12 @@ def test_traefik_file_provider_served_for_real(stack, tmp_path):
 		entrypoint="web",
 		tls=False,
 		upstream=nodes,
+		web_upstream=web,
 		sticky=False,
 		name="plain",
 	)
-	# The operator's existing web router (the realtime router must win on its path).
-	web = {
-		"http": {
-			"routers": {"web": {"rule": f"Host(`{LOOPBACK}`)", "entryPoints": ["web"], "service": "web"}},
-			"services": {"web": {"loadBalancer": {"servers": [{"url": stack.web_url}]}}},
-		}
-	}
 	(tmp_path / "raven.yml").write_text(sticky)
 	(tmp_path / "plain.yml").write_text(plain)
-	(tmp_path / "web.yml").write_text(yaml.safe_dump(web))
 	base = f"http://{LOOPBACK}:{port}"
 	with contextlib.ExitStack() as stop:
 		stop.enter_context(Traefik(tmp_path, port))

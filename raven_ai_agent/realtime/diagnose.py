@@ -38,6 +38,7 @@ from raven_ai_agent.realtime.checks import (
 	NAMESPACE,
 	REDIS_BRIDGE,
 	STICKY_SESSION,
+	WEBSOCKET_SESSION,
 	Check,
 	Publish,
 	Run,
@@ -49,6 +50,7 @@ from raven_ai_agent.realtime.checks.config import check_config
 from raven_ai_agent.realtime.checks.delivery import check_end_to_end, check_redis, end_to_end_requires
 from raven_ai_agent.realtime.checks.handshakes import check_external, check_local, check_websocket
 from raven_ai_agent.realtime.checks.session import check_session
+from raven_ai_agent.realtime.checks.websocket_session import check_websocket_session
 from raven_ai_agent.realtime.probe import Deadline
 from raven_ai_agent.realtime.resolve import RavenConfig
 from raven_ai_agent.realtime.schedule import Schedule, Task
@@ -62,6 +64,7 @@ CHECKS = (
 	EXTERNAL_HANDSHAKE,
 	EXTERNAL_WEBSOCKET,
 	NAMESPACE,
+	WEBSOCKET_SESSION,
 	STICKY_SESSION,
 	REDIS_BRIDGE,
 	END_TO_END,
@@ -80,6 +83,11 @@ def _tasks(run: Run) -> list[Task]:
 		Task((EXTERNAL_HANDSHAKE,), check_external),
 		Task((EXTERNAL_WEBSOCKET,), check_websocket, (EXTERNAL_HANDSHAKE,)),
 		Task((NAMESPACE, STICKY_SESSION), check_session, (run.route_check,)),
+		Task(
+			(WEBSOCKET_SESSION,),
+			check_websocket_session,
+			(run.route_check,) + ((EXTERNAL_WEBSOCKET,) if run.external else ()),
+		),
 		Task((REDIS_BRIDGE,), check_redis),
 		Task((END_TO_END,), check_end_to_end, end_to_end_requires(run)),
 	]

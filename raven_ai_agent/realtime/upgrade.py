@@ -11,10 +11,10 @@ import functools
 import http.client
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from raven_ai_agent.realtime import engineio, websocket
-from raven_ai_agent.realtime.engineio import EngineError, OpenPacket, ProtocolError
+from raven_ai_agent.realtime.engineio import ConnectResult, EngineError, OpenPacket, ProtocolError
 from raven_ai_agent.realtime.failures import describe_failure, failure_kind, snippet
 from raven_ai_agent.realtime.handshake import (
 	REDIRECT,
@@ -84,7 +84,9 @@ def probe_websocket(
 		sock = conn.sock
 		with deadline.cutting(functools.partial(shut, sock)):
 			conn.request("GET", request_target(url), headers=upgrade_headers(origin, key))
-			upgrade = _classify_upgrade(conn.getresponse(), sock, url, key, deadline, timeout)
+			response = conn.getresponse()
+			frames = _Frames(response, sock, deadline, timeout)
+			upgrade = _classify_upgrade(response, frames, url, key, deadline, timeout)
 	except (OSError, http.client.HTTPException, ProbeTimeout) as e:
 		kind, text = classify_error(e)
 		result = HttpResult("GET", url, error=kind, error_text=text)
@@ -96,10 +98,10 @@ def probe_websocket(
 	return upgrade
 
 
-def upgrade_headers(origin: str, key: str) -> dict[str, str]:
+def upgrade_headers(origin: str | None, key: str) -> dict[str, str]:
 	"""The headers of a browser's WebSocket opening handshake (RFC 6455 4.1)."""
 	return {
-		"Origin": origin,
+		**({"Origin": origin} if origin else {}),
 		"Connection": "Upgrade",
 		"Upgrade": "websocket",
 		"Sec-WebSocket-Version": "13",
@@ -109,7 +111,12 @@ def upgrade_headers(origin: str, key: str) -> dict[str, str]:
 
 
 def _classify_upgrade(
-	response: http.client.HTTPResponse, sock, url: str, key: str, deadline: Deadline, timeout: float
+	response: http.client.HTTPResponse,
+	frames: "_Frames",
+	url: str,
+	key: str,
+	deadline: Deadline,
+	timeout: float,
 ) -> Upgrade:
 	status = response.status
 	headers = {k.lower(): v for k, v in response.getheaders()}
@@ -123,7 +130,8 @@ def _classify_upgrade(
 			return Upgrade(
 				BAD_ACCEPT, f"101 with a wrong Sec-WebSocket-Accept ({accept or 'missing'})", status
 			)
-		return _judge_first_frame(_read_first_frame(response, sock, deadline, timeout), status)
+		# Silence passes with a note (see _judge_first_frame): wait at most 1 s a read for it.
+		return _judge_first_frame(frames.next(wait_cap=1.0), status)
 	body = _read_capped(response, deadline, timeout)
 	if status in REDIRECT_STATUSES:
 		location = headers.get("location", "")
@@ -181,29 +189,118 @@ def _read_capped(response: http.client.HTTPResponse, deadline: Deadline, timeout
 		return ""  # the status line already says what answered
 
 
-def _read_first_frame(
-	response: http.client.HTTPResponse, sock, deadline: Deadline, timeout: float
-) -> tuple[int, bytes] | None:
-	"""(opcode, payload) of the server's first frame after a 101, pings and pongs skipped.
+class _Frames:
+	"""The server's frames after a 101, read as they arrive, never past the deadline."""
 
-	None when no whole frame comes in time (or within MAX_BODY_BYTES).
-	"""
-	data = b""
+	def __init__(self, response: http.client.HTTPResponse, sock, deadline: Deadline, timeout: float):
+		self.response, self.sock, self.deadline, self.timeout = response, sock, deadline, timeout
+		self.data = b""
+
+	def next(self, wait_cap: float | None = None) -> tuple[int, bytes] | None:
+		"""(opcode, payload) of the next data or close frame, pings and pongs skipped; None when
+		no whole frame comes in time (each read waits at most `wait_cap`, when given) or within
+		MAX_BODY_BYTES."""
+		try:
+			while len(self.data) < MAX_BODY_BYTES:
+				frame = websocket.decode_frame(self.data)
+				if frame:
+					opcode, payload, used = frame
+					self.data = self.data[used:]
+					if opcode not in websocket.WS_CONTROL:
+						return opcode, payload
+					continue
+				budget = self.deadline.budget(self.timeout)
+				self.sock.settimeout(budget if wait_cap is None else min(budget, wait_cap))
+				# After a 101 the stream is the WebSocket's: read what arrived, not an HTTP body.
+				chunk = self.response.fp.read1(4096)
+				if not chunk:
+					return None
+				self.data += chunk
+		except (OSError, ProbeTimeout):
+			return None
+		return None
+
+
+@dataclass
+class WebSocketSession:
+	"""A WebSocket-first Engine.IO session: the upgrade, then a namespace CONNECT over it."""
+
+	upgrade: Upgrade = field(default_factory=lambda: Upgrade(NOT_UPGRADED, "not attempted"))
+	connect: ConnectResult | None = None
+	failure: str | None = None  # after a good upgrade: what kept the CONNECT from an answer
+	elapsed_ms: float = 0.0
+
+
+def probe_websocket_session(
+	base_url: str,
+	path: str,
+	namespace: str,
+	headers: dict[str, str],
+	deadline: Deadline,
+	timeout: float,
+	ca_file: str | None = None,
+) -> WebSocketSession:
+	"""Connect as a client with `transports: ["websocket"]` does: upgrade first (with `headers`,
+	Origin and Cookie, on the upgrade request the realtime service authenticates), then CONNECT
+	`namespace` over the socket and read its answer."""
+	start = time.monotonic()
+	url = engineio.endpoint_url(base_url, path, engineio.TRANSPORT_WEBSOCKET)
+	key = websocket.key(os.urandom(16))
+	session = WebSocketSession()
+	conn: http.client.HTTPConnection | None = None
 	try:
-		while len(data) < MAX_BODY_BYTES:
-			frame = websocket.decode_frame(data)
-			if frame:
-				opcode, payload, used = frame
-				if opcode not in websocket.WS_CONTROL:
-					return opcode, payload
-				data = data[used:]
-				continue
-			sock.settimeout(min(deadline.budget(timeout), 1.0))
-			# After a 101 the stream is the WebSocket's: read what arrived, not an HTTP body.
-			chunk = response.fp.read1(4096)
-			if not chunk:
-				return None
-			data += chunk
-	except (OSError, ProbeTimeout):
-		return None  # nothing (whole) came in time: the upgrade itself is proven
-	return None
+		conn = open_connection(url, deadline, timeout, ca_file)
+		sock = conn.sock
+		with deadline.cutting(functools.partial(shut, sock)):
+			sent = {**upgrade_headers(headers.get("Origin"), key), **headers}
+			conn.request("GET", request_target(url), headers=sent)
+			response = conn.getresponse()
+			frames = _Frames(response, sock, deadline, timeout)
+			session.upgrade = _classify_upgrade(response, frames, url, key, deadline, timeout)
+			if session.upgrade.ok:
+				if session.upgrade.open is None:
+					session.failure = "no Engine.IO open packet came over the WebSocket in time"
+				else:
+					session.connect, session.failure = _connect_over(frames, sock, namespace)
+	except (OSError, http.client.HTTPException, ProbeTimeout) as e:
+		kind, text = classify_error(e)
+		result = HttpResult("GET", url, error=kind, error_text=text)
+		if not session.upgrade.ok:
+			session.upgrade = Upgrade(failure_kind(result), describe_failure(result))
+		else:
+			session.failure = describe_failure(result)
+	finally:
+		if conn is not None:
+			conn.close()
+	session.elapsed_ms = (time.monotonic() - start) * 1000
+	return session
+
+
+def _connect_over(frames: _Frames, sock, namespace: str) -> tuple[ConnectResult, str | None]:
+	"""Send CONNECT in a masked text frame; fold every answer until the namespace's own."""
+	sock.sendall(
+		websocket.encode_frame(websocket.WS_TEXT, engineio.encode_connect(namespace).encode(), os.urandom(4))
+	)
+	outcome = ConnectResult()
+	while not outcome.answered:
+		frame = frames.next()
+		if frame is None:
+			return outcome, f"no answer to the CONNECT of {namespace} over the WebSocket in time"
+		opcode, payload = frame
+		if opcode == websocket.WS_CLOSE:
+			code, reason = websocket.decode_close(payload)
+			return (
+				outcome,
+				f"the server closed the WebSocket (code {code}{f', {reason!r}' if reason else ''})",
+			)
+		if opcode != websocket.WS_TEXT:
+			continue
+		text = payload.decode("utf-8", "replace")
+		if text == engineio.PING:  # Engine.IO v4: the server pings, the client answers
+			sock.sendall(websocket.encode_frame(websocket.WS_TEXT, engineio.PONG.encode(), os.urandom(4)))
+			continue
+		try:
+			outcome = engineio.connect_result(engineio.decode_messages(text), namespace, outcome)
+		except ProtocolError as e:
+			return outcome, f"not a Socket.IO answer: {e}"
+	return outcome, None

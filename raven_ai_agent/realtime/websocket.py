@@ -70,3 +70,18 @@ def decode_close(payload: bytes) -> tuple[int | None, str]:
 	if len(payload) < 2:
 		return None, ""
 	return int.from_bytes(payload[:2], "big"), payload[2:].decode("utf-8", "replace")
+
+
+def encode_frame(opcode: int, payload: bytes, mask: bytes) -> bytes:
+	"""One final client frame (RFC 6455 5.2): clients must mask, with 4 random bytes."""
+	if len(mask) != 4:
+		raise ValueError("a WebSocket mask is 4 random bytes")
+	head = bytes([0x80 | opcode])
+	size = len(payload)
+	if size < 126:
+		head += bytes([0x80 | size])
+	elif size < 1 << 16:
+		head += bytes([0x80 | 126]) + size.to_bytes(2, "big")
+	else:
+		head += bytes([0x80 | 127]) + size.to_bytes(8, "big")
+	return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import socket
+import ssl
 import struct
 import time
 
@@ -75,8 +76,17 @@ class PollingClient:
 class WebSocket:
 	"""A bare RFC 6455 client: text frames, masked as a client must, pings answered."""
 
-	def __init__(self, host: str, port: int, path: str, headers: dict | None = None, timeout: float = 5.0):
+	def __init__(
+		self,
+		host: str,
+		port: int,
+		path: str,
+		headers: dict | None = None,
+		timeout: float = 5.0,
+		tls_ca: str | None = None,
+	):
 		self.host, self.port, self.path = host, port, path
+		self.tls_ca = tls_ca  # wss: the CA file that signed the server's certificate
 		self.headers = dict(headers or {})
 		self.timeout = timeout
 		self.sock: socket.socket | None = None
@@ -88,6 +98,9 @@ class WebSocket:
 	def connect(self) -> "WebSocket":
 		"""Send the upgrade request; `status`/`response_head` tell what came back."""
 		self.sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+		if self.tls_ca:
+			context = ssl.create_default_context(cafile=self.tls_ca)
+			self.sock = context.wrap_socket(self.sock, server_hostname=self.host)
 		headers = {
 			"Host": f"{self.host}:{self.port}",
 			"Upgrade": "websocket",
@@ -193,10 +206,11 @@ class SocketIOClient:
 		host: str = "127.0.0.1",
 		path: str = "/socket.io/",
 		timeout: float = 5.0,
+		tls_ca: str | None = None,
 	):
 		self.namespace = namespace.lstrip("/")
 		self.timeout = timeout
-		self.ws = WebSocket(host, port, f"{path}?EIO=4&transport=websocket", headers, timeout)
+		self.ws = WebSocket(host, port, f"{path}?EIO=4&transport=websocket", headers, timeout, tls_ca)
 		self.open_packet: dict | None = None
 		self.connect_packets: list[str] = []
 		self.pending: list[str] = []

@@ -13,6 +13,7 @@ from raven_ai_agent.realtime.hints.route import (
 	external_hint,
 	is_other_version,
 	local_hint,
+	local_upgrade_hint,
 	redirect_hint,
 	upgrade_hint,
 )
@@ -35,6 +36,7 @@ from raven_ai_agent.realtime.hints.session import (
 	sticky_hint,
 	undelivered_hint,
 	unknown_user_hint,
+	websocket_first_hint,
 )
 
 __all__ = [
@@ -57,6 +59,7 @@ __all__ = [
 	"external_hint",
 	"is_other_version",
 	"local_hint",
+	"local_upgrade_hint",
 	"missing_origin_hint",
 	"publish_raised_hint",
 	"redirect_hint",
@@ -67,6 +70,7 @@ __all__ = [
 	"unfinished_hint",
 	"unknown_user_hint",
 	"upgrade_hint",
+	"websocket_first_hint",
 ]
 
 

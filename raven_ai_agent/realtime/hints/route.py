@@ -72,6 +72,16 @@ def local_hint(config: RavenConfig, handshake: Handshake, timeout: float) -> str
 	)
 
 
+def local_upgrade_hint(config: RavenConfig, detail: str) -> str:
+	"""The realtime port itself does not take a WebSocket upgrade as Frappe's service does."""
+	port = config.socketio_port
+	return (
+		f"The server on 127.0.0.1:{port} does not take WebSocket upgrades like Frappe's realtime service "
+		f"({detail}): WebSocket-first clients cannot connect even before any proxy. Check what listens "
+		f"there (`ss -ltnp | grep {port}`), and run Frappe's own realtime service on socketio_port."
+	)
+
+
 def is_other_version(kind: str, engine_error: engineio.EngineError | None) -> bool:
 	"""A server of another Engine.IO protocol version answered: a v3 open packet, or error code 5."""
 	return kind == OTHER_VERSION or (

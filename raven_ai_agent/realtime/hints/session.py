@@ -79,6 +79,18 @@ def connect_hint(config: RavenConfig, message: str) -> str:
 	return f"The realtime service refused the connection to {config.namespace}: {message}."
 
 
+def websocket_first_hint(config: RavenConfig, message: str) -> str:
+	"""Polling-first sessions connect, WebSocket-first ones are refused (catalog #26)."""
+	return (
+		f'WebSocket-first clients (`transports: ["websocket"]`: many mobile and agent clients) are '
+		f"refused ({message}) while polling-first ones connect: the realtime service authenticates with "
+		"the headers of a session's first request, and on an upgrade a proxy in the chain sends "
+		"X-Forwarded-Proto: wss (Traefik does); a next hop that builds Origin from it as http:// sends the "
+		f"session check to http://{config.host}:80. Where Origin is built, map wss to https and ws to http "
+		"(`raven-realtime render nginx-vps` does)."
+	)
+
+
 def missing_origin_hint(config: RavenConfig) -> str:
 	"""Catalog #4: the proxy adds no Origin, and browsers send none on same-origin polling."""
 	return (

@@ -17,7 +17,7 @@ from raven_ai_agent.realtime.render.nginx import (
 	render_nginx_vps,
 )
 from raven_ai_agent.realtime.render.ngrok import render_ngrok
-from raven_ai_agent.realtime.render.traefik import TRAEFIK_FORMATS, render_traefik
+from raven_ai_agent.realtime.render.traefik import TRAEFIK_FORMATS, TRAEFIK_SHAPES, render_traefik
 
 TRAEFIK, NGROK = "traefik", "ngrok"
 
@@ -29,6 +29,7 @@ __all__ = [
 	"TARGETS",
 	"TRAEFIK",
 	"TRAEFIK_FORMATS",
+	"TRAEFIK_SHAPES",
 	"RenderError",
 	"mismatch_warning",
 	"options_of",
