@@ -19,6 +19,7 @@ from raven_ai_agent.realtime.constants import (
 	DEFAULT_LOCAL_UPSTREAM_HOST,
 	DEFAULT_MULTIPLEXER_HOST,
 	DEFAULT_MULTIPLEXER_PORT,
+	DEFAULT_NGINX_ACCESS_LOG,
 	DEFAULT_PROBE_TIMEOUT,
 	DEFAULT_PROXY_TIMEOUT,
 	DEFAULT_SIDECAR_LISTEN_PORT,
@@ -216,6 +217,11 @@ def render_options(f):
 				"--sticky/--no-sticky",
 				default=None,
 				help="Sticky routing (default: on with several --upstream).",
+			),
+			click.option(
+				"--access-log",
+				metavar="PATH",
+				help=f"nginx: the access log of the socket path and the session check (default {DEFAULT_NGINX_ACCESS_LOG}).",
 			),
 			click.option(
 				"--proxy-timeout",

@@ -137,6 +137,9 @@ def test_custom_socketio_path(config):
 def test_scale_out_is_sticky(config):
 	nodes = ["10.0.0.5:9000", "10.0.0.6:9002"]
 	text = render("nginx-vps", config, upstream=nodes)
+	# Where the hash is written, its limits and the alternative are said.
+	assert "behind a CDN whose edge addresses rotate" in text and "behind one NAT" in text
+	assert "Traefik's sticky cookie" in text
 	upstream = _directives(_block(text, "upstream raven_erp_example_com_socketio"))
 	assert upstream == [
 		"hash $raven_erp_example_com_client consistent;",

@@ -203,6 +203,28 @@ def test_a_foreign_origin_is_refused_through_the_proxy_and_same_origin_passes(st
 			assert sio.connect().startswith(f"0/{stack.site},")
 
 
+def test_session_ids_stay_out_of_the_access_log(stack, tmp_path):
+	"""The realtime service's session check (`get_user_info?sid=...`) passes through the site's
+	proxy: the rendered config logs it, and the socket path, without the query."""
+	log = tmp_path / "access.log"
+	port = free_port()
+	config = _config(stack, "nginx-vps", port)
+	body = render(
+		"nginx-vps", config, upstream_host=LOOPBACK, listen=f"{LOOPBACK}:{port}", access_log=str(log)
+	)
+	secret = "s3cret-session-0123456789"
+	stack.web.add_session(secret, "Administrator", "System User")
+	with Nginx(body):
+		report = diagnose(config, timeout=5, sid=secret)
+		requests.get(
+			f"http://{LOOPBACK}:{port}/api/method/frappe.realtime.get_user_info?sid={secret}", timeout=5
+		)
+	assert report["ok"], json.dumps(report["checks"], indent=1)
+	written = log.read_text()
+	assert "/api/method/frappe.realtime.get_user_info" in written and "/socket.io/" in written
+	assert secret not in written and "sid=" not in written
+
+
 def test_websocket_upgrades_behind_traefik_say_wss_and_still_authenticate(stack):
 	"""Traefik sends X-Forwarded-Proto: wss on an upgrade; the Origin built from it must be https,
 	not nginx's own http (which sends the auth callback to port 80). Here Node's callback to an

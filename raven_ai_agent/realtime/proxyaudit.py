@@ -1,10 +1,13 @@
 """Proxy-config audit: settings that make a working realtime route weaker than it should be.
 
-The stale-port audit (audit.py) finds routes to the wrong port; this one finds headers a
-proxy rewrites in a way that still works but removes a protection. Today: an Origin header
-set unconditionally (bench's own nginx template does it), which makes every page's Origin
-look like the site's own, so Frappe's "Invalid origin" check can no longer refuse a foreign
-page. Pure text analysis over the same files; nothing is executed.
+The stale-port audit (audit.py) finds routes to the wrong port; this one finds what still
+works but removes a protection:
+- an Origin header set unconditionally (bench's own nginx template does it), which makes every
+  page's Origin look like the site's own, so Frappe's "Invalid origin" check can no longer
+  refuse a foreign page;
+- an access log that records the realtime service's session checks with their query, which
+  holds live session ids.
+Pure text analysis over the same files; nothing is executed.
 """
 
 import re
@@ -12,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from raven_ai_agent.realtime.audit import config_files, read_config_text
+from raven_ai_agent.realtime.constants import USER_INFO_PATH
 
 # nginx: `proxy_set_header Origin <value>;`; the value is fine only when it is the browser's
 # own Origin, or a variable a `map $http_origin` of the same file builds (which keeps it).
@@ -64,11 +68,48 @@ def audit_proxies(paths: Iterable) -> list[ProxyFinding]:
 	return findings
 
 
+_NGINX_SOCKETIO_LOCATION = re.compile(r"^\s*location\s+[^{]*socket\.io", re.IGNORECASE)
+_LOGS_OFF = re.compile(r"^\s*access_log\s+off\s*;", re.IGNORECASE | re.MULTILINE)
+WHY_SID_LOG = (
+	"Frappe's realtime service checks every session with GET <site>"
+	f"{USER_INFO_PATH}?sid=<session id> through the site's proxy, so an access log that records "
+	"query strings stores live session ids"
+)
+FIX_SID_LOG = (
+	f"log {USER_INFO_PATH} (and the socket path) without the query: a `location = {USER_INFO_PATH}` "
+	"with `access_log ... <format using $uri, not $request>` (`raven-realtime render nginx-vps` writes it)"
+)
+
+
 def audit_proxy_text(text: str, file: str = "<text>") -> list[ProxyFinding]:
 	"""The findings in one file's text (nginx, Traefik labels or YAML, Caddyfile)."""
 	lines = text.splitlines()
+	findings = _origin_findings(lines, file)
+	findings += _session_log_findings(text, lines, file)
+	return findings
+
+
+def _session_log_findings(text: str, lines: list[str], file: str) -> list[ProxyFinding]:
+	"""An nginx site that routes the socket path but logs the session check with its query."""
+	if USER_INFO_PATH in text or _LOGS_OFF.search(text):
+		return []
+	for number, line in enumerate(lines, 1):
+		if not _COMMENT.match(line) and _NGINX_SOCKETIO_LOCATION.match(line):
+			return [
+				ProxyFinding(
+					file,
+					number,
+					line.strip(),
+					f"the access log stores session ids: {WHY_SID_LOG}",
+					FIX_SID_LOG,
+				)
+			]
+	return []
+
+
+def _origin_findings(lines: list[str], file: str) -> list[ProxyFinding]:
 	kept = {m.group("var") for line in lines if (m := _NGINX_ORIGIN_MAP.match(line))}
-	findings = []
+	findings: list[ProxyFinding] = []
 	headers_indent: int | None = None  # inside a YAML `customRequestHeaders:` block
 	for number, line in enumerate(lines, 1):
 		if _COMMENT.match(line) or not line.strip():

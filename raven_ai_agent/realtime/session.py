@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from raven_ai_agent.realtime import engineio
+from raven_ai_agent.realtime.constants import USER_INFO_PATH
 from raven_ai_agent.realtime.engineio import ConnectResult, ProtocolError
 from raven_ai_agent.realtime.failures import describe_failure, failure_kind, snippet
 from raven_ai_agent.realtime.handshake import (
@@ -29,9 +30,6 @@ from raven_ai_agent.realtime.probe import (
 	HttpResult,
 	ProbeTimeout,
 )
-
-# Frappe's endpoint the realtime service calls to learn whose session a sid cookie is.
-USER_INFO_PATH = "/api/method/frappe.realtime.get_user_info"
 
 
 class SessionError(Exception):

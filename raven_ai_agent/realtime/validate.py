@@ -198,6 +198,19 @@ def bounded_timeout(value: object) -> tuple[float, str | None]:
 		return used, f"{e}; used {used:g} s"
 
 
+_LOG_PATH_RE = re.compile(r"^/[A-Za-z0-9._/-]+$")
+
+
+def check_log_path(value: object) -> str:
+	"""An absolute file path for a proxy's access log: safe in a config line (no spaces or `;`)."""
+	if not isinstance(value, str) or not _LOG_PATH_RE.fullmatch(value) or "/../" in value + "/":
+		raise ValueError(
+			f"{value!r} is not a log file path: use an absolute path of letters, digits and . _ - / "
+			"(e.g. /var/log/nginx/access.log)"
+		)
+	return value
+
+
 MAX_CA_FILE_BYTES = 1_000_000
 
 

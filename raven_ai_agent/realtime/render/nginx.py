@@ -17,9 +17,11 @@ from raven_ai_agent.realtime.constants import (
 	DEFAULT_LOCAL_UPSTREAM_HOST,
 	DEFAULT_MULTIPLEXER_HOST,
 	DEFAULT_MULTIPLEXER_PORT,
+	DEFAULT_NGINX_ACCESS_LOG,
 	DEFAULT_PROXY_TIMEOUT,
 	DEFAULT_SIDECAR_LISTEN_PORT,
 	ENGINEIO_PING_WINDOW,
+	USER_INFO_PATH,
 )
 from raven_ai_agent.realtime.render.inputs import (
 	addr,
@@ -31,7 +33,7 @@ from raven_ai_agent.realtime.render.inputs import (
 	site_of,
 	sticky_of,
 )
-from raven_ai_agent.realtime.validate import HostPart, check_host, check_upstream
+from raven_ai_agent.realtime.validate import HostPart, check_host, check_log_path, check_upstream
 
 NGINX_VPS, NGINX_SANDBOX = "nginx-vps", "nginx-sandbox"
 
@@ -80,6 +82,7 @@ def render_nginx(
 	name: str | None = None,
 	sticky: bool | None = None,
 	proxy_timeout: int = DEFAULT_PROXY_TIMEOUT,
+	access_log: str = DEFAULT_NGINX_ACCESS_LOG,
 ) -> str:
 	"""The nginx config of `target` (NGINX_SHAPES): `<socketio_path>` to the realtime node(s), the
 	rest to the web server. Both default to the shape's upstream host with the bench's ports;
@@ -111,6 +114,8 @@ def render_nginx(
 		"sticky": sticky_of(sticky, len(nodes)),
 		"timeout": proxy_timeout_of(proxy_timeout),
 		"ping_window": ENGINEIO_PING_WINDOW,
+		"access_log": checked("access_log", check_log_path, access_log),
+		"user_info_path": USER_INFO_PATH,
 	}
 	return _env.get_template(shape.template).render(c=context)
 
