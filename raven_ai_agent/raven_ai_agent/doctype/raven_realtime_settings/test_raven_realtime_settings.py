@@ -1,9 +1,9 @@
 # Copyright (c) 2026, raven_ai_agent developers
 # For license information, please see license.txt
 
-import datetime
 import os
 import shutil
+import ssl
 import tempfile
 
 import frappe
@@ -72,43 +72,21 @@ class TestRavenRealtimeSettings(FrappeTestCase):
 		self.assertNotEqual(config.sources["base_url"].value, "settings override")
 
 	def test_ca_file_keeps_a_certificate_path_and_refuses_keys_and_missing_files(self):
-		cert, key = _self_signed_pair(self)
+		cert, key = _ca_and_key_files(self)
 		doc = self._save(ca_file=cert)
 		self.assertEqual(doc.ca_file, cert)
 		self.assertRaises(frappe.ValidationError, self._save, ca_file=key)  # a private key: never
 		self.assertRaises(frappe.ValidationError, self._save, ca_file=cert + ".missing")
 
 
-def _self_signed_pair(test) -> tuple[str, str]:
-	"""A self-signed certificate and its key in a temporary folder (cryptography ships with Frappe)."""
-	from cryptography import x509
-	from cryptography.hazmat.primitives import hashes, serialization
-	from cryptography.hazmat.primitives.asymmetric import ec
-	from cryptography.x509.oid import NameOID
-
+def _ca_and_key_files(test) -> tuple[str, str]:
+	"""A real CA bundle (the system's, which any bench serving https has) and a key file."""
+	paths = ssl.get_default_verify_paths()
+	bundle = next((p for p in (paths.cafile, paths.openssl_cafile) if p and os.path.isfile(p)), None)
+	test.assertIsNotNone(bundle, "no system CA bundle found (ssl.get_default_verify_paths)")
 	folder = tempfile.mkdtemp(prefix="raven-ca-")
 	test.addCleanup(shutil.rmtree, folder, True)
-	key = ec.generate_private_key(ec.SECP256R1())
-	name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "raven test CA")])
-	now = datetime.datetime.now(datetime.timezone.utc)
-	cert = (
-		x509.CertificateBuilder()
-		.subject_name(name)
-		.issuer_name(name)
-		.public_key(key.public_key())
-		.serial_number(x509.random_serial_number())
-		.not_valid_before(now - datetime.timedelta(minutes=5))
-		.not_valid_after(now + datetime.timedelta(days=1))
-		.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-		.sign(key, hashes.SHA256())
-	)
-	cert_path, key_path = os.path.join(folder, "ca.pem"), os.path.join(folder, "ca.key")
-	with open(cert_path, "wb") as f:
-		f.write(cert.public_bytes(serialization.Encoding.PEM))
-	with open(key_path, "wb") as f:
-		f.write(
-			key.private_bytes(
-				serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-			)
-		)
-	return cert_path, key_path
+	key = os.path.join(folder, "server.key")
+	with open(key, "w") as f:
+		f.write("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n")
+	return bundle, key
