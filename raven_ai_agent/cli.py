@@ -13,7 +13,13 @@ from pathlib import Path
 import click
 
 from raven_ai_agent.realtime.audit import audit_ports, format_finding
-from raven_ai_agent.realtime.benchfiles import ConfigFileError, find_sites_path, read_bench, read_config_file
+from raven_ai_agent.realtime.benchfiles import (
+	ConfigFileError,
+	bench_audit_files,
+	find_sites_path,
+	read_bench,
+	read_config_file,
+)
 from raven_ai_agent.realtime.constants import (
 	DEFAULT_DOCKER_HOST_GATEWAY,
 	DEFAULT_LOCAL_UPSTREAM_HOST,
@@ -39,8 +45,6 @@ from raven_ai_agent.realtime.render import (
 from raven_ai_agent.realtime.render import render as render_config
 from raven_ai_agent.realtime.resolve import (
 	AUTO,
-	COMMON_CONFIG_FILE,
-	SITE_CONFIG_FILE,
 	DeploymentType,
 	RavenConfig,
 	Source,
@@ -133,7 +137,7 @@ def load_config(bench, site, site_config_path, common_config_path):
 				raise click.UsageError("use either --bench or --site-config/--common-config, not both")
 			sites_path = find_sites_path(bench)
 			site_config, common = read_bench(sites_path, site)
-			files = [sites_path / COMMON_CONFIG_FILE, sites_path / site / SITE_CONFIG_FILE]
+			files = [Path(p) for p in bench_audit_files(sites_path, site)]
 		elif site_config_path:
 			site_config = read_config_file(site_config_path)
 			common = read_config_file(common_config_path) if common_config_path else {}
@@ -307,7 +311,7 @@ def run_audit(paths, socketio_port: int) -> int:
 
 
 @cli.command("audit-ports")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option(
 	"--socketio-port",
 	"port",
@@ -321,7 +325,10 @@ def run_audit(paths, socketio_port: int) -> int:
 @click.option("--site-config", type=click.Path(dir_okay=False), help="A site_config.json.")
 @click.option("--common-config", type=click.Path(dir_okay=False), help="A common_site_config.json.")
 def audit_ports_command(paths, port, bench, site, site_config, common_config):
-	"""Find configs that route or expose the realtime service on a stale port (exit 1 if any)."""
+	"""Find configs that route or expose the realtime service on a stale port (exit 1 if any).
+
+	Without PATHS, the bench's own files (as `diagnose --bench` audits them)."""
+	files: list = []
 	if port is not None:
 		try:
 			port = check_port(port)
@@ -334,11 +341,13 @@ def audit_ports_command(paths, port, bench, site, site_config, common_config):
 			except ConfigFileError as e:
 				raise ConfigError(str(e)) from None
 		else:
-			config, _files = load_config(bench, site, site_config, common_config)
+			config, files = load_config(bench, site, site_config, common_config)
 			port = config({}).socketio_port
 	else:
 		raise click.UsageError("give --socketio-port N, or the bench config (--bench DIR --site SITE)")
-	raise SystemExit(run_audit(paths, port))
+	if not paths and not files:
+		raise click.UsageError("name the files or folders to audit, or give --bench DIR --site SITE")
+	raise SystemExit(run_audit(paths or files, port))
 
 
 def run_proxy_audit(paths) -> int:

@@ -11,7 +11,7 @@ Raven Realtime Settings overrides, and hands them to the pure resolver in
 
 import os
 
-from raven_ai_agent.realtime.benchfiles import read_bench, read_config_file
+from raven_ai_agent.realtime.benchfiles import bench_audit_files, read_bench, read_config_file
 from raven_ai_agent.realtime.context import check_context
 from raven_ai_agent.realtime.resolve import (
 	COMMON_CONFIG_FILE,
@@ -33,8 +33,6 @@ __all__ = [
 ]
 
 OVERRIDE_FIELDS = ("deployment_type", "base_url", "socketio_path")
-# Bench files that route or start the realtime service: the audit reads them for stale ports.
-BENCH_FILES = ("Procfile", "config/nginx.conf", "config/supervisor.conf", "config/redis_queue.conf")
 
 
 def get_config(site: str | None = None) -> RavenConfig:
@@ -128,11 +126,4 @@ def bench_config_files(site: str) -> list[str]:
 	"""The bench's own files that can carry a realtime port (for the stale-port audit)."""
 	import frappe
 
-	sites_path = os.path.abspath(frappe.local.sites_path)
-	bench = os.path.dirname(sites_path)
-	candidates = [
-		os.path.join(sites_path, COMMON_CONFIG_FILE),
-		os.path.join(sites_path, site, "site_config.json"),
-	]
-	candidates += [os.path.join(bench, name) for name in BENCH_FILES]
-	return [path for path in candidates if os.path.isfile(path)]
+	return bench_audit_files(frappe.local.sites_path, site)

@@ -166,3 +166,45 @@ def test_cli_takes_the_port_from_the_bench(tmp_path):
 		== 0
 	)
 	assert runner.invoke(cli, ["audit-ports", str(CORPUS / "fp05_correct.conf"), *common]).exit_code == 1
+
+
+def test_diagnose_and_audit_ports_read_the_same_bench_files(tmp_path):
+	"""One list: a stale port in the bench's config/nginx.conf, or Raven's frontend env, is found
+	by `audit-ports --bench` and by the config check of `diagnose --bench` alike."""
+	from click.testing import CliRunner
+
+	from raven_ai_agent.cli import cli
+	from raven_ai_agent.realtime.benchfiles import bench_audit_files
+
+	bench = tmp_path / "bench"
+	(bench / "sites" / "erp.test").mkdir(parents=True)
+	(bench / "sites" / "common_site_config.json").write_text(
+		'{"socketio_port": 9012, "webserver_port": 8012}'
+	)
+	# One line, as a hand-written file: host_name's port is not a realtime port.
+	(bench / "sites" / "erp.test" / "site_config.json").write_text('{"host_name": "http://erp.test:8012"}')
+	(bench / "config").mkdir()
+	(bench / "config" / "nginx.conf").write_text(
+		"location /socket.io {\n\tproxy_pass http://127.0.0.1:9013;\n}\n"
+	)
+	(bench / "apps" / "raven" / "frontend").mkdir(parents=True)
+	(bench / "apps" / "raven" / "frontend" / ".env").write_text("VITE_SOCKET_PORT=9001\n")
+	files = bench_audit_files(bench / "sites", "erp.test")
+	assert [Path(f).name for f in files] == [
+		"common_site_config.json",
+		"site_config.json",
+		"nginx.conf",
+		".env",
+	]
+	args = ["--bench", str(bench), "--site", "erp.test"]
+	audit = CliRunner().invoke(cli, ["audit-ports", *args])
+	assert audit.exit_code == 1
+	assert (
+		"nginx.conf:2" in audit.stdout and ".env:1" in audit.stdout and "site_config.json" not in audit.stdout
+	)
+	diagnosis = CliRunner().invoke(cli, ["diagnose", *args, "--json", "--no-external", "--timeout", "0.5"])
+	config_check = next(c for c in json.loads(diagnosis.stdout)["checks"] if c["name"] == "config")
+	assert "nginx.conf:2 uses port 9013" in config_check["detail"]
+	assert (
+		".env:1 uses port 9001" in config_check["detail"] and "rebuild the frontend" in config_check["detail"]
+	)

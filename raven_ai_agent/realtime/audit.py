@@ -7,6 +7,7 @@ surroundings say socketio / socket.io / realtime / websocket, and never when the
 the web server or a database. Pure text analysis: nothing is executed or imported.
 """
 
+import json
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -159,6 +160,10 @@ def read_config_text(path: Path) -> str | None:
 def audit_text(text: str, socketio_port: int, file: str = "<text>") -> list[Finding]:
 	"""The findings in one file's text; `file` names it (its name and suffix steer the parsing)."""
 	name = Path(file).name.lower()
+	if name.endswith(".json"):
+		data = _json_object(text)
+		if data is not None:
+			return _json_findings(data, text, socketio_port, file, name)
 	is_yaml = name.endswith((".yml", ".yaml"))
 	aliases = _aliases(text, is_yaml)
 	# systemd units say what they run only in their file name.
@@ -175,6 +180,62 @@ def audit_text(text: str, socketio_port: int, file: str = "<text>") -> list[Find
 		for port, suggestion in _stale_ports(line, context, under_ports, socketio_port, name):
 			findings.setdefault((number, port), Finding(file, number, line.strip(), port, suggestion))
 	return list(findings.values())
+
+
+def _json_object(text: str) -> dict | None:
+	try:
+		data = json.loads(text)
+	except ValueError:
+		return None  # not JSON after all: read it line by line
+	return data if isinstance(data, dict) else None
+
+
+def _json_findings(data: dict, text: str, socketio_port: int, file: str, name: str) -> list[Finding]:
+	"""A JSON config audited key by key: a port key counts when it, or a key above it, names the
+	realtime service (`socketio_port`, `"socketio": {"port": ...}`).
+
+	A line-by-line read would take `"host_name": "http://site:8080"` for a realtime port when
+	the file is written on one line next to `socketio_port` (bench writes indented files; a
+	hand-written or minified one is a single line).
+	"""
+	findings = []
+	for path, value in _json_items(data):
+		key = path[-1]
+		if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdecimal():
+			continue
+		if not _is_port_key(key) or not _PORT_KEY.fullmatch(f"{key}: {value}") or _OTHER_KEY.search(key):
+			continue
+		if not any(_REALTIME_KEY.search(k) for k in path):
+			continue
+		for port, suggestion in _if_stale(int(value), socketio_port, _key_fix(key, name, socketio_port)):
+			number, line = _json_line(text, path)
+			findings.append(Finding(file, number, line, port, suggestion))
+	return findings
+
+
+def _json_items(value, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], object]]:
+	"""(key path, value) of every entry, depth first; lists keep their parent's path."""
+	if len(path) > 8:
+		return
+	if isinstance(value, dict):
+		for key, item in value.items():
+			yield (*path, str(key)), item
+			yield from _json_items(item, (*path, str(key)))
+	elif isinstance(value, list):
+		for item in value:
+			yield from _json_items(item, path)
+
+
+def _json_line(text: str, path: tuple[str, ...]) -> tuple[int, str]:
+	"""Where the last key of `path` stands, looked up after each key above it: (number, line)."""
+	lines = text.splitlines() or [""]
+	start = 0
+	for key in path:
+		for offset, line in enumerate(lines[start:]):
+			if f'"{key}"' in line:
+				start += offset
+				break
+	return start + 1, lines[start].strip()
 
 
 def _stale_ports(

@@ -69,3 +69,26 @@ def read_bench(sites_path: os.PathLike | str, site: str) -> tuple[dict, dict]:
 	common = read_config_file(sites_path / COMMON_CONFIG_FILE, missing_ok=True)
 	site_config = read_config_file(sites_path / site / SITE_CONFIG_FILE)
 	return site_config, common
+
+
+# A bench's own files that route, start or bake in the realtime port: the stale-port audit reads
+# them, for `diagnose` (its config check) and `audit-ports` alike. Raven's frontend env files
+# hold VITE_SOCKET_PORT, which its build bakes into the /raven page.
+BENCH_AUDIT_FILES = (
+	"Procfile",
+	"config/nginx.conf",
+	"config/supervisor.conf",
+	"config/redis_queue.conf",
+	"apps/raven/frontend/.env",
+	"apps/raven/frontend/.env.local",
+	"apps/raven/frontend/.env.production",
+	"apps/raven/frontend/.env.production.local",
+)
+
+
+def bench_audit_files(sites_path: os.PathLike | str, site: str) -> list[str]:
+	"""The files of one bench and site the stale-port audit reads, those that exist."""
+	sites_path = Path(sites_path).resolve()
+	candidates = [sites_path / COMMON_CONFIG_FILE, sites_path / site / SITE_CONFIG_FILE]
+	candidates += [sites_path.parent / name for name in BENCH_AUDIT_FILES]
+	return [str(path) for path in candidates if path.is_file()]
