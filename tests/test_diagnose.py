@@ -491,3 +491,27 @@ def test_a_timeout_in_range_is_used_as_given():
 	config = resolve("realtime.test", {}, {"socketio_port": free_port()})
 	report = diagnose(config, timeout=0.7, external=False)
 	assert report["timeout"] == 0.7 and report["timeout_note"] is None
+
+
+# ---- catalog rows once passed as healthy ----------------------------------------------------
+
+
+def test_21_a_proxy_that_drops_the_cookie_fails_a_given_session_and_names_the_hop(stack, nginx_factory):
+	"""With a session given, 'No cookie transmitted.' is an authentication failure, not 'not tested'."""
+	front = nginx_factory(stack.front_conf("strip_cookie"))
+	report = diagnose(config_for(stack, "vps_prod", front.url), timeout=TIMEOUT, sid=ADMIN_SID)
+	assert first_failure(report) == "namespace"
+	assert "No cookie transmitted" in check(report, "namespace")["detail"]
+	assert "accepted on the realtime port itself" in report["hint"]
+	assert f"the proxy at {front.url.removeprefix('http://')} drops the Cookie header" in report["hint"]
+	assert ADMIN_SID not in json.dumps(report)
+	# The fix (the proxy passes Cookie unchanged) turns the run green.
+	fixed = nginx_factory(stack.front_conf("healthy"))
+	assert_healthy(diagnose(config_for(stack, "vps_prod", fixed.url), timeout=TIMEOUT, sid=ADMIN_SID))
+
+
+def test_21_without_a_session_no_cookie_is_still_only_untested(stack, nginx_factory):
+	front = nginx_factory(stack.front_conf("strip_cookie"))
+	report = diagnose(config_for(stack, "vps_prod", front.url), timeout=TIMEOUT)
+	assert check(report, "namespace")["ok"] is True
+	assert "authentication not tested" in check(report, "namespace")["detail"]

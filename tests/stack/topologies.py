@@ -40,8 +40,11 @@ def _socketio_location(
 	site_header: bool = True,
 	read_timeout: int | None = None,
 	pass_uri: str = "",
+	cookie: bool = True,
 ) -> str:
 	lines = ["proxy_http_version 1.1;" if upgrade else "proxy_http_version 1.0;"]
+	if not cookie:
+		lines.append('proxy_set_header Cookie "";')
 	if upgrade:
 		lines += ["proxy_set_header Upgrade $http_upgrade;", 'proxy_set_header Connection "upgrade";']
 	if site_header:
@@ -162,8 +165,18 @@ def sticky(listen_port: int, web_port: int, ports, *, site: str = DEFAULT_SITE) 
 	)
 
 
+def strip_cookie(listen_port: int, web_port: int, socketio_port: int, *, site: str = DEFAULT_SITE) -> str:
+	"""A proxy that drops the Cookie header on the socket path: "No cookie transmitted."."""
+	return (
+		_upstream("stack-frappe", web_port)
+		+ _upstream("stack-socketio", socketio_port)
+		+ _server(listen_port, _socketio_location(site, cookie=False) + _web_location(site))
+	)
+
+
 VARIANTS = {
 	"healthy": healthy,
+	"strip_cookie": strip_cookie,
 	"no_origin": no_origin,
 	"all_to_web": all_to_web,
 	"no_upgrade": no_upgrade,

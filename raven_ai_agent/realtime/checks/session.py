@@ -1,6 +1,8 @@
 """The session checks: one polling session with the browser's Origin and Cookie, several
 requests on its sid (`sticky_session`), then the namespace CONNECT (`namespace`)."""
 
+from urllib.parse import urlsplit
+
 from raven_ai_agent.realtime import engineio, hints, probe
 from raven_ai_agent.realtime import session as polling
 from raven_ai_agent.realtime.checks import NAMESPACE, STICKY_SESSION, Check, Run, failed, passed, skipped
@@ -25,6 +27,12 @@ def connect_verdict(run: Run, name: str, result: engineio.ConnectResult, with_se
 		)
 		detail = f"CONNECT_ERROR for {namespace}: {message!r}{then}{others}"
 		return failed(name, detail, hints.connect_hint(run.config, message))
+	if result.errors and with_session:
+		# A session was given and never reached the service: an authentication failure.
+		detail = (
+			f"CONNECT_ERROR for {namespace}: {result.errors[0]!r}: the given session's cookie did not arrive"
+		)
+		return failed(name, detail, hints.cookie_dropped_hint(run.config, None))
 	if result.errors:
 		return passed(
 			name,
@@ -84,7 +92,30 @@ def check_session(run: Run) -> list[Check]:
 	verdict = connect_verdict(run, NAMESPACE, outcome.connect, run.sid is not None)
 	if verdict.ok and _same_origin_route(run):
 		verdict = _check_without_origin(run, base, headers) or verdict
+	if verdict.ok is False and run.external and _only_no_auth(outcome.connect):
+		verdict.hint = hints.cookie_dropped_hint(run.config, _cookie_reaches_the_port(run))
 	return [verdict, sticky]
+
+
+def _only_no_auth(result: engineio.ConnectResult | None) -> bool:
+	return bool(result and result.errors) and all(
+		hints.classify_connect_error(e) == hints.CONNECT_NO_AUTH for e in result.errors
+	)
+
+
+def _cookie_reaches_the_port(run: Run) -> bool | None:
+	"""Whether the same session, sent straight to the realtime port with the headers a proxy
+	adds, is authenticated: then the hop in between drops the cookie. None: cannot tell."""
+	base, headers = run.config.get_internal_socketio_url(), dict(run.route(run.sid)[1])
+	headers["Host"] = urlsplit(run.config.get_external_http_base()).netloc
+	http = run.http()
+	try:
+		outcome = polling.probe_session(http, base, run.path, run.config.namespace, headers, extra_requests=0)
+	finally:
+		http.close()
+	if outcome.connect is None:
+		return None
+	return outcome.connect.ok
 
 
 def _same_origin_route(run: Run) -> bool:

@@ -1,5 +1,7 @@
 """Hints for the session: the namespace CONNECT, stickiness, Redis, and delivery of an event."""
 
+from urllib.parse import urlsplit
+
 from raven_ai_agent.realtime.constants import SITE_NAME_HEADER
 from raven_ai_agent.realtime.resolve import COMMON_CONFIG_FILE, RavenConfig
 
@@ -77,6 +79,24 @@ def connect_hint(config: RavenConfig, message: str) -> str:
 			"callback to webserver_port)."
 		)
 	return f"The realtime service refused the connection to {config.namespace}: {message}."
+
+
+def cookie_dropped_hint(config: RavenConfig, reaches_the_port: bool | None) -> str:
+	"""A session was given, and the realtime service saw no cookie (catalog #21)."""
+	path, netloc = config.socketio_path, urlsplit(config.get_external_socketio_url()).netloc
+	if reaches_the_port:
+		where = (
+			f"the same session is accepted on the realtime port itself, so the proxy at {netloc} drops "
+			f"the Cookie header on {path}"
+		)
+	else:
+		where = f"a hop between the browser and the realtime service drops the Cookie header on {path}"
+	return (
+		f"The session's cookie never reaches the realtime service ('No cookie transmitted.'): {where}. "
+		"Pass Cookie unchanged (nginx: no `proxy_set_header Cookie ...` for that path; a CDN or WAF: "
+		"forward cookies), and in browsers open the page on the site's own origin with "
+		"`withCredentials: true` (a cross-site page's SameSite cookie is never sent)."
+	)
 
 
 def websocket_first_hint(config: RavenConfig, message: str) -> str:
