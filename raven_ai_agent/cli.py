@@ -33,7 +33,7 @@ from raven_ai_agent.realtime.constants import (
 	NGROK_AUTHTOKEN_ENV,
 )
 from raven_ai_agent.realtime.diagnose import diagnose
-from raven_ai_agent.realtime.proxyaudit import audit_proxies, format_proxy_finding
+from raven_ai_agent.realtime.proxyaudit import audit_proxies, audit_timeouts, format_proxy_finding
 from raven_ai_agent.realtime.render import (
 	NGROK,
 	TARGETS,
@@ -352,7 +352,7 @@ def audit_ports_command(paths, port, bench, site, site_config, common_config):
 
 def run_proxy_audit(paths) -> int:
 	"""Print every proxy setting that weakens the realtime route; the exit code says whether any."""
-	findings = audit_proxies(paths)
+	findings = audit_proxies(paths) + audit_timeouts(paths, ENGINEIO_PING_WINDOW)
 	for finding in findings:
 		click.echo(format_proxy_finding(finding))
 	if findings:
@@ -365,7 +365,7 @@ def run_proxy_audit(paths) -> int:
 @cli.command("audit-proxy")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 def audit_proxy_command(paths):
-	"""Find proxy configs that overwrite the browser's Origin (exit 1 if any)."""
+	"""Find proxy configs that overwrite the browser's Origin, log session ids, or cut idle sockets (exit 1 if any)."""
 	raise SystemExit(run_proxy_audit(paths))
 
 
@@ -398,6 +398,13 @@ def diagnose_options(f):
 	"""--no-external, --sid, --ca-file and --json: shared by this CLI and the bench command."""
 	f = click.option("--json", "as_json", is_flag=True, help="Print JSON.")(f)
 	f = click.option(
+		"--proxy-config",
+		"proxy_configs",
+		multiple=True,
+		type=click.Path(exists=True),
+		help="A proxy config file or folder the config check also reads (stale ports, short timeouts); repeatable.",
+	)(f)
+	f = click.option(
 		"--ca-file",
 		type=click.Path(dir_okay=False),
 		callback=_checked(check_ca_file),
@@ -424,11 +431,16 @@ def diagnose_options(f):
 )
 @diagnose_options
 def diagnose_command(
-	config: RavenConfig, config_files, timeout: float, no_external: bool, sid, ca_file, as_json
+	config: RavenConfig, config_files, timeout: float, no_external: bool, sid, ca_file, proxy_configs, as_json
 ):
 	"""Probe every hop of the realtime path and name the root cause (exit 1 if a check fails)."""
 	report = diagnose(
-		config, timeout=timeout, external=not no_external, sid=sid, audit_paths=config_files, ca_file=ca_file
+		config,
+		timeout=timeout,
+		external=not no_external,
+		sid=sid,
+		audit_paths=[*config_files, *proxy_configs],
+		ca_file=ca_file,
 	)
 	echo_diagnosis(report, as_json)
 	raise SystemExit(EXIT_OK if report["ok"] else EXIT_PROBLEM)

@@ -10,6 +10,7 @@ Raven Realtime Settings overrides, and hands them to the pure resolver in
 """
 
 import os
+from collections.abc import Sequence
 
 from raven_ai_agent.realtime.benchfiles import bench_audit_files, read_bench, read_config_file
 from raven_ai_agent.realtime.context import check_context
@@ -76,6 +77,7 @@ def diagnose_realtime(
 	user: str | None = None,
 	ca_file: str | None = None,
 	handed_context: object = None,
+	proxy_configs: Sequence[str] = (),
 ) -> dict:
 	"""Walk the browser's path to the realtime service; say in one line what is wrong.
 
@@ -99,7 +101,7 @@ def diagnose_realtime(
 		sid=sid,
 		user=user,
 		publish=lambda event, message, user: publish(event, message, user=user, after_commit=False),
-		audit_paths=bench_config_files(config.site_name),
+		audit_paths=[*bench_config_files(config.site_name), *proxy_configs],
 		ca_file=ca_file,
 		handed_context=handed_context,
 	)

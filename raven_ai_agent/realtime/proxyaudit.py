@@ -139,3 +139,89 @@ def format_proxy_finding(finding: ProxyFinding) -> str:
 	return (
 		f"{finding.file}:{finding.line}: {finding.text}\n    why: {finding.problem}\n    fix: {finding.fix}"
 	)
+
+
+# ---- idle timeouts shorter than Engine.IO's heartbeat (catalog #8) -----------------------------
+
+_DURATION_RE = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<unit>ms|s|m|h|d)?$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+_NGINX_TIMEOUT = re.compile(r"^\s*(?P<name>proxy_read_timeout|proxy_send_timeout)\s+(?P<value>[^;\s]+)\s*;")
+_CADDY_TIMEOUT = re.compile(r"^\s*(?P<name>read_timeout|write_timeout|stream_timeout)\s+(?P<value>\S+)\s*$")
+_BLOCK_OPEN = re.compile(r"^\s*(?P<head>[^#{}]*?)\s*\{\s*$")
+
+
+def duration_seconds(text: str) -> float | None:
+	"""nginx/Caddy durations (`30`, `30s`, `1m`, `500ms`) in seconds; None if unreadable."""
+	match = _DURATION_RE.match(text.strip().strip("\"'"))
+	if not match:
+		return None
+	return float(match.group("n")) * _UNITS[match.group("unit")]
+
+
+def audit_timeouts(paths: Iterable, window: int) -> list[ProxyFinding]:
+	"""Proxy timeouts on the socket path shorter than `window` (pingInterval + pingTimeout)."""
+	findings: list[ProxyFinding] = []
+	for path in config_files(paths):
+		text = read_config_text(path)
+		if text is not None:
+			findings.extend(audit_timeout_text(text, window, str(path)))
+	return findings
+
+
+def audit_timeout_text(text: str, window: int, file: str = "<text>") -> list[ProxyFinding]:
+	"""nginx: the read/send timeout in force in each socket.io location (its own, else the
+	enclosing server's or http's); Caddy: read/write/stream timeouts in a file about socket.io."""
+	lines = text.splitlines()
+	findings: list[ProxyFinding] = []
+	# One frame per open block: (is a socket.io location, {directive: (value s, line number, text)}).
+	stack: list[tuple[bool, dict]] = [(False, {})]
+	caddy = "socket.io" in text and "reverse_proxy" in text
+	for number, line in enumerate(lines, 1):
+		if _COMMENT.match(line):
+			continue
+		opened = _BLOCK_OPEN.match(line)
+		if opened:
+			stack.append((bool(re.match(r"location\b.*socket\.io", opened.group("head"))), {}))
+			continue
+		timeout = _NGINX_TIMEOUT.match(line) or (caddy and _CADDY_TIMEOUT.match(line))
+		if timeout:
+			seconds = duration_seconds(timeout.group("value"))
+			if seconds is not None:
+				stack[-1][1][timeout.group("name")] = (seconds, number, line.strip())
+				if caddy and timeout.re is _CADDY_TIMEOUT and seconds < window:
+					findings.append(
+						_timeout_finding(file, number, line.strip(), seconds, window, FIX_CADDY_TIMEOUT)
+					)
+			continue
+		if line.strip() == "}" and len(stack) > 1:
+			is_socketio, _ = stack[-1]
+			if is_socketio:
+				findings.extend(_effective_short(stack, window, file))
+			stack.pop()
+	return findings
+
+
+FIX_NGINX_TIMEOUT = "set proxy_read_timeout and proxy_send_timeout on the socket path above it (e.g. 120s)"
+FIX_CADDY_TIMEOUT = "raise it above the heartbeat window, or remove it for the socket path"
+
+
+def _effective_short(stack: list[tuple[bool, dict]], window: int, file: str) -> list[ProxyFinding]:
+	findings = []
+	for name in ("proxy_read_timeout", "proxy_send_timeout"):
+		for _, directives in reversed(stack):
+			if name in directives:
+				seconds, number, text = directives[name]
+				if seconds < window:
+					findings.append(_timeout_finding(file, number, text, seconds, window, FIX_NGINX_TIMEOUT))
+				break
+	return findings
+
+
+def _timeout_finding(
+	file: str, number: int, text: str, seconds: float, window: int, fix: str
+) -> ProxyFinding:
+	problem = (
+		f"{seconds:g} s is shorter than Engine.IO's heartbeat window ({window} s: pingInterval + "
+		"pingTimeout): an idle socket is cut, and clients see a periodic 'transport close'"
+	)
+	return ProxyFinding(file, number, text, problem, fix)

@@ -5,6 +5,8 @@ from collections.abc import Sequence
 from raven_ai_agent.realtime import hints
 from raven_ai_agent.realtime.audit import audit_ports
 from raven_ai_agent.realtime.checks import CONFIG, Check, Run, failed, passed
+from raven_ai_agent.realtime.constants import ENGINEIO_PING_WINDOW
+from raven_ai_agent.realtime.proxyaudit import audit_timeouts
 from raven_ai_agent.realtime.resolve import COMMON_CONFIG_FILE
 
 
@@ -24,6 +26,7 @@ def check_config(run: Run) -> list[Check]:
 	problems.extend(run.config_warnings)
 	findings, audit_note = stale_ports(run.audit_paths, port)
 	problems.extend(findings)
+	problems.extend(short_timeouts(run.audit_paths))
 	source = config.sources.get("socketio_port")
 	origin = f" (from {source.value})" if source is not None else ""
 	notes = f"; {audit_note}" if audit_note else ""
@@ -31,6 +34,16 @@ def check_config(run: Run) -> list[Check]:
 		more = f" (+{len(problems) - 1} more: {'; '.join(problems[1:])})" if len(problems) > 1 else ""
 		return [failed(CONFIG, f"{problems[0]}{more}{notes}", hints.config_hint(problems[0]))]
 	return [passed(CONFIG, f"socketio_port {port}{origin}, site {config.site_name}, no warnings{notes}")]
+
+
+def short_timeouts(paths: Sequence) -> list[str]:
+	"""Proxy timeouts on the socket path that cut idle sockets (catalog #8), as problem texts."""
+	if not paths:
+		return []
+	return [
+		f"{f.file}:{f.line} ({f.text}): {f.problem}; {f.fix}"
+		for f in audit_timeouts(list(paths), ENGINEIO_PING_WINDOW)
+	]
 
 
 def stale_ports(paths: Sequence, port: int) -> tuple[list[str], str]:
