@@ -78,6 +78,7 @@ def diagnose_realtime(
 	ca_file: str | None = None,
 	handed_context: object = None,
 	proxy_configs: Sequence[str] = (),
+	user_type: str | None = None,
 ) -> dict:
 	"""Walk the browser's path to the realtime service; say in one line what is wrong.
 
@@ -100,10 +101,11 @@ def diagnose_realtime(
 		external=external,
 		sid=sid,
 		user=user,
-		publish=lambda event, message, user: publish(event, message, user=user, after_commit=False),
+		publish=lambda event, message, room: publish(event, message, room=room, after_commit=False),
 		audit_paths=[*bench_config_files(config.site_name), *proxy_configs],
 		ca_file=ca_file,
 		handed_context=handed_context,
+		user_type=user_type,
 	)
 
 

@@ -378,9 +378,9 @@ def test_end_to_end_delivers_and_hides_the_sid(stack, nginx_factory):
 def test_end_to_end_with_a_publish_function(stack):
 	calls = []
 
-	def publish(event, message, user):
-		calls.append((event, user, threading.current_thread()))
-		stack.publish(event, message, room=f"user:{user}")
+	def publish(event, message, room):
+		calls.append((event, room, threading.current_thread()))
+		stack.publish(event, message, room=room)
 		return True
 
 	report = diagnose(
@@ -388,11 +388,14 @@ def test_end_to_end_with_a_publish_function(stack):
 		timeout=TIMEOUT,
 		sid=ADMIN_SID,
 		user="Administrator",
+		user_type="System User",
 		publish=publish,
 	)
-	assert check(report, "end_to_end")["ok"] is True
+	e2e = check(report, "end_to_end")
+	assert e2e["ok"] is True and "doc:User/Administrator after doc_subscribe" in e2e["detail"]
 	# On the caller's thread: Frappe's context (frappe.local) exists only there.
-	assert calls == [(PROBE_EVENT, "Administrator", threading.current_thread())]
+	assert {(event, thread) for event, _, thread in calls} == {(PROBE_EVENT, threading.current_thread())}
+	assert {"user:Administrator", "doc:User/Administrator", "website"} <= {room for _, room, _ in calls}
 
 
 def test_publish_that_raises_is_not_blamed_on_redis(stack):
@@ -515,3 +518,33 @@ def test_21_without_a_session_no_cookie_is_still_only_untested(stack, nginx_fact
 	report = diagnose(config_for(stack, "vps_prod", front.url), timeout=TIMEOUT)
 	assert check(report, "namespace")["ok"] is True
 	assert "authentication not tested" in check(report, "namespace")["detail"]
+
+
+def test_20_a_socket_taken_for_guest_is_named(stack, nginx_factory):
+	"""Connected, no error, but deaf: the session check lost the credentials, the socket is Guest's."""
+	front = nginx_factory(stack.front_conf("callback_loses_sid"))
+	config = config_for(stack, "vps_prod", front.url)
+	report = diagnose(config, timeout=TIMEOUT, sid=ADMIN_SID, user="Administrator", user_type="System User")
+	assert first_failure(report) == "end_to_end"
+	e2e = check(report, "end_to_end")
+	assert "to user:Administrator never" in e2e["detail"] and "took the session for Guest" in e2e["detail"]
+	assert "took Administrator's socket for Guest" in report["hint"] and "X-Forwarded-Proto" in report["hint"]
+	fixed = nginx_factory(stack.front_conf("healthy"))
+	assert_healthy(diagnose(config_for(stack, "vps_prod", fixed.url), timeout=TIMEOUT, sid=ADMIN_SID))
+
+
+def test_24_a_refused_doc_subscribe_is_named_with_the_callback_and_its_answer(stack):
+	"""The user room works; the doc room Raven streams to is never joined: the callback refuses."""
+	stack.web.add_session("doc-denied-sid", "Administrator", "System User", deny=["User"])
+	config = config_for(stack, "local", stack.web_url)
+	report = diagnose(config, timeout=TIMEOUT, sid="doc-denied-sid")
+	assert first_failure(report) == "end_to_end"
+	e2e = check(report, "end_to_end")
+	assert "none to doc:User/Administrator after doc_subscribe" in e2e["detail"]
+	assert "can_subscribe_doc answered HTTP 403" in e2e["detail"]
+	assert "doc_subscribe is refused" in report["hint"] and "can_subscribe_doc" in report["hint"]
+	assert "doc-denied-sid" not in json.dumps(report)
+	# The fix: a session the callback allows.
+	report = diagnose(config, timeout=TIMEOUT, sid=ADMIN_SID)
+	assert "after doc_subscribe" in check(report, "end_to_end")["detail"]
+	assert_healthy(report)

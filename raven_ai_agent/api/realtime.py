@@ -43,7 +43,10 @@ def run_diagnosis(boot_context: str | None = None) -> dict:
 	"""
 	_require_system_manager()
 	result = diagnose_realtime(
-		sid=frappe.session.sid, user=frappe.session.user, handed_context=_page_context(boot_context)
+		sid=frappe.session.sid,
+		user=frappe.session.user,
+		user_type=frappe.session.data.get("user_type"),
+		handed_context=_page_context(boot_context),
 	)
 	settings = frappe.get_single(SETTINGS_DOCTYPE)
 	settings.db_set(

@@ -19,6 +19,10 @@ DEFAULT_PROXY_TIMEOUT = 120  # seconds, for proxy_read_timeout / proxy_send_time
 DEFAULT_NGINX_ACCESS_LOG = "/var/log/nginx/access.log"  # Debian's and the nginx image's
 # Frappe's realtime service checks a session with GET <origin>USER_INFO_PATH?sid=<session id>.
 USER_INFO_PATH = "/api/method/frappe.realtime.get_user_info"
+# ... and allows a doc_subscribe (doc rooms: Raven streams messages to them) through this one.
+CAN_SUBSCRIBE_DOC_PATH = "/api/method/frappe.realtime.can_subscribe_doc"
+# Every socket of a site joins this room, Guest's too.
+WEBSITE_ROOM = "website"
 DEFAULT_LOCAL_UPSTREAM_HOST = "127.0.0.1"  # bench processes on the proxy's own machine
 DEFAULT_DOCKER_HOST_GATEWAY = "172.17.0.1"  # the Docker host, seen from a container on the default bridge
 DEFAULT_SIDECAR_LISTEN_PORT = 80  # inside the VPS nginx sidecar container; Traefik forwards here

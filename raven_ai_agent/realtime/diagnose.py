@@ -105,15 +105,17 @@ def diagnose(
 	config_warnings: Sequence[str] | None = None,
 	ca_file: str | None = None,
 	handed_context: object = None,
+	user_type: str | None = None,
 ) -> dict:
 	"""Check every hop of the realtime path of `config`; return a JSON-ready report. Never raises.
 
 	`timeout` bounds the whole diagnosis (it returns within timeout + 0.5 s); out of range it
 	is brought into range and `timeout_note` says so (validate.bounded_timeout).
 	`external=False` skips the public URL and tests the realtime port with the headers a proxy
-	would add. `sid` (a logged-in session's cookie) enables `end_to_end`; `user` saves asking
-	the web server whose session it is. `publish(event, message, user)` sends the end-to-end
-	event (the Frappe shell passes frappe.publish_realtime) and runs on the calling thread;
+	would add. `sid` (a logged-in session's cookie) enables `end_to_end`; `user` (and
+	`user_type`) save asking the web server whose session it is. `publish(event, message,
+	room)` sends the end-to-end events (the Frappe shell passes frappe.publish_realtime) on the
+	calling thread;
 	without it the event goes straight to the config's Redis in Frappe's format.
 	`audit_paths` are files for the stale-port audit; `config_warnings` replaces
 	config.warnings when given. `ca_file` adds CA certificates every HTTPS probe trusts (a
@@ -143,6 +145,7 @@ def diagnose(
 		config_warnings=warnings,
 		ca_file=ca_file or None,
 		handed_context=handed_context,
+		user_type=user_type,
 	)
 	tasks = _tasks(run)
 	outcome = schedule.run([_timed(task) for task in tasks], _gate, _crashed, context=run)

@@ -293,18 +293,23 @@ def error_message(data: object) -> str:
 	return json.dumps(data)
 
 
+def find_events(packets: list[SocketPacket], namespace: str, event: str) -> list[list]:
+	"""The args of every EVENT named `event` in `namespace`, in order."""
+	return [
+		packet.data[1:]
+		for packet in packets
+		if packet.type == EVENT
+		and packet.namespace == namespace
+		and isinstance(packet.data, list)
+		and packet.data
+		and packet.data[0] == event
+	]
+
+
 def find_event(packets: list[SocketPacket], namespace: str, event: str) -> list | None:
 	"""The args of the first EVENT named `event` in `namespace`, or None."""
-	for packet in packets:
-		if (
-			packet.type == EVENT
-			and packet.namespace == namespace
-			and isinstance(packet.data, list)
-			and packet.data
-			and packet.data[0] == event
-		):
-			return packet.data[1:]
-	return None
+	found = find_events(packets, namespace, event)
+	return found[0] if found else None
 
 
 def parse_http_error(body: str) -> EngineError | None:

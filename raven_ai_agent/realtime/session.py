@@ -10,10 +10,11 @@ the web server whose login session a sid is, as the realtime service does. No fr
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from raven_ai_agent.realtime import engineio
-from raven_ai_agent.realtime.constants import USER_INFO_PATH
+from raven_ai_agent.realtime.constants import CAN_SUBSCRIBE_DOC_PATH, USER_INFO_PATH
 from raven_ai_agent.realtime.engineio import ConnectResult, ProtocolError
 from raven_ai_agent.realtime.failures import describe_failure, failure_kind, snippet
 from raven_ai_agent.realtime.handshake import (
@@ -116,13 +117,9 @@ class PollingClient:
 			outcome = engineio.connect_result(self.poll("connect reply"), namespace, outcome)
 		return outcome
 
-	def wait_event(self, namespace: str, event: str, match: Callable[[list], bool]) -> list:
-		"""Poll until EVENT `event` arrives in `namespace` with args accepted by `match`."""
-		while True:
-			packets = self.poll("event")
-			args = engineio.find_event(packets, namespace, event)
-			if args is not None and match(args):
-				return args
+	def poll_events(self, namespace: str, event: str) -> list[list]:
+		"""One poll: the args of every EVENT `event` in `namespace` it brought."""
+		return engineio.find_events(self.poll("event"), namespace, event)
 
 	def close(self) -> None:
 		"""Say goodbye so the server drops the session now, not after pingTimeout; best effort."""
@@ -181,13 +178,19 @@ def probe_session(
 
 @dataclass
 class Delivery:
-	"""An event published to a connected session: did it arrive, and how fast."""
+	"""Events published to rooms a connected session should be in: which arrived, and how fast."""
 
 	connect: ConnectResult | None = None
 	failure: SessionError | None = None
 	published: bool | None = None
 	publish_error: BaseException | None = None  # what publish() raised, for the verdict to judge
-	latency_ms: float | None = None
+	received: dict[str, float] = field(default_factory=dict)  # room -> ms from the first publish
+	latency_ms: float | None = None  # of the first room of `rooms`
+
+
+# Pause between rounds while some room has not heard its event: the realtime service joins
+# a doc room only after its permission callback answered, so a first event can miss it.
+ROUND_SECONDS = 0.05
 
 
 def probe_delivery(
@@ -198,12 +201,17 @@ def probe_delivery(
 	headers: Mapping[str, str],
 	event: str,
 	token: str,
-	publish: Callable[[], bool],
+	publish: Callable[[str], bool],
+	rooms: list[str],
+	wake_room: str | None = None,
+	subscribe: list[tuple[str, str]] = (),
 ) -> Delivery:
-	"""Connect like a browser, `publish()` one event carrying `token`, and wait for it.
+	"""Connect like a browser, `doc_subscribe` to `subscribe` (doctype, name), then `publish(room)`
+	an event carrying `token` to each of `rooms` until each arrived or time is up.
 
-	The client connects before publishing: Engine.IO buffers what arrives between polls, so
-	the event is not missed while no GET is pending.
+	Each round also publishes to `wake_room` (a room every socket is in) so the pending poll
+	returns and the next round can run: a poll cannot be cut short without ending the session.
+	The client connects before publishing: Engine.IO buffers what arrives between polls.
 	"""
 	outcome = Delivery()
 	client = PollingClient(http, base_url, path, headers)
@@ -212,17 +220,43 @@ def probe_delivery(
 		outcome.connect = client.connect(namespace)
 		if not outcome.connect.ok:
 			return outcome
+		if subscribe:
+			client.send(
+				[engineio.encode_event(namespace, "doc_subscribe", *doc) for doc in subscribe],
+				"doc_subscribe",
+			)
 		start = time.monotonic()
-		try:
-			outcome.published = bool(publish())
-		except Exception as e:  # noqa: BLE001 - the caller's publish function: its failure is a finding
-			outcome.published, outcome.publish_error = False, e
-		if not outcome.published:
-			return outcome
-		client.wait_event(namespace, event, lambda args: bool(args) and _carries(args[0], token))
-		outcome.latency_ms = (time.monotonic() - start) * 1000
+		while True:
+			missing = [room for room in rooms if room not in outcome.received]
+			if not missing:
+				break
+			try:
+				for room in missing + ([wake_room] if wake_room else []):
+					if not publish(room):
+						outcome.published = False
+						return outcome
+			except Exception as e:  # noqa: BLE001 - the caller's publish function: its failure is a finding
+				outcome.published, outcome.publish_error = False, e
+				return outcome
+			outcome.published = True
+			try:
+				events = client.poll_events(namespace, event)
+			except SessionError as e:
+				if e.step == "event" and e.kind == TIMEOUT:
+					break  # time is up while waiting: the rooms not heard from are the finding
+				raise
+			for args in events:
+				room = args[0].get("room") if args and _carries(args[0], token) else None
+				if room and room not in outcome.received:
+					outcome.received[room] = (time.monotonic() - start) * 1000
+			if http.deadline.remaining() < 2 * ROUND_SECONDS:
+				break
+			time.sleep(ROUND_SECONDS)
+		outcome.latency_ms = outcome.received.get(rooms[0]) if rooms else None
 	except SessionError as e:
 		outcome.failure = e
+	except ProbeTimeout:
+		pass  # the rooms not heard from by now are the finding
 	finally:
 		client.close()
 	return outcome
@@ -234,8 +268,9 @@ def _carries(message: object, token: str) -> bool:
 
 def fetch_user(
 	http: Http, web_url: str, sid: str, headers: Mapping[str, str] | None = None
-) -> tuple[str | None, str]:
-	"""Ask the web server whose session `sid` is, as the realtime service does: (user, detail)."""
+) -> tuple[tuple[str, str | None] | None, str]:
+	"""Ask the web server whose session `sid` is, as the realtime service does:
+	((user, user_type), detail), or (None, why not)."""
 	url = web_url.rstrip("/") + USER_INFO_PATH
 	result = http.request("GET", url, headers={**dict(headers or {}), "Cookie": f"sid={sid}"})
 	if result.error:
@@ -243,9 +278,23 @@ def fetch_user(
 	if result.status != 200:
 		return None, f"{USER_INFO_PATH} answered HTTP {result.status}"
 	try:
-		user = json.loads(result.body)["message"]["user"]
+		info = json.loads(result.body)["message"]
+		user = info["user"]
 	except (ValueError, KeyError, TypeError):
 		return None, f"{USER_INFO_PATH} answered {snippet(result.body)!r}, not a user"
 	if not isinstance(user, str) or not user:
 		return None, f"{USER_INFO_PATH} named no user"
-	return user, f"session of {user}"
+	return (user, info.get("user_type")), f"session of {user}"
+
+
+def check_doc_permission(
+	http: Http, web_url: str, sid: str, doctype: str, docname: str, headers: Mapping[str, str] | None = None
+) -> str:
+	"""What Frappe's `can_subscribe_doc`, the realtime service's permission callback for
+	doc_subscribe, answers for this session: a phrase for a detail."""
+	query = urlencode({"doctype": doctype, "docname": docname})
+	url = f"{web_url.rstrip('/')}{CAN_SUBSCRIBE_DOC_PATH}?{query}"
+	result = http.request("GET", url, headers={**dict(headers or {}), "Cookie": f"sid={sid}"})
+	if result.error:
+		return f"{CAN_SUBSCRIBE_DOC_PATH} did not answer ({describe_failure(result)})"
+	return f"{CAN_SUBSCRIBE_DOC_PATH} answered HTTP {result.status} {snippet(result.body, 60)!r}"

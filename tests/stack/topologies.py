@@ -174,8 +174,28 @@ def strip_cookie(listen_port: int, web_port: int, socketio_port: int, *, site: s
 	)
 
 
+def callback_loses_sid(
+	listen_port: int, web_port: int, socketio_port: int, *, site: str = DEFAULT_SITE
+) -> str:
+	"""The realtime service's session check loses its credentials on the way (as a redirect
+	from http to https does to a cookie): every socket is taken for Guest."""
+	check = (
+		"\n\tlocation = /api/method/frappe.realtime.get_user_info {\n"
+		'\t\tset $args "";\n'
+		'\t\tproxy_set_header Cookie "";\n'
+		f"\t\tproxy_set_header X-Frappe-Site-Name {site};\n"
+		"\t\tproxy_pass http://stack-frappe;\n\t}\n"
+	)
+	return (
+		_upstream("stack-frappe", web_port)
+		+ _upstream("stack-socketio", socketio_port)
+		+ _server(listen_port, _socketio_location(site) + check + _web_location(site))
+	)
+
+
 VARIANTS = {
 	"healthy": healthy,
+	"callback_loses_sid": callback_loses_sid,
 	"strip_cookie": strip_cookie,
 	"no_origin": no_origin,
 	"all_to_web": all_to_web,

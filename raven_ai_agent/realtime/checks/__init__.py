@@ -30,7 +30,7 @@ END_TO_END = "end_to_end"
 # authentication, callback included, without any credential.
 GUEST_SID = "Guest"
 
-# publish(event, message, user) -> whether the event was handed to Redis.
+# publish(event, message, room) -> whether the event was handed to Redis.
 Publish = Callable[[str, dict, str], bool]
 
 
@@ -85,6 +85,7 @@ class Run:
 	config_warnings: Sequence[str]
 	ca_file: str | None = None  # extra CAs every HTTPS probe trusts (probe.tls_context)
 	handed_context: object = None  # what a page got as frappe.boot.raven_realtime, when known
+	user_type: str | None = None  # of `user`, when the caller knows it ("System User", ...)
 
 	@property
 	def deadline(self) -> probe.Deadline:
@@ -118,6 +119,6 @@ class Run:
 	def http(self) -> probe.Http:
 		return probe.Http(self.deadline, self.timeout, self.ca_file)
 
-	def publish_on_caller(self, event: str, message: dict, user: str) -> bool:
+	def publish_on_caller(self, event: str, message: dict, room: str) -> bool:
 		"""`publish(...)` run on the diagnosis' own thread, where Frappe's context lives."""
-		return bool(self.schedule.on_caller(lambda: self.publish(event, message, user)))
+		return bool(self.schedule.on_caller(lambda: self.publish(event, message, room)))

@@ -21,11 +21,20 @@ from raven_ai_agent.realtime.checks import (
 	skipped,
 )
 from raven_ai_agent.realtime.checks.session import connect_verdict, session_hint
-from raven_ai_agent.realtime.constants import EVENTS_CHANNEL, SITE_NAME_HEADER, user_room
+from raven_ai_agent.realtime.constants import (
+	EVENTS_CHANNEL,
+	SITE_NAME_HEADER,
+	WEBSITE_ROOM,
+	doc_room,
+	user_room,
+)
 
 # A probe event nobody listens to, in a room nobody is in: harmless on a live site.
 PROBE_EVENT = "raven_ai_agent_probe"
 PROBE_ROOM = "raven_ai_agent:probe"
+# A document every System User may read: the doc room the end-to-end check subscribes to.
+USER_DOCTYPE = "User"
+SYSTEM_USER = "System User"
 
 
 class RedisPublishFailed(ConnectionError):
@@ -60,26 +69,36 @@ def end_to_end_requires(run: Run) -> tuple[str, ...]:
 
 
 def check_end_to_end(run: Run) -> list[Check]:
+	"""A real event to the session's user room, and to a doc room joined with doc_subscribe
+	(Raven streams messages to `doc:Raven Channel/<id>`), published the way the site publishes.
+
+	Each round also publishes to the `website` room, which every socket is in: it wakes the
+	pending poll, and it tells a socket taken for Guest (it hears `website`, never the user's
+	room) from one that hears nothing. The doc room is the user's own User record, which a
+	System User may read; other users' sessions are checked on the user room only.
+	"""
 	config = run.config
 	if not run.sid:
 		return [skipped(END_TO_END, "skipped: needs a logged-in session (--sid or RAVEN_REALTIME_SID)")]
 	if run.publish is None and not config.redis_url:
 		return [skipped(END_TO_END, "skipped: no way to publish (no Redis URL in the config)")]
 	base, headers = run.route(run.sid)
+	web, web_headers = _web_route(run)
 	http = run.http()
 	try:
-		user = run.user
+		user, user_type = run.user, run.user_type
 		if not user:
-			web, web_headers = _web_route(run)
-			user, detail = polling.fetch_user(http, web, run.sid, web_headers)
-			if user is None:
+			info, detail = polling.fetch_user(http, web, run.sid, web_headers)
+			if info is None:
 				detail = f"could not learn whose session this is: {detail}"
 				return [failed(END_TO_END, detail, hints.unknown_user_hint(web))]
+			user, user_type = info
 		if user == "Guest":
 			detail = "the session is not logged in: the web server answers Guest for it"
 			return [failed(END_TO_END, detail, hints.GUEST_SESSION_HINT)]
+		doc = (USER_DOCTYPE, user) if user_type == SYSTEM_USER else None
+		rooms = [user_room(user)] + ([doc_room(*doc)] if doc else [])
 		token = secrets.token_hex(8)
-		message = {"token": token, "probe": "raven_ai_agent end_to_end"}
 		delivery = polling.probe_delivery(
 			http,
 			base,
@@ -88,11 +107,26 @@ def check_end_to_end(run: Run) -> list[Check]:
 			headers,
 			PROBE_EVENT,
 			token,
-			lambda: _publish(run, message, user),
+			lambda room: _publish(
+				run, {"token": token, "room": room, "probe": "raven_ai_agent end_to_end"}, room
+			),
+			rooms,
+			wake_room=WEBSITE_ROOM,
+			subscribe=[doc] if doc else [],
 		)
+		verdict = _verdict(run, user, rooms, delivery)
+		if (
+			verdict.ok is False
+			and doc
+			and rooms[0] in delivery.received
+			and rooms[1] not in delivery.received
+		):
+			answer = polling.check_doc_permission(http, web, run.sid, *doc, headers=web_headers)
+			verdict.detail += f"; {answer}"
+			verdict.hint = hints.doc_subscribe_hint(web, doc, answer)
 	finally:
 		http.close()
-	return [_verdict(run, user, delivery)]
+	return [verdict]
 
 
 def _web_route(run: Run) -> tuple[str, dict]:
@@ -102,19 +136,19 @@ def _web_route(run: Run) -> tuple[str, dict]:
 	return f"http://127.0.0.1:{run.config.webserver_port}", {SITE_NAME_HEADER: run.config.site_name}
 
 
-def _publish(run: Run, message: dict, user: str) -> bool:
+def _publish(run: Run, message: dict, room: str) -> bool:
 	"""Through the caller's publish function (on its thread), else straight to the config's Redis."""
 	if run.publish is not None:
-		return run.publish_on_caller(PROBE_EVENT, message, user)
-	data = bridge.frappe_event(PROBE_EVENT, message, run.config.site_name, user_room(user))
+		return run.publish_on_caller(PROBE_EVENT, message, room)
+	data = bridge.frappe_event(PROBE_EVENT, message, run.config.site_name, room)
 	outcome = bridge.redis_publish(run.config.redis_url, EVENTS_CHANNEL, data, run.deadline, run.timeout)
 	if outcome.error:
 		raise RedisPublishFailed(f"Redis {outcome.error}: {outcome.error_text}")
 	return bool(outcome.subscribers)
 
 
-def _verdict(run: Run, user: str, delivery: polling.Delivery) -> Check:
-	room = user_room(user)
+def _verdict(run: Run, user: str, rooms: list[str], delivery: polling.Delivery) -> Check:
+	room = rooms[0]
 	if delivery.connect is not None and not delivery.connect.ok and delivery.failure is None:
 		return connect_verdict(run, END_TO_END, delivery.connect, True)
 	error = delivery.publish_error
@@ -131,14 +165,28 @@ def _verdict(run: Run, user: str, delivery: polling.Delivery) -> Check:
 		return failed(END_TO_END, detail, hints.PUBLISH_FAILED_HINT)
 	failure = delivery.failure
 	if failure is not None:
-		if failure.step == "event" and failure.kind == probe.TIMEOUT:
-			detail = f"published to {room}, nothing arrived within the {run.timeout:g} s budget"
-			return failed(END_TO_END, detail, hints.undelivered_hint(run.config.namespace))
 		detail = f"the session broke ({failure.step}): {failure.detail}"
 		return failed(END_TO_END, detail, session_hint(run, failure))
-	if delivery.latency_ms is None:
-		return failed(END_TO_END, "no result", hints.NO_RESULT_HINT)
-	return passed(END_TO_END, f"event delivered to {room} in {delivery.latency_ms:.0f} ms")
+	heard = delivery.received
+	if all(r in heard for r in rooms):
+		also = (
+			f", and to {rooms[1]} after doc_subscribe in {heard[rooms[1]]:.0f} ms" if len(rooms) > 1 else ""
+		)
+		return passed(END_TO_END, f"event delivered to {room} in {heard[room]:.0f} ms{also}")
+	if room not in heard and WEBSITE_ROOM in heard:
+		detail = (
+			f"events to the {WEBSITE_ROOM} room arrived, to {room} never: the realtime service took the "
+			f"session for Guest"
+		)
+		return failed(END_TO_END, detail, hints.guest_socket_hint(run.config, user))
+	if room in heard:
+		missing = ", ".join(r for r in rooms if r not in heard)
+		detail = (
+			f"events to {room} arrive, but none to {missing} after doc_subscribe: the doc room was not joined"
+		)
+		return failed(END_TO_END, detail, hints.undelivered_hint(run.config.namespace))
+	detail = f"published to {', '.join(rooms)} and {WEBSITE_ROOM}, nothing arrived within the {run.timeout:g} s budget"
+	return failed(END_TO_END, detail, hints.undelivered_hint(run.config.namespace))
 
 
 def raised_at(error: BaseException) -> str:

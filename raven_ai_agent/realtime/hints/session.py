@@ -181,6 +181,28 @@ def publish_raised_hint(error: str, where: str, redis_state: str) -> str:
 NO_RESULT_HINT = "Retry the diagnosis with a longer --timeout."
 
 
+def guest_socket_hint(config: RavenConfig, user: str) -> str:
+	"""The socket connected, but as Guest: the session check lost the credentials (catalog #20)."""
+	return (
+		f"The realtime service took {user}'s socket for Guest: it hears the site-wide room, never the "
+		f"user's. Its session check (GET <Origin>/api/method/frappe.realtime.get_user_info) lost the "
+		"session on the way: typically a proxy that builds Origin as http:// behind TLS, whose redirect "
+		"to https drops the credentials. Build Origin from X-Forwarded-Proto (bench's nginx and "
+		"`raven-realtime render nginx-vps` do) and keep the session check's query and cookie intact."
+	)
+
+
+def doc_subscribe_hint(web_url: str, doc: tuple[str, str], answer: str) -> str:
+	"""The user room works, a doc room never joins: the permission callback refuses (catalog #24)."""
+	return (
+		f"doc_subscribe is refused: the realtime service joins a doc room only when its permission "
+		f"callback {web_url}/api/method/frappe.realtime.can_subscribe_doc allows it, and for "
+		f"{doc[0]}/{doc[1]} {answer}. Raven streams new messages to doc:Raven Channel/<id> rooms the same "
+		"way, so channels update only on reload: make that callback reachable and answer 200 for what "
+		"the user may read (route, permissions, a WAF or login gate on /api/method)."
+	)
+
+
 def undelivered_hint(namespace: str) -> str:
 	"""Published, never delivered: the two ends of the Redis bridge do not meet."""
 	return (
