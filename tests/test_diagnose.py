@@ -548,3 +548,46 @@ def test_24_a_refused_doc_subscribe_is_named_with_the_callback_and_its_answer(st
 	report = diagnose(config, timeout=TIMEOUT, sid=ADMIN_SID)
 	assert "after doc_subscribe" in check(report, "end_to_end")["detail"]
 	assert_healthy(report)
+
+
+@pytest.mark.parametrize(
+	("common", "words"),
+	[
+		({}, ("hairpin NAT", "NODE_EXTRA_CA_CERTS")),  # 18: the check's URL is unreachable from the bench
+		({"developer_mode": 1}, ("developer_mode is on", "<origin host>:<webserver_port>", "v16")),  # 19
+		({"server_ip": "10.9.9.9"}, ("server_ip is 10.9.9.9", "http://10.9.9.9")),
+	],
+)
+def test_18_19_a_failing_session_check_gets_the_fix_of_where_it_goes(stack, common, words):
+	"""The callback URL is unreachable (the Origin names a closed port): the hint depends on what
+	the realtime service's config says about where that check goes."""
+	dead = f"http://127.0.0.1:{free_port()}"
+	config = resolve(
+		stack.site, {}, {**stack.common, **common}, {"deployment_type": "vps_prod", "base_url": dead}
+	)
+	report = diagnose(config, timeout=TIMEOUT, external=False)
+	assert first_failure(report) == "namespace"
+	assert "Unauthorized" in check(report, "namespace")["detail"]
+	for word in words:
+		assert word in report["hint"], (word, report["hint"])
+
+
+def test_17_a_site_header_fixed_to_a_literal_name_is_named_with_what_was_derived(
+	stack, nginx_factory, tmp_path
+):
+	"""With the proxy's config at hand (the bench's, or --proxy-config), the hint says which line
+	fixes which header to which name, instead of blaming a Host rewrite."""
+	conf = stack.front_conf("literal_site")
+	front = nginx_factory(conf)
+	conf_file = tmp_path / "frappe-docker.conf"
+	conf_file.write_text(conf)
+	config = config_for(stack, "vps_prod", front.url)
+	report = diagnose(config, timeout=TIMEOUT, audit_paths=[conf_file])
+	assert first_failure(report) == "namespace"
+	assert f"{conf_file}:" in report["hint"] and "frontend.local" in report["hint"]
+	assert "the realtime service derives 'frontend.local'" in report["hint"] and "$host" in report["hint"]
+	# Without the config at hand, the hint stays the general one.
+	assert "derives a site other than" in diagnose(config, timeout=TIMEOUT)["hint"]
+	# The fix: headers from the request (the rendered sidecar) -> green.
+	fixed = nginx_factory(stack.front_conf("healthy"))
+	assert_healthy(diagnose(config_for(stack, "vps_prod", fixed.url), timeout=TIMEOUT, sid=ADMIN_SID))

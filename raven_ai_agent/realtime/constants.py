@@ -43,6 +43,10 @@ KEY_SOCKETIO_PORT = "socketio_port"
 KEY_WEBSERVER_PORT = "webserver_port"
 KEY_REDIS_QUEUE = "redis_queue"  # v15+: frappe.publish_realtime publishes here
 KEY_REDIS_SOCKETIO = "redis_socketio"  # v14
+# Read by the realtime service from common_site_config.json; on versions that honour them
+# (Frappe develop / v16: realtime/utils.js get_url) they redirect its session check.
+KEY_DEVELOPER_MODE = "developer_mode"
+KEY_SERVER_IP = "server_ip"
 
 # Frappe realtime wire names.
 EVENTS_CHANNEL = "events"  # Redis pub/sub channel the Node service relays

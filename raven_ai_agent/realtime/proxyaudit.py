@@ -225,3 +225,40 @@ def _timeout_finding(
 		"pingTimeout): an idle socket is cut, and clients see a periodic 'transport close'"
 	)
 	return ProxyFinding(file, number, text, problem, fix)
+
+
+# ---- site headers fixed to a name (catalog #17) ------------------------------------------------
+
+_FIXED_HEADER = re.compile(
+	r"^\s*proxy_set_header\s+(?P<name>Origin|X-Frappe-Site-Name)\s+[\"']?(?P<value>[^;\"']+)[\"']?\s*;",
+	re.IGNORECASE,
+)
+
+
+def fixed_site_headers(paths: Iterable, host: str, site_name: str) -> list[ProxyFinding]:
+	"""nginx lines that set Origin or X-Frappe-Site-Name to a fixed name other than this site's
+	(frappe_docker's FRAPPE_SITE_NAME_HEADER set to a literal): what the realtime service then
+	derives, and from which header."""
+	findings: list[ProxyFinding] = []
+	for path in config_files(paths):
+		text = read_config_text(path) or ""
+		for number, line in enumerate(text.splitlines(), 1):
+			match = _FIXED_HEADER.match(line)
+			if not match or _COMMENT.match(line):
+				continue
+			name, value = match.group("name"), match.group("value").strip()
+			derived = _fixed_host(value)
+			expected = host if name.lower() == "origin" else site_name
+			if derived and derived != expected:
+				problem = f"{name} is fixed to {value!r}: the realtime service derives {derived!r} from it, not {expected!r}"
+				fix = f"set {name} from the request ($host), and name the site after its public host"
+				findings.append(ProxyFinding(str(path), number, line.strip(), problem, fix))
+	return findings
+
+
+def _fixed_host(value: str) -> str | None:
+	"""The host name a header value fixes, when no variable makes it follow the request."""
+	rest = value.split("://", 1)[-1]
+	if "$" in rest:
+		return None
+	return rest.split("/", 1)[0].split(":", 1)[0].lower() or None

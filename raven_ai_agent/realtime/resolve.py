@@ -15,9 +15,11 @@ from raven_ai_agent.realtime.constants import (
 	DEFAULT_SOCKETIO_PATH,
 	DEFAULT_SOCKETIO_PORT,
 	DEFAULT_WEBSERVER_PORT,
+	KEY_DEVELOPER_MODE,
 	KEY_HOST_NAME,
 	KEY_REDIS_QUEUE,
 	KEY_REDIS_SOCKETIO,
+	KEY_SERVER_IP,
 	KEY_SOCKETIO_PORT,
 	KEY_WEBSERVER_PORT,
 	TRANSPORTS,
@@ -76,6 +78,9 @@ class RavenConfig:
 	# Internal: never part of the frontend context.
 	redis_url: str | None = None
 	deployment_reason: str = ""  # why this deployment type, in words (`show` prints it)
+	# What the realtime service reads from common_site_config.json besides its port.
+	developer_mode: bool = False
+	server_ip: str | None = None
 
 	@property
 	def namespace(self) -> str:
@@ -124,7 +129,15 @@ class RavenConfig:
 _OVERRIDE_PLACES = {Source.SETTINGS: SETTINGS_DOCTYPE, Source.COMMAND_LINE: "the command line"}
 
 # Only these keys can change the result: they form the memoisation key.
-_SITE_KEYS = (KEY_HOST_NAME, KEY_SOCKETIO_PORT, KEY_WEBSERVER_PORT, KEY_REDIS_QUEUE, KEY_REDIS_SOCKETIO)
+_SITE_KEYS = (
+	KEY_HOST_NAME,
+	KEY_SOCKETIO_PORT,
+	KEY_WEBSERVER_PORT,
+	KEY_REDIS_QUEUE,
+	KEY_REDIS_SOCKETIO,
+	KEY_DEVELOPER_MODE,
+	KEY_SERVER_IP,
+)
 _SETTINGS_KEYS = ("deployment_type", "base_url", "socketio_path")
 
 
@@ -229,6 +242,9 @@ def _resolve(site_name: str, site: dict, common: dict, settings: dict, overridde
 		warnings=tuple(warnings),
 		redis_url=redis_url,
 		deployment_reason=deployment_reason,
+		developer_mode=bool(common.get(KEY_DEVELOPER_MODE))
+		and common.get(KEY_DEVELOPER_MODE) not in ("0", 0),
+		server_ip=common.get(KEY_SERVER_IP) if isinstance(common.get(KEY_SERVER_IP), str) else None,
 	)
 
 

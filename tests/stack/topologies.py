@@ -193,8 +193,29 @@ def callback_loses_sid(
 	)
 
 
+def literal_site(listen_port: int, web_port: int, socketio_port: int, *, site: str = DEFAULT_SITE) -> str:
+	"""frappe_docker's template with FRAPPE_SITE_NAME_HEADER set to a literal name: Origin and
+	X-Frappe-Site-Name name another host than the one the browser uses."""
+	location = (
+		"\n\tlocation /socket.io {\n"
+		"\t\tproxy_http_version 1.1;\n"
+		"\t\tproxy_set_header Upgrade $http_upgrade;\n"
+		'\t\tproxy_set_header Connection "upgrade";\n'
+		"\t\tproxy_set_header X-Frappe-Site-Name frontend.local;\n"
+		"\t\tproxy_set_header Origin $scheme://frontend.local;\n"
+		"\t\tproxy_set_header Host $host;\n"
+		"\t\tproxy_pass http://stack-socketio;\n\t}\n"
+	)
+	return (
+		_upstream("stack-frappe", web_port)
+		+ _upstream("stack-socketio", socketio_port)
+		+ _server(listen_port, location + _web_location(site))
+	)
+
+
 VARIANTS = {
 	"healthy": healthy,
+	"literal_site": literal_site,
 	"callback_loses_sid": callback_loses_sid,
 	"strip_cookie": strip_cookie,
 	"no_origin": no_origin,

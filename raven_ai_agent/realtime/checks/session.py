@@ -7,6 +7,7 @@ from raven_ai_agent.realtime import engineio, hints, probe
 from raven_ai_agent.realtime import session as polling
 from raven_ai_agent.realtime.checks import NAMESPACE, STICKY_SESSION, Check, Run, failed, passed, skipped
 from raven_ai_agent.realtime.checks.handshakes import external_hint
+from raven_ai_agent.realtime.proxyaudit import fixed_site_headers
 from raven_ai_agent.realtime.resolve import DeploymentType
 
 # Requests on one session after the handshake (POSTs and the GET of the CONNECT reply).
@@ -94,7 +95,17 @@ def check_session(run: Run) -> list[Check]:
 		verdict = _check_without_origin(run, base, headers) or verdict
 	if verdict.ok is False and run.external and _only_no_auth(outcome.connect):
 		verdict.hint = hints.cookie_dropped_hint(run.config, _cookie_reaches_the_port(run))
+	elif verdict.ok is False and _site_errors(outcome.connect):
+		evidence = fixed_site_headers(run.audit_paths, run.config.host, run.config.site_name)
+		if evidence:
+			verdict.hint = hints.fixed_site_header_hint(evidence[0])
 	return [verdict, sticky]
+
+
+def _site_errors(result: engineio.ConnectResult | None) -> bool:
+	"""'Invalid origin' or 'Invalid namespace': the site the realtime service derived is not ours."""
+	kinds = (hints.CONNECT_ORIGIN, hints.CONNECT_NAMESPACE)
+	return bool(result) and any(hints.classify_connect_error(e) in kinds for e in result.errors)
 
 
 def _only_no_auth(result: engineio.ConnectResult | None) -> bool:

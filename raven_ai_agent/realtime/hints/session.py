@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from raven_ai_agent.realtime.constants import SITE_NAME_HEADER
+from raven_ai_agent.realtime.constants import SITE_NAME_HEADER, USER_INFO_PATH
 from raven_ai_agent.realtime.resolve import COMMON_CONFIG_FILE, RavenConfig
 
 # nginx that builds Origin only when the browser sent none: bench's template overwrites it always,
@@ -71,14 +71,16 @@ def connect_hint(config: RavenConfig, message: str) -> str:
 			"certificate from a public CA."
 		)
 	if kind == CONNECT_UNAUTHORIZED:
-		return (
-			f"The realtime service cannot call back into the web server to check sessions ({message}): it "
-			f"calls {origin}/api/method/frappe.realtime.get_user_info from the bench host, so make that URL "
-			"reachable from there (a hosts entry against hairpin DNS, server_ip in common_site_config.json, a "
-			"trusted certificate); on Frappe v16, also turn developer_mode off behind a proxy (it sends the "
-			"callback to webserver_port)."
-		)
+		return _unauthorized_hint(config, message, origin)
 	return f"The realtime service refused the connection to {config.namespace}: {message}."
+
+
+def fixed_site_header_hint(finding) -> str:
+	"""A proxy fixes Origin or X-Frappe-Site-Name to another name (catalog #17)."""
+	return (
+		f"{finding.file}:{finding.line} ({finding.text}): {finding.problem}, so the realtime service "
+		f"refuses the socket. Fix: {finding.fix} (frappe_docker: FRAPPE_SITE_NAME_HEADER=$host)."
+	)
 
 
 def cookie_dropped_hint(config: RavenConfig, reaches_the_port: bool | None) -> str:
@@ -108,6 +110,38 @@ def websocket_first_hint(config: RavenConfig, message: str) -> str:
 		"X-Forwarded-Proto: wss (Traefik does); a next hop that builds Origin from it as http:// sends the "
 		f"session check to http://{config.host}:80. Where Origin is built, map wss to https and ws to http "
 		"(`raven-realtime render nginx-vps` does)."
+	)
+
+
+def _unauthorized_hint(config: RavenConfig, message: str, origin: str) -> str:
+	"""The session check failed: where the realtime service sends it decides the fix.
+
+	Frappe 15.41 sends it to the Origin the browser gave. Versions whose realtime service reads
+	developer_mode and server_ip (develop / v16, realtime/utils.js get_url) send it to
+	<origin host>:<webserver_port> with developer_mode on (catalog #19), or to
+	http://<server_ip> when that is set; each needs its own fix, not the hairpin one (#18).
+	"""
+	check = f"{origin}{USER_INFO_PATH}"
+	if config.developer_mode:
+		moved = f"{config.host}:{config.webserver_port}"
+		return (
+			f"The realtime service's session check fails ({message}), and developer_mode is on in "
+			f"{COMMON_CONFIG_FILE}: on Frappe versions whose realtime service honours it (v16 / develop) the "
+			f"check goes to <origin host>:<webserver_port> ({moved}), past the proxy, not to {check}. Turn "
+			"developer_mode off on a proxied site, or make that address answer from the bench host. (On "
+			f"15.41 the check goes to {check}: then make that reachable from the bench host.)"
+		)
+	if config.server_ip:
+		return (
+			f"The realtime service's session check fails ({message}), and server_ip is {config.server_ip} "
+			f"in {COMMON_CONFIG_FILE}: on versions that honour it (v16 / develop) the check goes to "
+			f"http://{config.server_ip}, which must answer for this site; on 15.41 it goes to {check}. "
+			"Remove server_ip unless that address serves the site."
+		)
+	return (
+		f"The realtime service cannot call back into the web server to check sessions ({message}): it "
+		f"calls {check} from the bench host, so make that URL reachable from there (a hosts entry against "
+		"hairpin NAT or split DNS; a certificate Node trusts, NODE_EXTRA_CA_CERTS)."
 	)
 
 
