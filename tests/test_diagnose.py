@@ -13,6 +13,7 @@ import pytest
 from raven_ai_agent.realtime import upgrade
 from raven_ai_agent.realtime.checks.delivery import PROBE_EVENT
 from raven_ai_agent.realtime.diagnose import CHECKS, diagnose
+from raven_ai_agent.realtime.render import render
 from raven_ai_agent.realtime.resolve import resolve
 from tests.stack import ADMIN_SID, BlackHole, free_port
 
@@ -499,7 +500,22 @@ def test_a_timeout_in_range_is_used_as_given():
 # ---- catalog rows once passed as healthy ----------------------------------------------------
 
 
-def test_21_a_proxy_that_drops_the_cookie_fails_a_given_session_and_names_the_hop(stack, nginx_factory):
+def rendered_front(stack, nginx_factory, tmp_path):
+	"""The fix as an operator applies it: `render nginx-vps` for this stack, served by nginx."""
+	port = free_port()
+	config = config_for(stack, "vps_prod", f"http://127.0.0.1:{port}")
+	options = {
+		"upstream_host": "127.0.0.1",
+		"listen": f"127.0.0.1:{port}",
+		"access_log": str(tmp_path / "a.log"),
+	}
+	nginx_factory(render("nginx-vps", config, **options))
+	return config
+
+
+def test_21_a_proxy_that_drops_the_cookie_fails_a_given_session_and_names_the_hop(
+	stack, nginx_factory, tmp_path
+):
 	"""With a session given, 'No cookie transmitted.' is an authentication failure, not 'not tested'."""
 	front = nginx_factory(stack.front_conf("strip_cookie"))
 	report = diagnose(config_for(stack, "vps_prod", front.url), timeout=TIMEOUT, sid=ADMIN_SID)
@@ -508,9 +524,8 @@ def test_21_a_proxy_that_drops_the_cookie_fails_a_given_session_and_names_the_ho
 	assert "accepted on the realtime port itself" in report["hint"]
 	assert f"the proxy at {front.url.removeprefix('http://')} drops the Cookie header" in report["hint"]
 	assert ADMIN_SID not in json.dumps(report)
-	# The fix (the proxy passes Cookie unchanged) turns the run green.
-	fixed = nginx_factory(stack.front_conf("healthy"))
-	assert_healthy(diagnose(config_for(stack, "vps_prod", fixed.url), timeout=TIMEOUT, sid=ADMIN_SID))
+	# The fix (the rendered proxy passes Cookie unchanged) turns the run green.
+	assert_healthy(diagnose(rendered_front(stack, nginx_factory, tmp_path), timeout=TIMEOUT, sid=ADMIN_SID))
 
 
 def test_21_without_a_session_no_cookie_is_still_only_untested(stack, nginx_factory):
@@ -520,7 +535,7 @@ def test_21_without_a_session_no_cookie_is_still_only_untested(stack, nginx_fact
 	assert "authentication not tested" in check(report, "namespace")["detail"]
 
 
-def test_20_a_socket_taken_for_guest_is_named(stack, nginx_factory):
+def test_20_a_socket_taken_for_guest_is_named(stack, nginx_factory, tmp_path):
 	"""Connected, no error, but deaf: the session check lost the credentials, the socket is Guest's."""
 	front = nginx_factory(stack.front_conf("callback_loses_sid"))
 	config = config_for(stack, "vps_prod", front.url)
@@ -529,8 +544,10 @@ def test_20_a_socket_taken_for_guest_is_named(stack, nginx_factory):
 	e2e = check(report, "end_to_end")
 	assert "to user:Administrator never" in e2e["detail"] and "took the session for Guest" in e2e["detail"]
 	assert "took Administrator's socket for Guest" in report["hint"] and "X-Forwarded-Proto" in report["hint"]
-	fixed = nginx_factory(stack.front_conf("healthy"))
-	assert_healthy(diagnose(config_for(stack, "vps_prod", fixed.url), timeout=TIMEOUT, sid=ADMIN_SID))
+	fixed = rendered_front(stack, nginx_factory, tmp_path)
+	assert_healthy(
+		diagnose(fixed, timeout=TIMEOUT, sid=ADMIN_SID, user="Administrator", user_type="System User")
+	)
 
 
 def test_24_a_refused_doc_subscribe_is_named_with_the_callback_and_its_answer(stack):
@@ -589,5 +606,4 @@ def test_17_a_site_header_fixed_to_a_literal_name_is_named_with_what_was_derived
 	# Without the config at hand, the hint stays the general one.
 	assert "derives a site other than" in diagnose(config, timeout=TIMEOUT)["hint"]
 	# The fix: headers from the request (the rendered sidecar) -> green.
-	fixed = nginx_factory(stack.front_conf("healthy"))
-	assert_healthy(diagnose(config_for(stack, "vps_prod", fixed.url), timeout=TIMEOUT, sid=ADMIN_SID))
+	assert_healthy(diagnose(rendered_front(stack, nginx_factory, tmp_path), timeout=TIMEOUT, sid=ADMIN_SID))
