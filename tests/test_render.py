@@ -26,6 +26,7 @@ from raven_ai_agent.realtime.render import (
 	render_traefik,
 )
 from raven_ai_agent.realtime.resolve import resolve
+from tests.stack import nginx_test
 
 SITE = "erp.example.com"
 
@@ -342,7 +343,7 @@ def test_ngrok_config(sandbox):
 	assert data["version"] == 3
 	assert isinstance(data["agent"], dict) and "authtoken" not in data["agent"]
 	[endpoint] = data["endpoints"]
-	assert endpoint["name"] == "raven_abc_ngrok_free_app"
+	assert re.fullmatch(r"raven_abc_ngrok_free_app_[0-9a-f]{6}", endpoint["name"])  # "-" is lossy: hashed
 	assert endpoint["url"] == "https://abc.ngrok-free.app"
 	assert endpoint["upstream"] == {"url": "http://127.0.0.1:8080", "protocol": "http1"}
 	# Nothing that rewrites Host: no host_header, no request header policy.
@@ -517,3 +518,15 @@ def test_long_site_names_give_short_unique_names():
 		assert name and len(name) <= 32, name
 		names.add(name)
 	assert len(names) == 2
+
+
+def test_names_stay_unique_per_site_when_slugs_collide():
+	"""`realtime-b.test` and `realtime.b.test` both slug to realtime_b_test: two files in one
+	nginx would declare the same upstream and fail `nginx -t`."""
+	sites = ["realtime-b.test", "realtime.b.test", "realtime_b.test", "Realtime.B.test"]
+	configs = [resolve(site, {}, {"host_name": f"https://{site.lower()}"}) for site in sites]
+	names = [yaml.safe_load(render("ngrok", c))["endpoints"][0]["name"] for c in configs]
+	assert len(set(names)) == len(names), names
+	assert "raven_realtime_b_test" in names  # the plain one keeps its readable name
+	ok, message = nginx_test("".join(render("nginx-vps", c) for c in configs))
+	assert ok, message

@@ -92,19 +92,25 @@ def listen_at(value) -> HostPart:
 	return checked("listen", check_upstream, value)
 
 
-def defaultname_of(site_name: str) -> str:
-	"""`raven_<site>`: unique per site, so two sites' configs can share one conf.d. A long site
-	name is cut and a short hash of it kept, so names stay unique and within the length limit."""
+# Site names whose slug (every run of other characters -> "_") is one-to-one: lower-case
+# labels joined by single dots. Any other name ("realtime-b.test", "a_b.test", "ERP.test")
+# could share its slug with another site's ("realtime.b.test"), so it gets a hash of itself.
+_PLAIN_SITE_RE = re.compile(r"^[a-z0-9]+(?:\.[a-z0-9]+)*$")
+
+
+def default_name(site_name: str) -> str:
+	"""`raven_<site>`: unique per site, so every site's config can share one conf.d (nginx fails
+	on a duplicate upstream). A lossy slug or a long name keeps a short hash of the site name."""
 	slug = re.sub(r"[^a-z0-9]+", "_", site_name.lower()).strip("_")
 	name = "raven_" + slug
-	if len(name) > MAX_IDENTIFIER_LENGTH:
-		digest = hashlib.sha1(site_name.encode()).hexdigest()[:6]
-		name = name[: MAX_IDENTIFIER_LENGTH - len(digest) - 1].rstrip("_-") + "_" + digest
-	return name
+	if _PLAIN_SITE_RE.fullmatch(site_name) and len(name) <= MAX_IDENTIFIER_LENGTH:
+		return name
+	digest = hashlib.sha1(site_name.encode()).hexdigest()[:6]
+	return name[: MAX_IDENTIFIER_LENGTH - len(digest) - 1].rstrip("_-") + "_" + digest
 
 
 def name_of(value, site: Site) -> str:
-	return defaultname_of(site.site_name) if value is None else checked("name", check_identifier, value)
+	return default_name(site.site_name) if value is None else checked("name", check_identifier, value)
 
 
 def nodes_of(upstream, host: str, port: int) -> list[HostPart]:
