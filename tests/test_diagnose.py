@@ -462,12 +462,12 @@ def test_a_crashing_check_is_a_failed_check(stack, monkeypatch):
 
 def test_a_programming_error_in_a_probe_is_a_crash_not_a_network_finding(stack, monkeypatch):
 	"""Only network errors become data; a bug says it crashed (and is not called 'no answer')."""
-	from raven_ai_agent.realtime import probe
+	from raven_ai_agent.realtime import bodies
 
 	def broken(raw, encoding):
 		raise TypeError("a bug in the body decoder")
 
-	monkeypatch.setattr(probe, "decode_body", broken)
+	monkeypatch.setattr(bodies, "decode_body", broken)
 	report = diagnose(config_for(stack, "local", stack.web_url), timeout=TIMEOUT)
 	local = check(report, "local_handshake")
 	assert local["ok"] is False and "crashed: TypeError: a bug in the body decoder" in local["detail"]

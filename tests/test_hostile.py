@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from raven_ai_agent.realtime import probe
+from raven_ai_agent.realtime import bodies, probe
 from raven_ai_agent.realtime.diagnose import diagnose
 from raven_ai_agent.realtime.resolve import resolve
 from tests.hostile import HUGE_BODY_BYTES, OTHER_SERVICE_HELLO, ROLES, Hostile
@@ -304,9 +304,12 @@ def test_a_gzip_bomb_is_decompressed_within_the_cap(realtime):
 def test_decode_body_is_capped():
 	compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
 	bomb = compressor.compress(bytes(10 * 1024 * 1024)) + compressor.flush()
-	body, cut = probe.decode_body(bomb, "gzip")
+	body, cut = bodies.decode_body(bomb, "gzip")
 	assert len(body) == probe.MAX_BODY_BYTES and cut
-	assert probe.decode_body(b"plain", None) == (b"plain", False)
-	assert probe.decode_body(b"not gzip", "gzip") == (b"not gzip", False)
+	assert bodies.decode_body(b"plain", None) == (b"plain", False)
+	assert bodies.decode_body(b"not gzip", "gzip") == (b"not gzip", False)
 	raw_deflate = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
-	assert probe.decode_body(raw_deflate.compress(b"0{}") + raw_deflate.flush(), "deflate") == (b"0{}", False)
+	assert bodies.decode_body(raw_deflate.compress(b"0{}") + raw_deflate.flush(), "deflate") == (
+		b"0{}",
+		False,
+	)

@@ -21,19 +21,19 @@ import contextlib
 import functools
 import http.client
 import os
-import re
 import socket
 import ssl
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
-MAX_BODY_BYTES = 64 * 1024
+from raven_ai_agent.realtime import bodies
+from raven_ai_agent.realtime.bodies import MAX_BODY_BYTES  # noqa: F401 - the probes' cap, re-exported
+
 USER_AGENT = "raven-realtime-diagnose"
 # Only encodings the probe decodes itself, within MAX_BODY_BYTES (no br/zstd it cannot read).
 ACCEPT_ENCODING = "gzip, deflate"
@@ -53,8 +53,6 @@ PLAIN_PORT = "plain_port"  # https sent to a port that speaks plain http
 TLS_PORT = "tls_port"  # plain http sent to a port that speaks TLS
 
 # Content-Encoding -> zlib wbits; the ACCEPT_ENCODING the probe sends, and the x-gzip alias.
-_DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
-_CHARSET_RE = re.compile(r"charset=\s*\"?([\w.:-]+)", re.IGNORECASE)
 
 
 class ProbeTimeout(TimeoutError):
@@ -296,9 +294,9 @@ class Http:
 				result.reason = response.reason or ""
 				result.headers = {k.lower(): v for k, v in response.getheaders()}
 				raw, truncated = self._read(response, sock)
-				raw, cut = decode_body(raw, result.header("content-encoding"))
+				raw, cut = bodies.decode_body(raw, result.header("content-encoding"))
 				result.truncated = truncated or cut
-				result.body = raw.decode(_charset(result.header("content-type")), "replace")
+				result.body = raw.decode(bodies.charset(result.header("content-type")), "replace")
 		# Every network failure becomes data (ValueError: a malformed URL or port); a bug raises.
 		except (OSError, http.client.HTTPException, ValueError) as e:
 			result.error, result.error_text = classify_error(e)
@@ -312,7 +310,7 @@ class Http:
 		"""At most MAX_BODY_BYTES as sent (still compressed), and never past the deadline."""
 		chunks: list[bytes] = []
 		size = 0
-		expected = _content_length(response)
+		expected = bodies.content_length(response)
 		while size < MAX_BODY_BYTES:
 			sock.settimeout(self.deadline.budget(self.timeout))
 			# read1 returns what has arrived instead of waiting for a full buffer.
@@ -328,45 +326,3 @@ class Http:
 
 	def close(self) -> None:
 		"""Nothing stays open between exchanges; kept so callers can treat it as a resource."""
-
-
-def _content_length(response: http.client.HTTPResponse) -> int | None:
-	"""The body length the answer announced, when it is not chunked."""
-	if response.getheader("transfer-encoding", "").lower() == "chunked":
-		return None
-	try:
-		return int(response.getheader("content-length", ""))
-	except ValueError:
-		return None
-
-
-def _charset(content_type: str | None) -> str:
-	"""The charset a Content-Type names, if Python knows it; else UTF-8 (Engine.IO's)."""
-	match = _CHARSET_RE.search(content_type or "")
-	if match:
-		import codecs
-
-		try:
-			return codecs.lookup(match.group(1)).name
-		except LookupError:
-			pass
-	return "utf-8"
-
-
-def decode_body(raw: bytes, encoding: str | None) -> tuple[bytes, bool]:
-	"""`raw` with its Content-Encoding undone, at most MAX_BODY_BYTES of it: (body, cut short).
-
-	Undecodable bytes are returned as they came: they fail as "not Engine.IO", which they are.
-	"""
-	wbits = _DECODERS.get((encoding or "").strip().lower())
-	if wbits is None or not raw:
-		return raw, False
-	# "deflate" is zlib-wrapped by the standard, raw deflate in practice: try both.
-	for bits in (wbits, -zlib.MAX_WBITS) if wbits == zlib.MAX_WBITS else (wbits,):
-		decompressor = zlib.decompressobj(bits)
-		try:
-			body = decompressor.decompress(raw, MAX_BODY_BYTES)
-		except zlib.error:
-			continue
-		return body, bool(decompressor.unconsumed_tail)
-	return raw, False

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from raven_ai_agent.realtime.audit import config_files, read_config_text
+from raven_ai_agent.realtime.configfiles import config_files, read_config_text
 from raven_ai_agent.realtime.constants import USER_INFO_PATH
 
 # nginx: `proxy_set_header Origin <value>;`; the value is fine only when it is the browser's

@@ -6,8 +6,6 @@ the value, instead of an exception or a silent fallback.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from enum import Enum
 from functools import lru_cache
 from types import MappingProxyType
 
@@ -22,8 +20,15 @@ from raven_ai_agent.realtime.constants import (
 	KEY_SERVER_IP,
 	KEY_SOCKETIO_PORT,
 	KEY_WEBSERVER_PORT,
-	TRANSPORTS,
-	namespace_for,
+)
+from raven_ai_agent.realtime.model import (  # noqa: F401 - re-exported: the names resolution speaks in
+	AUTO,
+	COMMON_CONFIG_FILE,
+	SETTINGS_DOCTYPE,
+	SITE_CONFIG_FILE,
+	DeploymentType,
+	RavenConfig,
+	Source,
 )
 from raven_ai_agent.realtime.validate import (
 	check_base_url,
@@ -35,95 +40,6 @@ from raven_ai_agent.realtime.validate import (
 )
 
 NGROK_SUFFIXES = (".ngrok.io", ".ngrok.app", ".ngrok-free.app", ".ngrok.dev", ".ngrok-free.dev")
-SITE_CONFIG_FILE = "site_config.json"
-COMMON_CONFIG_FILE = "common_site_config.json"
-SETTINGS_DOCTYPE = "Raven Realtime Settings"
-AUTO = "Auto"
-
-
-class DeploymentType(str, Enum):
-	"""The three ways a bench meets browsers; only the client's connection differs."""
-
-	VPS_PROD = "vps_prod"
-	SANDBOX = "sandbox"
-	LOCAL = "local"
-
-
-class Source(str, Enum):
-	"""Where a resolved value came from, so an operator can see why it was chosen."""
-
-	SETTINGS = "settings override"
-	COMMAND_LINE = "command line"
-	SITE_CONFIG = SITE_CONFIG_FILE
-	COMMON_CONFIG = COMMON_CONFIG_FILE
-	INFERRED = "inferred"
-	DEFAULT = "default"
-	SITE = "site"
-
-
-@dataclass(frozen=True)
-class RavenConfig:
-	"""The resolved realtime configuration of one site. Immutable; build it with `resolve()`."""
-
-	deployment_type: DeploymentType
-	base_url: str
-	socketio_port: int
-	webserver_port: int
-	socketio_path: str
-	site_name: str
-	socketio_base_url: str
-	host: str = ""  # host name of the public origin: what the realtime service compares with Origin
-	sources: Mapping[str, Source] = field(default_factory=dict)
-	warnings: tuple[str, ...] = ()
-	# Internal: never part of the frontend context.
-	redis_url: str | None = None
-	deployment_reason: str = ""  # why this deployment type, in words (`show` prints it)
-	# What the realtime service reads from common_site_config.json besides its port.
-	developer_mode: bool = False
-	server_ip: str | None = None
-
-	@property
-	def namespace(self) -> str:
-		return namespace_for(self.site_name)
-
-	def get_external_http_base(self) -> str:
-		"""The site's public origin, e.g. `https://erp.example.com` (no trailing slash)."""
-		return self.base_url
-
-	def get_external_socketio_url(self) -> str:
-		"""The origin the browser opens `<socketio_path>` on."""
-		return self.socketio_base_url
-
-	def get_internal_socketio_url(self) -> str:
-		"""Where the realtime service listens on the bench host itself."""
-		return f"http://127.0.0.1:{self.socketio_port}"
-
-	def get_frontend_context(self) -> dict:
-		"""What a browser needs to connect; nothing internal (no ports behind a proxy, no Redis)."""
-		return {
-			"deployment_type": self.deployment_type.value,
-			"socketio_base_url": self.socketio_base_url,
-			"socketio_path": self.socketio_path,
-			"socketio_namespace": self.namespace,
-			"transports": list(TRANSPORTS),
-		}
-
-	def as_dict(self) -> dict:
-		"""JSON-ready summary, as `raven-realtime show --json` prints it."""
-		return {
-			"deployment_type": self.deployment_type.value,
-			"deployment_reason": self.deployment_reason,
-			"base_url": self.base_url,
-			"socketio_port": self.socketio_port,
-			"webserver_port": self.webserver_port,
-			"socketio_path": self.socketio_path,
-			"site_name": self.site_name,
-			"external_socketio_url": self.socketio_base_url,
-			"sources": {k: v.value for k, v in self.sources.items()},
-			"warnings": list(self.warnings),
-			"context": self.get_frontend_context(),
-		}
-
 
 # Where an override was given, as warnings and reasons name it.
 _OVERRIDE_PLACES = {Source.SETTINGS: SETTINGS_DOCTYPE, Source.COMMAND_LINE: "the command line"}
