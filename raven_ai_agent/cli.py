@@ -17,6 +17,7 @@ from raven_ai_agent.realtime.benchfiles import (
 	ConfigFileError,
 	bench_audit_files,
 	find_sites_path,
+	list_sites,
 	read_bench,
 	read_config_file,
 )
@@ -41,6 +42,7 @@ from raven_ai_agent.realtime.render import (
 	TRAEFIK_SHAPES,
 	RenderError,
 	mismatch_warning,
+	render_bench,
 )
 from raven_ai_agent.realtime.render import render as render_config
 from raven_ai_agent.realtime.resolve import (
@@ -293,6 +295,45 @@ def emit_render(config: RavenConfig, target: str, output: str | None, **options)
 def render_command(config: RavenConfig, target: str, output: str | None, **options):
 	"""Print a proxy/tunnel config for TARGET: nginx-vps, nginx-sandbox, traefik or ngrok."""
 	emit_render(config, target, output, **options)
+
+
+@cli.command("render-bench")
+@click.argument("target", metavar="TARGET", type=click.Choice(TARGETS))
+@click.option(
+	"--bench", "bench", required=True, type=click.Path(file_okay=False), help="Bench folder (or its sites/)."
+)
+@click.option(
+	"--site", "sites", multiple=True, help="A site to include (repeat; default: every site of the bench)."
+)
+@render_options
+def render_bench_command(target: str, bench, sites, output: str | None, **options):
+	"""One config for several sites of a bench: TARGET for each, and (nginx) a default server
+	that refuses any other Host."""
+	try:
+		sites_path = find_sites_path(bench)
+		names = list(sites) or list_sites(sites_path)
+		configs = [resolve(site, *read_bench(sites_path, site)) for site in names]
+	except ConfigFileError as e:
+		raise ConfigError(str(e)) from None
+	emit_bench_render(configs, target, output, **options)
+
+
+def emit_bench_render(configs: list, target: str, output: str | None, **options) -> None:
+	"""Render `target` for `configs` in one file; a bad option exits 2 with the reason."""
+	given = {k: (list(v) if isinstance(v, tuple) else v) for k, v in options.items() if v not in (None, ())}
+	try:
+		text = render_bench(target, configs, **given)
+	except RenderError as e:
+		raise click.UsageError(str(e)) from None
+	if output:
+		Path(output).write_text(text)
+		click.echo(f"wrote {output}", err=True)
+	else:
+		click.echo(text, nl=False)
+	for config in configs:
+		warning = mismatch_warning(target, config)
+		if warning:
+			click.echo(click.style("warning: ", fg="yellow") + warning, err=True)
 
 
 def run_audit(paths, socketio_port: int) -> int:

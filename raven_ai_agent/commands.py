@@ -86,6 +86,23 @@ def render(context, target: str, output, **options):
 	emit_render(config, target, output, **options)
 
 
+@raven_realtime.command("render-bench")
+@click.argument("target", metavar="TARGET", type=click.Choice(TARGETS))
+@render_options
+@pass_context
+def render_bench(context, target: str, output, **options):
+	"""One TARGET config for every site of this bench (nginx: plus a default server refusing other hosts)."""
+	import frappe
+
+	from raven_ai_agent.cli import emit_bench_render
+	from raven_ai_agent.config import get_config
+	from raven_ai_agent.realtime.benchfiles import list_sites
+
+	with connected_site(context):
+		configs = [get_config(site) for site in list_sites(frappe.local.sites_path)]
+	emit_bench_render(configs, target, output, **options)
+
+
 @raven_realtime.command("audit-ports")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @pass_context

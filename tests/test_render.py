@@ -4,6 +4,7 @@ The real-nginx (and real-Traefik) runs are in test_render_nginx.py.
 """
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 
@@ -530,3 +531,31 @@ def test_names_stay_unique_per_site_when_slugs_collide():
 	assert "raven_realtime_b_test" in names  # the plain one keeps its readable name
 	ok, message = nginx_test("".join(render("nginx-vps", c) for c in configs))
 	assert ok, message
+
+
+def test_cli_render_bench_every_site_or_the_named_ones(tmp_path):
+	bench = tmp_path / "bench"
+	for site in ("a.example.com", "b.example.com"):
+		(bench / "sites" / site).mkdir(parents=True)
+		(bench / "sites" / site / "site_config.json").write_text(json.dumps({"host_name": f"https://{site}"}))
+	(bench / "sites" / "common_site_config.json").write_text(
+		'{"socketio_port": 9010, "webserver_port": 8010}'
+	)
+	(bench / "sites" / "assets").mkdir()  # not a site: no site_config.json
+	result = CliRunner().invoke(cli, ["render-bench", "nginx-vps", "--bench", str(bench)])
+	assert result.exit_code == 0, result.output
+	assert "server_name a.example.com;" in result.stdout and "server_name b.example.com;" in result.stdout
+	assert "listen 80 default_server;" in result.stdout and "return 444;" in result.stdout
+	one = CliRunner().invoke(
+		cli, ["render-bench", "traefik", "--bench", str(bench), "--site", "b.example.com", "--format", "file"]
+	)
+	routers = yaml.safe_load(one.stdout)["http"]["routers"]
+	assert set(routers) == {"raven_b_example_com", "raven_b_example_com-web"}
+	both = yaml.safe_load(
+		CliRunner().invoke(cli, ["render-bench", "traefik", "--bench", str(bench), "--format", "file"]).stdout
+	)
+	assert {"raven_a_example_com", "raven_b_example_com"} <= set(both["http"]["routers"])
+	missing = CliRunner().invoke(
+		cli, ["render-bench", "nginx-vps", "--bench", str(bench), "--site", "c.example.com"]
+	)
+	assert missing.exit_code == 2 and "c.example.com" in missing.output

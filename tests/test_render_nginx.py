@@ -407,3 +407,37 @@ def test_traefik_file_provider_served_for_real(stack, tmp_path):
 		assert _wait_routed(f"{base}/socket.io/?EIO=4&transport=polling", localhost).status_code == 200
 		survived, error = _session_survives(base, headers=localhost)
 		assert not survived and "Session ID unknown" in error
+
+
+def test_a_bench_wide_render_routes_each_host_to_its_site_and_refuses_others(stack, tmp_path):
+	"""Per-site files on one port let the first server answer every other Host as its site;
+	the bench-wide file routes each site's host and refuses any other (444)."""
+	from raven_ai_agent.realtime.render import render_bench
+
+	port = free_port()
+	sites = ["realtime.test", "realtime-b.test", "realtime.b.test"]
+	configs = [
+		resolve(site, {}, stack.common, {"deployment_type": "vps_prod", "base_url": f"http://{site}:{port}"})
+		for site in sites
+	]
+	body = render_bench(
+		"nginx-vps",
+		configs,
+		upstream_host=LOOPBACK,
+		listen=f"{LOOPBACK}:{port}",
+		access_log=str(tmp_path / "a.log"),
+	)
+	ok, message = nginx_test(body)
+	assert ok, message
+	with Nginx(body):
+		for site in sites:
+			res = requests.get(
+				f"http://{LOOPBACK}:{port}/api/method/ping", headers={"Host": f"{site}:{port}"}, timeout=5
+			)
+			assert res.json() == {"message": "pong"}
+			seen = stack.web.requests("/api/method/ping")[-1]
+			assert seen["site"] == site, (site, seen)
+		with pytest.raises(requests.ConnectionError):
+			requests.get(
+				f"http://{LOOPBACK}:{port}/api/method/ping", headers={"Host": "other.test"}, timeout=5
+			)

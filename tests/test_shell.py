@@ -350,6 +350,13 @@ def test_bench_render_and_audit_commands(site, tmp_path):
 	result = standin.invoke_command(group, ["audit-ports", str(stale)], site=SITE)
 	assert result.exit_code == 1, result.output
 	assert f"{SOCKETIO_PORT + 1}" in result.output
+	other = Path(standin.sites_path()) / "second.example.com"
+	other.mkdir()
+	(other / "site_config.json").write_text('{"host_name": "https://second.example.com"}')
+	result = standin.invoke_command(group, ["render-bench", "nginx-vps"], site=SITE)
+	assert result.exit_code == 0, result.output
+	assert "server_name erp.example.com;" in result.output
+	assert "server_name second.example.com;" in result.output and "default_server" in result.output
 	overwrite = tmp_path / "origin.conf"
 	overwrite.write_text("location /socket.io/ {\n\tproxy_set_header Origin $scheme://$http_host;\n}\n")
 	result = standin.invoke_command(group, ["audit-proxy", str(overwrite)], site=SITE)

@@ -92,3 +92,9 @@ def bench_audit_files(sites_path: os.PathLike | str, site: str) -> list[str]:
 	candidates = [sites_path / COMMON_CONFIG_FILE, sites_path / site / SITE_CONFIG_FILE]
 	candidates += [sites_path.parent / name for name in BENCH_AUDIT_FILES]
 	return [str(path) for path in candidates if path.is_file()]
+
+
+def list_sites(sites_path: os.PathLike | str) -> list[str]:
+	"""The sites of a bench: the folders of `sites/` that hold a site_config.json, sorted."""
+	sites_path = Path(sites_path)
+	return sorted(p.parent.name for p in sites_path.glob(f"*/{SITE_CONFIG_FILE}") if p.is_file())
