@@ -15,7 +15,7 @@ from raven_ai_agent.realtime.checks.delivery import PROBE_EVENT
 from raven_ai_agent.realtime.diagnose import CHECKS, diagnose
 from raven_ai_agent.realtime.render import render
 from raven_ai_agent.realtime.resolve import resolve
-from tests.stack import ADMIN_SID, BlackHole, free_port
+from tests.stack import ADMIN_SID, BlackHole, Stack, free_port
 
 TIMEOUT = 2.0
 
@@ -292,12 +292,37 @@ def test_a_server_that_drips_bytes_is_cut_at_the_wall(stack):
 	assert check(report, "external_handshake")["detail"].startswith("timed out: no result within")
 
 
-def test_wrong_namespace(stack):
+def test_a_site_alias_is_named_by_the_site_that_answers(stack):
+	"""Diagnosing `alias.test` on a bench whose web server is realtime.test: the web server says
+	which site it is, before any namespace or session is judged against the wrong one."""
 	config = config_for(stack, "local", stack.web_url, site="alias.test")
-	report = diagnose(config, timeout=TIMEOUT)
-	assert first_failure(report) == "namespace"
-	assert "Invalid namespace" in check(report, "namespace")["detail"]
-	assert "X-Frappe-Site-Name alias.test" in report["hint"]
+	report = diagnose(config, timeout=TIMEOUT, sid=ADMIN_SID)
+	assert first_failure(report) == "web_site"
+	assert "answers as site 'realtime.test', not 'alias.test'" in check(report, "web_site")["detail"]
+	assert check(report, "namespace")["ok"] is None and check(report, "end_to_end")["ok"] is None
+	assert "answers as site realtime.test, not alias.test" in report["hint"]
+
+
+def test_27_a_web_server_pinned_to_another_site_never_passes_a_foreign_session(tmp_path):
+	"""Catalog #27: two sites on one bench, the web server pinned to site A (`bench start`). Site
+	B's diagnosis with A's session must not pass; with a Host-routing web server it does pass."""
+	with Stack(tmp_path=tmp_path / "pinned", site="realtime.test") as pinned:
+		config = resolve(
+			"realtime-b.test", {}, pinned.common, {"deployment_type": "local", "base_url": pinned.web_url}
+		)
+		report = diagnose(config, timeout=TIMEOUT, sid=ADMIN_SID)
+	assert not report["ok"] and first_failure(report) == "web_site"
+	assert check(report, "end_to_end")["ok"] is None  # never a pass with another site's session
+	assert "not `bench serve` pinned to default_site" in report["hint"]
+	with Stack(tmp_path=tmp_path / "routed", site="realtime-b.test", web_pinned=False) as routed:
+		config = resolve(
+			"realtime-b.test",
+			{},
+			routed.common,
+			{"deployment_type": "vps_prod", "base_url": routed.web_url},
+		)
+		report = diagnose(config, timeout=TIMEOUT, external=False, sid=ADMIN_SID)
+	assert check(report, "web_site")["ok"] is True, check(report, "web_site")
 
 
 def test_unauthorized_callback(stack):

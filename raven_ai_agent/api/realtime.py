@@ -26,6 +26,14 @@ def get_raven_realtime_context() -> dict:
 	return get_frontend_context()
 
 
+@frappe.whitelist(allow_guest=True, methods=["GET"])
+def get_site_name() -> str:
+	"""Which site answered: the diagnosis asks it to find a web server that answers every Host
+	as one site (`bench serve` pinned to the default site), which would check another site's
+	sessions. The site name is what a browser's address already shows."""
+	return frappe.local.site
+
+
 @frappe.whitelist()
 def get_effective_config() -> dict:
 	"""Every resolved value with its source, and the warnings, for the settings form."""

@@ -21,6 +21,8 @@ DEFAULT_NGINX_ACCESS_LOG = "/var/log/nginx/access.log"  # Debian's and the nginx
 USER_INFO_PATH = "/api/method/frappe.realtime.get_user_info"
 # ... and allows a doc_subscribe (doc rooms: Raven streams messages to them) through this one.
 CAN_SUBSCRIBE_DOC_PATH = "/api/method/frappe.realtime.can_subscribe_doc"
+# This app's answer to "which site are you?" (see checks/web_site.py).
+SITE_NAME_PATH = "/api/method/raven_ai_agent.api.realtime.get_site_name"
 # Every socket of a site joins this room, Guest's too.
 WEBSITE_ROOM = "website"
 DEFAULT_LOCAL_UPSTREAM_HOST = "127.0.0.1"  # bench processes on the proxy's own machine

@@ -38,6 +38,7 @@ from raven_ai_agent.realtime.checks import (
 	NAMESPACE,
 	REDIS_BRIDGE,
 	STICKY_SESSION,
+	WEB_SITE,
 	WEBSOCKET_SESSION,
 	Check,
 	Publish,
@@ -50,6 +51,7 @@ from raven_ai_agent.realtime.checks.config import check_config
 from raven_ai_agent.realtime.checks.delivery import check_end_to_end, check_redis, end_to_end_requires
 from raven_ai_agent.realtime.checks.handshakes import check_external, check_local, check_websocket
 from raven_ai_agent.realtime.checks.session import check_session
+from raven_ai_agent.realtime.checks.web_site import check_web_site
 from raven_ai_agent.realtime.checks.websocket_session import check_websocket_session
 from raven_ai_agent.realtime.probe import Deadline
 from raven_ai_agent.realtime.resolve import RavenConfig
@@ -63,6 +65,7 @@ CHECKS = (
 	LOCAL_HANDSHAKE,
 	EXTERNAL_HANDSHAKE,
 	EXTERNAL_WEBSOCKET,
+	WEB_SITE,
 	NAMESPACE,
 	WEBSOCKET_SESSION,
 	STICKY_SESSION,
@@ -82,6 +85,7 @@ def _tasks(run: Run) -> list[Task]:
 		Task((LOCAL_HANDSHAKE,), check_local),
 		Task((EXTERNAL_HANDSHAKE,), check_external),
 		Task((EXTERNAL_WEBSOCKET,), check_websocket, (EXTERNAL_HANDSHAKE,)),
+		Task((WEB_SITE,), check_web_site, (run.route_check,)),
 		Task((NAMESPACE, STICKY_SESSION), check_session, (run.route_check,)),
 		Task(
 			(WEBSOCKET_SESSION,),

@@ -85,6 +85,11 @@ class Schedule:
 
 	# -- for tasks -------------------------------------------------------------------------------
 
+	@property
+	def names(self) -> set[str]:
+		"""The names of the results this run produces."""
+		return set(self._done)
+
 	def result(self, name: str) -> Any:
 		"""The result of `name` if it is in, without waiting."""
 		with self._lock:

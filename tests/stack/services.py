@@ -137,6 +137,7 @@ class WebStandin(ManagedProcess):
 		port: int = 0,
 		socketio_port: int | None = None,
 		verbose: bool = False,
+		site: str | None = None,
 	):
 		node_modules_check()
 		super().__init__([])
@@ -148,6 +149,8 @@ class WebStandin(ManagedProcess):
 			argv += ["--static", Path(static_dir)]
 		if socketio_port is not None:
 			argv += ["--socketio-port", socketio_port]
+		if site is not None:
+			argv += ["--site", site]  # pinned, as `bench start` pins the default site
 		if verbose:
 			argv.append("--verbose")
 		self.argv = [str(a) for a in argv]

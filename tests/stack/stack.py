@@ -44,6 +44,7 @@ class Stack:
 		tmp_path: str | Path | None = None,
 		verbose: bool = False,
 		realtime_env: dict | None = None,
+		web_pinned: bool = True,
 	):
 		self.site = site
 		self._sessions = DEFAULT_SESSIONS if sessions is None else sessions
@@ -53,6 +54,9 @@ class Stack:
 		self._tmp_path = tmp_path
 		self._verbose = verbose
 		self._realtime_env = realtime_env
+		# True: the web server answers every Host as `site`, as `bench start` does; False: it
+		# routes by X-Frappe-Site-Name / Host, as gunicorn does in production.
+		self._web_pinned = web_pinned
 		self._exit = contextlib.ExitStack()
 		self.extra_nodes: list[RealtimeServer] = []
 
@@ -71,6 +75,7 @@ class Stack:
 					static_dir=self._static_dir,
 					socketio_port=self.socketio_port,
 					verbose=self._verbose,
+					site=self.site if self._web_pinned else None,
 				)
 			)
 			common = {

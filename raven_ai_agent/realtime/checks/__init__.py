@@ -20,6 +20,7 @@ BOOT_CONTEXT = "boot_context"
 LOCAL_HANDSHAKE = "local_handshake"
 EXTERNAL_HANDSHAKE = "external_handshake"
 EXTERNAL_WEBSOCKET = "external_websocket"
+WEB_SITE = "web_site"
 NAMESPACE = "namespace"
 WEBSOCKET_SESSION = "websocket_session"
 STICKY_SESSION = "sticky_session"
@@ -115,6 +116,18 @@ class Run:
 		if config.deployment_type is not DeploymentType.LOCAL:
 			headers[SITE_NAME_HEADER] = config.site_name
 		return config.get_internal_socketio_url(), headers
+
+	def other_site_answers(self) -> bool:
+		"""The web_site check found the callback served by another site: sessions cannot be judged."""
+		site = self.schedule.wait(WEB_SITE) if WEB_SITE in self.schedule.names else None
+		return site is not None and site.ok is False
+
+	def web_route(self) -> tuple[str, dict]:
+		"""Where the web server is asked about sessions: the public site, or the local web port
+		with the site header a proxy adds."""
+		if self.external:
+			return self.config.get_external_http_base(), {}
+		return f"http://127.0.0.1:{self.config.webserver_port}", {SITE_NAME_HEADER: self.config.site_name}
 
 	def http(self) -> probe.Http:
 		return probe.Http(self.deadline, self.timeout, self.ca_file)

@@ -14,6 +14,7 @@ from raven_ai_agent.realtime.checks import (
 	NAMESPACE,
 	REDIS_BRIDGE,
 	STICKY_SESSION,
+	WEB_SITE,
 	Check,
 	Run,
 	failed,
@@ -23,7 +24,6 @@ from raven_ai_agent.realtime.checks import (
 from raven_ai_agent.realtime.checks.session import connect_verdict, session_hint
 from raven_ai_agent.realtime.constants import (
 	EVENTS_CHANNEL,
-	SITE_NAME_HEADER,
 	WEBSITE_ROOM,
 	doc_room,
 	user_room,
@@ -82,8 +82,10 @@ def check_end_to_end(run: Run) -> list[Check]:
 		return [skipped(END_TO_END, "skipped: needs a logged-in session (--sid or RAVEN_REALTIME_SID)")]
 	if run.publish is None and not config.redis_url:
 		return [skipped(END_TO_END, "skipped: no way to publish (no Redis URL in the config)")]
+	if run.other_site_answers():
+		return [skipped(END_TO_END, f"not reached: {WEB_SITE} failed (another site checks the sessions)")]
 	base, headers = run.route(run.sid)
-	web, web_headers = _web_route(run)
+	web, web_headers = run.web_route()
 	http = run.http()
 	try:
 		user, user_type = run.user, run.user_type
@@ -127,13 +129,6 @@ def check_end_to_end(run: Run) -> list[Check]:
 	finally:
 		http.close()
 	return [verdict]
-
-
-def _web_route(run: Run) -> tuple[str, dict]:
-	"""Where to ask the web server about a session: the public site, or the local web port."""
-	if run.external:
-		return run.config.get_external_http_base(), {}
-	return f"http://127.0.0.1:{run.config.webserver_port}", {SITE_NAME_HEADER: run.config.site_name}
 
 
 def _publish(run: Run, message: dict, room: str) -> bool:

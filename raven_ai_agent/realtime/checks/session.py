@@ -5,7 +5,16 @@ from urllib.parse import urlsplit
 
 from raven_ai_agent.realtime import engineio, hints, probe
 from raven_ai_agent.realtime import session as polling
-from raven_ai_agent.realtime.checks import NAMESPACE, STICKY_SESSION, Check, Run, failed, passed, skipped
+from raven_ai_agent.realtime.checks import (
+	NAMESPACE,
+	STICKY_SESSION,
+	WEB_SITE,
+	Check,
+	Run,
+	failed,
+	passed,
+	skipped,
+)
 from raven_ai_agent.realtime.checks.handshakes import external_hint
 from raven_ai_agent.realtime.proxyaudit import fixed_site_headers
 from raven_ai_agent.realtime.resolve import DeploymentType
@@ -90,6 +99,11 @@ def check_session(run: Run) -> list[Check]:
 			return [failed(NAMESPACE, detail, hints.connect_reply_hint(run.config)), sticky]
 		hint = session_hint(run, failure)
 		return [failed(NAMESPACE, f"{where}: {failure.step} failed: {failure.detail}", hint), sticky]
+	if run.other_site_answers():
+		return [
+			skipped(NAMESPACE, f"not reached: {WEB_SITE} failed (another site checks the sessions)"),
+			sticky,
+		]
 	verdict = connect_verdict(run, NAMESPACE, outcome.connect, run.sid is not None)
 	if verdict.ok and _same_origin_route(run):
 		verdict = _check_without_origin(run, base, headers) or verdict

@@ -41,6 +41,7 @@ from raven_ai_agent.realtime.hints.session import (
 	undelivered_hint,
 	unknown_user_hint,
 	websocket_first_hint,
+	wrong_site_hint,
 )
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
 	"doc_subscribe_hint",
 	"fixed_site_header_hint",
 	"guest_socket_hint",
+	"wrong_site_hint",
 	"crashed_hint",
 	"external_hint",
 	"is_other_version",

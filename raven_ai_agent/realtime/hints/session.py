@@ -215,6 +215,17 @@ def publish_raised_hint(error: str, where: str, redis_state: str) -> str:
 NO_RESULT_HINT = "Retry the diagnosis with a longer --timeout."
 
 
+def wrong_site_hint(config: RavenConfig, web: str, answered: str) -> str:
+	"""The web server behind the origin answers as another site (catalog #27)."""
+	return (
+		f"The web server at {web} answers as site {answered}, not {config.site_name}: the realtime service "
+		f"checks {config.site_name}'s sessions against {answered}, so another site's session passes and "
+		f"this site's come back Guest. Route by Host (one web server for every site: gunicorn, not "
+		"`bench serve` pinned to default_site / currentsite.txt), and let the proxy send "
+		f"X-Frappe-Site-Name {config.site_name} (or $host), not a fixed other site."
+	)
+
+
 def guest_socket_hint(config: RavenConfig, user: str) -> str:
 	"""The socket connected, but as Guest: the session check lost the credentials (catalog #20)."""
 	return (

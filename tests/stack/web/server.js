@@ -5,7 +5,11 @@
 // `/socket.io/` request gets when a proxy sends it to the web port).
 //
 // Usage: node tests/stack/web/server.js --sessions FILE [--port N] [--host H]
-//                                       [--static DIR] [--socketio-port N] [--verbose]
+//                                       [--static DIR] [--socketio-port N] [--site NAME] [--verbose]
+//
+// Which site answers: with --site, that one for every request (as `bench serve`/`bench start`
+// pin the default site); without, X-Frappe-Site-Name, else the Host's name (as gunicorn's
+// frappe.app does). raven_ai_agent's get_site_name says which.
 //
 // GET /__standin__/requests lists the requests it answered (not a Frappe route; tests use
 // it to see the realtime service's callbacks).
@@ -35,6 +39,7 @@ function parse_args(argv) {
 		else if (flag === "--sessions") args.sessions = value;
 		else if (flag === "--static") args.static_dir = path.resolve(value);
 		else if (flag === "--socketio-port") args.socketio_port = Number(value);
+		else if (flag === "--site") args.site = value;
 		else {
 			console.error(`unknown argument: ${flag}`);
 			process.exit(2);
@@ -172,8 +177,18 @@ function can_read(session, doctype, docname) {
 	return (session.allow || []).some((k) => keys.includes(k));
 }
 
+// frappe.app: `_site or X-Frappe-Site-Name or get_site_name(request.host)` (port stripped).
+function site_of(req) {
+	if (args.site) return args.site;
+	const header = req.headers["x-frappe-site-name"];
+	if (header) return header;
+	return (req.headers.host || "").replace(/:\d+$/, "");
+}
+
 const METHODS = {
 	ping: (_session, _form, res) => send_json(res, 200, { message: "pong" }),
+	"raven_ai_agent.api.realtime.get_site_name": (_session, _form, res, req) =>
+		send_json(res, 200, { message: site_of(req) }),
 	"frappe.realtime.get_user_info": (session, _form, res) =>
 		send_json(res, 200, { message: { user: session.user, user_type: session.user_type } }),
 	"frappe.realtime.can_subscribe_doc": (session, form, res) => {
@@ -268,7 +283,7 @@ function handle(req, res) {
 			if (!fn) {
 				return send_exception(res, 417, "ValidationError", `Failed to get method for command ${method} with No module named '${method.split(".")[0]}'`);
 			}
-			fn(session, form, res);
+			fn(session, form, res, req);
 		});
 	}
 
