@@ -99,7 +99,10 @@ def test_websocket_check_upgrades(stack):
 def test_session_check_gives_namespace_and_stickiness(stack):
 	namespace, sticky = check_session(make_run(local_config(stack), sid=ADMIN_SID))
 	assert (namespace.name, sticky.name) == (NAMESPACE, STICKY_SESSION)
-	assert namespace.ok is True and "with the given session" in namespace.detail
+	assert (
+		namespace.ok is True
+		and "as Administrator (the session check answers Administrator)" in namespace.detail
+	)
 	assert sticky.ok is True
 
 
@@ -154,3 +157,16 @@ def test_a_page_loaded_before_a_change_is_told_to_reload(stack):
 def test_a_page_without_a_context_is_named(stack):
 	[check] = check_boot_context(make_run(local_config(stack), handed_context=False))
 	assert check.ok is False and "no realtime context" in check.detail and "Error Log" in check.hint
+
+
+def test_end_to_end_tells_a_socket_taken_for_guest_by_the_rooms_it_hears(stack):
+	"""Events to the site-wide room arrive, to the user's room never: the socket is Guest's."""
+
+	def publish(event, message, room):
+		return stack.publish(event, message, room=room) > 0 if room == "website" else True
+
+	[check] = check_end_to_end(
+		make_run(local_config(stack), sid=ADMIN_SID, user="Administrator", publish=publish, timeout=1.0)
+	)
+	assert check.ok is False and "to user:Administrator never" in check.detail
+	assert "took Administrator's socket for Guest" in check.hint

@@ -16,6 +16,7 @@ from raven_ai_agent.realtime.checks import (
 	skipped,
 )
 from raven_ai_agent.realtime.checks.handshakes import external_hint
+from raven_ai_agent.realtime.constants import SITE_NAME_HEADER
 from raven_ai_agent.realtime.proxyaudit import fixed_site_headers
 from raven_ai_agent.realtime.resolve import DeploymentType
 
@@ -105,6 +106,8 @@ def check_session(run: Run) -> list[Check]:
 			sticky,
 		]
 	verdict = connect_verdict(run, NAMESPACE, outcome.connect, run.sid is not None)
+	if verdict.ok and run.sid:
+		verdict = _as_whom(run, verdict)
 	if verdict.ok and _same_origin_route(run):
 		verdict = _check_without_origin(run, base, headers) or verdict
 	if verdict.ok is False and run.external and _only_no_auth(outcome.connect):
@@ -120,6 +123,45 @@ def _site_errors(result: engineio.ConnectResult | None) -> bool:
 	"""'Invalid origin' or 'Invalid namespace': the site the realtime service derived is not ours."""
 	kinds = (hints.CONNECT_ORIGIN, hints.CONNECT_NAMESPACE)
 	return bool(result) and any(hints.classify_connect_error(e) in kinds for e in result.errors)
+
+
+def _as_whom(run: Run, verdict: Check) -> Check:
+	"""Which user the session check answers for the given session (what the realtime service
+	took the socket for): a session that comes back Guest is not a pass."""
+	web, headers = run.web_route()
+	http = run.http()
+	try:
+		info, detail = polling.fetch_user(http, web, run.sid, headers)
+	finally:
+		http.close()
+	if info is None:
+		verdict.detail += f" (whose session it is not known: {detail})"
+		return verdict
+	user = info[0]
+	if user == "Guest":
+		detail = (
+			f"connected to {run.config.namespace}, but as Guest: the session check at {web} does not know "
+			"the given session"
+		)
+		known = _user_on_the_web_port(run) if run.external else None
+		if known and known != "Guest":
+			# The bench's own web server knows it: the public path loses the session on the way.
+			detail += f", while the web server on the bench knows it as {known}"
+			return failed(NAMESPACE, detail, hints.guest_socket_hint(run.config, known))
+		return failed(NAMESPACE, detail, hints.GUEST_SESSION_HINT)
+	verdict.detail = f"connected to {run.config.namespace} as {user} (the session check answers {user})"
+	return verdict
+
+
+def _user_on_the_web_port(run: Run) -> str | None:
+	"""Whose session the bench's own web port says it is (the site header a proxy adds)."""
+	http = run.http()
+	try:
+		web = f"http://127.0.0.1:{run.config.webserver_port}"
+		info, _ = polling.fetch_user(http, web, run.sid, {SITE_NAME_HEADER: run.config.site_name})
+	finally:
+		http.close()
+	return info[0] if info else None
 
 
 def _only_no_auth(result: engineio.ConnectResult | None) -> bool:
