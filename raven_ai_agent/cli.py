@@ -112,6 +112,7 @@ def bench_config_options(f):
 	"""Where the config comes from: a bench folder, or explicit files. Passes `config`, and
 	`config_files` (the files read) to a command that takes them."""
 	wants_files = "config_files" in inspect.signature(f).parameters
+	bench_wide = "bench_configs" in inspect.signature(f).parameters
 
 	@click.option("--bench", "bench", type=click.Path(file_okay=False), help="Bench folder (or its sites/).")
 	@click.option("--site", "site", help="Site name (the Socket.IO namespace is /<site>).")
@@ -120,6 +121,16 @@ def bench_config_options(f):
 	@override_options
 	@functools.wraps(f)
 	def wrapper(bench, site, site_config, common_config, base_url, deployment_type, socketio_path, **kwargs):
+		if bench_wide:
+			kwargs["bench_configs"] = None
+			if bench and not site and not (site_config or common_config):
+				# Every site of the bench, each as its own files say (overrides name one site).
+				if base_url or deployment_type or socketio_path:
+					raise click.UsageError("--base-url, --deployment-type and --socketio-path need --site")
+				kwargs["bench_configs"] = load_bench(bench)
+				if wants_files:
+					kwargs["config_files"] = []
+				return f(config=None, **kwargs)
 		config, files = load_config(bench, site, site_config, common_config)
 		settings = overrides_from(base_url, deployment_type, socketio_path)
 		if wants_files:
@@ -127,6 +138,24 @@ def bench_config_options(f):
 		return f(config=config(settings), **kwargs)
 
 	return wrapper
+
+
+def load_bench(bench) -> list[tuple[RavenConfig, list]]:
+	"""(config, the files the audit reads) of every site of a bench."""
+	try:
+		sites_path = find_sites_path(bench)
+		sites = list_sites(sites_path)
+		if not sites:
+			raise ConfigError(f"{sites_path}: no site folder with a site_config.json")
+		return [
+			(
+				resolve(site, *read_bench(sites_path, site)),
+				[Path(p) for p in bench_audit_files(sites_path, site)],
+			)
+			for site in sites
+		]
+	except ConfigFileError as e:
+		raise ConfigError(str(e)) from None
 
 
 def load_config(bench, site, site_config_path, common_config_path):
@@ -187,9 +216,17 @@ def cli():
 @cli.command()
 @bench_config_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def show(config: RavenConfig, as_json: bool):
-	"""Show where the browser must connect, and why."""
-	echo_show(config, as_json)
+def show(config: RavenConfig | None, bench_configs, as_json: bool):
+	"""Show where the browser must connect, and why (every site of the bench without --site)."""
+	if bench_configs is None:
+		echo_show(config, as_json)
+		return
+	if as_json:
+		click.echo(json.dumps({"sites": [c.as_dict() for c, _ in bench_configs]}, indent=2))
+		return
+	for site_config, _ in bench_configs:
+		click.echo(click.style(f"== {site_config.site_name}", bold=True))
+		echo_show(site_config, False)
 
 
 def render_options(f):
@@ -472,9 +509,37 @@ def diagnose_options(f):
 )
 @diagnose_options
 def diagnose_command(
-	config: RavenConfig, config_files, timeout: float, no_external: bool, sid, ca_file, proxy_configs, as_json
+	config: RavenConfig | None,
+	bench_configs,
+	config_files,
+	timeout: float,
+	no_external: bool,
+	sid,
+	ca_file,
+	proxy_configs,
+	as_json,
 ):
-	"""Probe every hop of the realtime path and name the root cause (exit 1 if a check fails)."""
+	"""Probe every hop of the realtime path and name the root cause (exit 1 if a check fails).
+
+	Without --site, every site of the bench: one line each, the bench-wide checks run once."""
+	if bench_configs is not None:
+		if sid:
+			raise click.UsageError("a session belongs to one site: give --site with --sid")
+		reports: list[dict] = []
+		for site_config, files in bench_configs:
+			shared = reports[0]["checks"] if reports else ()
+			reports.append(
+				diagnose(
+					site_config,
+					timeout=timeout,
+					external=not no_external,
+					audit_paths=[*files, *proxy_configs],
+					ca_file=ca_file,
+					shared=shared,
+				)
+			)
+		echo_bench_diagnosis(reports, as_json)
+		raise SystemExit(EXIT_OK if all(r["ok"] for r in reports) else EXIT_PROBLEM)
 	report = diagnose(
 		config,
 		timeout=timeout,
@@ -485,6 +550,22 @@ def diagnose_command(
 	)
 	echo_diagnosis(report, as_json)
 	raise SystemExit(EXIT_OK if report["ok"] else EXIT_PROBLEM)
+
+
+def echo_bench_diagnosis(reports: list[dict], as_json: bool) -> None:
+	"""One line per site: its verdict, and the first failing check with its hint."""
+	if as_json:
+		click.echo(json.dumps({"sites": reports}, indent=2))
+		return
+	width = max(len(r["site_name"]) for r in reports)
+	for report in reports:
+		mark, color = DIAGNOSE_MARKS[report["ok"]]
+		if report["ok"]:
+			line = f"all checks passed in {report['elapsed_ms']:.0f} ms ({report['external_socketio_url']})"
+		else:
+			first = next(c for c in report["checks"] if c["ok"] is False)
+			line = f"{first['name']}: {report['hint']}"
+		click.echo(f"{click.style(mark, fg=color)} {report['site_name']:<{width}}  {line}")
 
 
 def main() -> None:

@@ -135,3 +135,30 @@ def test_the_installed_entry_point_runs(stack):
 	)
 	assert proc.returncode == 0, proc.stdout + proc.stderr
 	assert json.loads(proc.stdout)["ok"] is True
+
+
+def test_every_site_of_a_bench_one_line_each_bench_wide_checks_once(stack):
+	"""Without --site: each site's verdict on one line; the realtime port and the Redis bridge,
+	which are the bench's, are checked once and shared."""
+	other = stack.sites_path / "other.test"
+	other.mkdir(exist_ok=True)
+	(other / "site_config.json").write_text(json.dumps({"host_name": stack.web_url}))
+	(stack.sites_path / stack.site / "site_config.json").write_text(json.dumps({"host_name": stack.web_url}))
+	try:
+		shown = CliRunner().invoke(cli, ["show", "--bench", str(stack.bench), "--json"])
+		assert [s["site_name"] for s in json.loads(shown.stdout)["sites"]] == ["other.test", stack.site]
+		result = run("--bench", str(stack.bench), "--timeout", "2")
+		lines = result.stdout.splitlines()
+		assert [line.split()[1] for line in lines] == ["other.test", stack.site]
+		assert lines[1].startswith("✔") and "all checks passed" in lines[1]
+		assert lines[0].startswith("✘") and "web_site" in lines[0]  # the web server is realtime.test's
+		assert result.exit_code == 1
+		reports = json.loads(run("--bench", str(stack.bench), "--timeout", "2", "--json").stdout)["sites"]
+		second = {c["name"]: c for c in reports[1]["checks"]}
+		assert "(checked once for the bench)" in second["local_handshake"]["detail"]
+		assert "(checked once for the bench)" in second["redis_bridge"]["detail"]
+		assert run("--bench", str(stack.bench), "--sid", "x").exit_code == 2
+	finally:
+		(other / "site_config.json").unlink()
+		other.rmdir()
+		(stack.sites_path / stack.site / "site_config.json").write_text("{}")

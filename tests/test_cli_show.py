@@ -108,7 +108,7 @@ def test_json_that_is_not_an_object(tmp_path):
 @pytest.mark.parametrize(
 	"args,needle",
 	[
-		(["--bench", "."], "--site is required"),
+		(["--bench", "."], "is this a bench folder"),  # without --site: every site of a bench
 		(["--site", "x.test"], "--bench DIR"),
 		(
 			["--bench", str(EXAMPLES / "local"), "--site", "raven.localhost", "--base-url", "ftp://x"],

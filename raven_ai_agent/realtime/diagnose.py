@@ -72,14 +72,16 @@ CHECKS = (
 	REDIS_BRIDGE,
 	END_TO_END,
 )
+# Checks that depend on the bench, not the site: a bench-wide diagnosis runs them once.
+BENCH_WIDE = (LOCAL_HANDSHAKE, REDIS_BRIDGE)
 # How long past the deadline the checks may take to report before they count as hung.
 GRACE_SECONDS = 0.3
 MASK = "***"
 
 
-def _tasks(run: Run) -> list[Task]:
+def _tasks(run: Run, shared: dict) -> list[Task]:
 	"""What runs, and after what. Adding a check: a module in checks/ and a row here."""
-	return [
+	tasks = [
 		Task((CONFIG,), check_config),
 		Task((BOOT_CONTEXT,), check_boot_context),
 		Task((LOCAL_HANDSHAKE,), check_local),
@@ -95,6 +97,18 @@ def _tasks(run: Run) -> list[Task]:
 		Task((REDIS_BRIDGE,), check_redis),
 		Task((END_TO_END,), check_end_to_end, end_to_end_requires(run)),
 	]
+	return [_reused(task, shared) if task.names[0] in shared else task for task in tasks]
+
+
+def _reused(task: Task, shared: dict) -> Task:
+	"""A bench-wide check taken from the bench's first diagnosis instead of run again."""
+	check = shared[task.names[0]]
+
+	def run(context: Run) -> list[Check]:
+		detail = f"{check['detail']} (checked once for the bench)"
+		return [Check(check["name"], check["ok"], detail, check.get("hint"), check.get("elapsed_ms", 0.0))]
+
+	return Task(task.names, run, task.requires)
 
 
 def diagnose(
@@ -110,6 +124,7 @@ def diagnose(
 	ca_file: str | None = None,
 	handed_context: object = None,
 	user_type: str | None = None,
+	shared: Sequence[dict] = (),
 ) -> dict:
 	"""Check every hop of the realtime path of `config`; return a JSON-ready report. Never raises.
 
@@ -125,7 +140,8 @@ def diagnose(
 	config.warnings when given. `ca_file` adds CA certificates every HTTPS probe trusts (a
 	private CA); one that cannot be used fails the config check and the probes use the
 	system's store alone. `handed_context` is the `frappe.boot.raven_realtime` a page was given
-	(None: not known), compared with what the site resolves now.
+	(None: not known), compared with what the site resolves now. `shared` are check results of
+	another site of the same bench for the BENCH_WIDE checks, used instead of running them.
 	"""
 	start = time.monotonic()
 	timeout, timeout_note = bounded_timeout(timeout)
@@ -151,7 +167,7 @@ def diagnose(
 		handed_context=handed_context,
 		user_type=user_type,
 	)
-	tasks = _tasks(run)
+	tasks = _tasks(run, {c["name"]: c for c in shared if c.get("name") in BENCH_WIDE})
 	outcome = schedule.run([_timed(task) for task in tasks], _gate, _crashed, context=run)
 	checks = [outcome.results.get(name) or _unfinished(run, tasks, name, outcome.results) for name in CHECKS]
 	failing = [c for c in checks if c.ok is False]
