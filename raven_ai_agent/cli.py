@@ -305,9 +305,19 @@ def render_options(f):
 
 def emit_render(config: RavenConfig, target: str, output: str | None, **options) -> None:
 	"""Render `target` with the options given on the command line; a bad one exits 2 with the reason."""
+	_emit(target, [config], output, lambda given: render_config(target, config, **given), options)
+
+
+def emit_bench_render(configs: list, target: str, output: str | None, **options) -> None:
+	"""Render `target` for `configs` in one file; a bad option exits 2 with the reason."""
+	_emit(target, configs, output, lambda given: render_bench(target, configs, **given), options)
+
+
+def _emit(target: str, configs: list, output: str | None, make, options: dict) -> None:
+	"""Write what `make(options given)` renders, then what the operator must know about it."""
 	given = {k: (list(v) if isinstance(v, tuple) else v) for k, v in options.items() if v not in (None, ())}
 	try:
-		text = render_config(target, config, **given)
+		text = make(given)
 	except RenderError as e:
 		raise click.UsageError(str(e)) from None
 	if output:
@@ -315,9 +325,10 @@ def emit_render(config: RavenConfig, target: str, output: str | None, **options)
 		click.echo(f"wrote {output}", err=True)
 	else:
 		click.echo(text, nl=False)
-	warning = mismatch_warning(target, config)
-	if warning:
-		click.echo(click.style("warning: ", fg="yellow") + warning, err=True)
+	for config in configs:
+		warning = mismatch_warning(target, config)
+		if warning:
+			click.echo(click.style("warning: ", fg="yellow") + warning, err=True)
 	if target == NGROK and not os.environ.get(NGROK_AUTHTOKEN_ENV):
 		click.echo(
 			f"note: set {NGROK_AUTHTOKEN_ENV} before starting ngrok (the token is never written to the file)",
@@ -353,24 +364,6 @@ def render_bench_command(target: str, bench, sites, output: str | None, **option
 	except ConfigFileError as e:
 		raise ConfigError(str(e)) from None
 	emit_bench_render(configs, target, output, **options)
-
-
-def emit_bench_render(configs: list, target: str, output: str | None, **options) -> None:
-	"""Render `target` for `configs` in one file; a bad option exits 2 with the reason."""
-	given = {k: (list(v) if isinstance(v, tuple) else v) for k, v in options.items() if v not in (None, ())}
-	try:
-		text = render_bench(target, configs, **given)
-	except RenderError as e:
-		raise click.UsageError(str(e)) from None
-	if output:
-		Path(output).write_text(text)
-		click.echo(f"wrote {output}", err=True)
-	else:
-		click.echo(text, nl=False)
-	for config in configs:
-		warning = mismatch_warning(target, config)
-		if warning:
-			click.echo(click.style("warning: ", fg="yellow") + warning, err=True)
 
 
 def run_audit(paths, socketio_port: int) -> int:
