@@ -92,6 +92,7 @@ def diagnose_realtime(
 
 	config = config or get_config()
 	settings = _diagnosis_settings()
+	owner = session_owner(sid) if sid and not user else user
 	timeout = timeout if timeout is not None else settings["probe_timeout"]
 	ca_file = ca_file or settings["ca_file"]
 	external = external if external is not None else settings["check_external"]
@@ -106,7 +107,20 @@ def diagnose_realtime(
 		ca_file=ca_file,
 		handed_context=handed_context,
 		user_type=user_type,
+		session_owner=owner,
 	)
+
+
+def session_owner(sid: str) -> str:
+	"""Whose session `sid` is in this site's own session store ("" when it does not know it:
+	another site's session, or one that ended): Frappe's session cache, then tabSessions."""
+	import frappe
+
+	data = frappe.cache.hget("session", sid)
+	if data and data.get("user"):
+		return data.get("user")
+	rows = frappe.db.sql("select `user` from `tabSessions` where `sid`=%s", (sid,))
+	return rows[0][0] if rows else ""
 
 
 def _diagnosis_settings() -> dict:

@@ -49,6 +49,7 @@ def install_site_on(stack) -> None:
 def live_site(stack):
 	install_site_on(stack)
 	standin.create_user(MANAGER, roles=["System Manager"])
+	standin.create_session(ADMIN_SID, "Administrator")  # Administrator logged in on this site
 	yield stack
 	frappe.destroy()
 
@@ -62,9 +63,22 @@ def test_diagnose_realtime_passes_end_to_end_through_frappe(live_site):
 	assert ADMIN_SID not in json.dumps(report)
 
 
-def test_diagnose_realtime_asks_the_web_server_whose_session_it_is(live_site):
+def test_diagnose_realtime_learns_whose_session_it_is_from_the_sites_own_store(live_site):
 	report = diagnose_realtime(timeout=3, sid=ADMIN_SID)
 	assert_all_passed(report)
+
+
+def test_a_session_the_sites_store_does_not_know_never_passes(live_site):
+	"""The web server (here the stand-in, which knows every test session) may accept it; the
+	site's own session store decides: another site's session is not one of this site."""
+	live_site.web.add_session("other-site-sid", "Administrator", "System User")
+	report = diagnose_realtime(timeout=3, sid="other-site-sid")
+	assert not report["ok"]
+	found = checks(report)["namespace"]
+	assert found["ok"] is False and f"is not one of {live_site.site}" in found["detail"]
+	assert checks(report)["end_to_end"]["ok"] is None
+	assert "Pass a session of" in report["hint"]
+	assert "other-site-sid" not in json.dumps(report)
 
 
 def in_a_new_thread(calls: dict) -> dict:
@@ -115,6 +129,7 @@ def test_frappe_in_a_new_thread_fails_as_in_a_real_web_worker(live_site):
 def test_run_diagnosis_button_passes_end_to_end(live_site):
 	"""The form's POST, with the manager's own session (the web stand-in knows it)."""
 	live_site.web.add_session("manager-sid-0123456789", MANAGER, "System User")
+	standin.create_session("manager-sid-0123456789", MANAGER)
 	status, body, exc = standin.call_api(
 		API + "run_diagnosis", "POST", user=MANAGER, sid="manager-sid-0123456789"
 	)
@@ -174,6 +189,7 @@ def test_with_the_realtime_service_stopped_the_hint_names_it_not_redis(tmp_path)
 def test_run_diagnosis_tells_a_stale_page_from_a_current_one(live_site):
 	"""The form sends its tab's boot context; a page loaded before a change is told to reload."""
 	live_site.web.add_session("manager-sid-boot", MANAGER, "System User")
+	standin.create_session("manager-sid-boot", MANAGER)
 	current = boot_context_of(MANAGER)
 	for sent, expected in ((current, True), ({**current, "socketio_path": "/old/"}, False), (None, False)):
 		status, body, exc = standin.call_api(

@@ -125,6 +125,7 @@ def diagnose(
 	handed_context: object = None,
 	user_type: str | None = None,
 	shared: Sequence[dict] = (),
+	session_owner: str | None = None,
 ) -> dict:
 	"""Check every hop of the realtime path of `config`; return a JSON-ready report. Never raises.
 
@@ -142,6 +143,8 @@ def diagnose(
 	system's store alone. `handed_context` is the `frappe.boot.raven_realtime` a page was given
 	(None: not known), compared with what the site resolves now. `shared` are check results of
 	another site of the same bench for the BENCH_WIDE checks, used instead of running them.
+	`session_owner` is whose session `sid` is in the site's own session store ("" when the
+	store does not know it), which only the Frappe shell can read.
 	"""
 	start = time.monotonic()
 	timeout, timeout_note = bounded_timeout(timeout)
@@ -166,6 +169,7 @@ def diagnose(
 		ca_file=ca_file or None,
 		handed_context=handed_context,
 		user_type=user_type,
+		session_owner=session_owner,
 	)
 	tasks = _tasks(run, {c["name"]: c for c in shared if c.get("name") in BENCH_WIDE})
 	outcome = schedule.run([_timed(task) for task in tasks], _gate, _crashed, context=run)

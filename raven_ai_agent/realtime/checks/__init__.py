@@ -87,6 +87,7 @@ class Run:
 	ca_file: str | None = None  # extra CAs every HTTPS probe trusts (probe.tls_context)
 	handed_context: object = None  # what a page got as frappe.boot.raven_realtime, when known
 	user_type: str | None = None  # of `user`, when the caller knows it ("System User", ...)
+	session_owner: str | None = None  # the site's own session store on `sid` ("": unknown there)
 
 	@property
 	def deadline(self) -> probe.Deadline:

@@ -127,7 +127,14 @@ def _site_errors(result: engineio.ConnectResult | None) -> bool:
 
 def _as_whom(run: Run, verdict: Check) -> Check:
 	"""Which user the session check answers for the given session (what the realtime service
-	took the socket for): a session that comes back Guest is not a pass."""
+	took the socket for): a session that comes back Guest is not a pass, and neither is one
+	the site's own session store does not know (another site's, accepted by its web server)."""
+	if run.session_owner == "":
+		detail = (
+			f"the given session is not one of {run.config.site_name}: its own session store does not "
+			"know it (another site's session, or one that ended)"
+		)
+		return failed(NAMESPACE, detail, hints.foreign_session_hint(run.config))
 	web, headers = run.web_route()
 	http = run.http()
 	try:

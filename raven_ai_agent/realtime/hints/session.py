@@ -215,6 +215,15 @@ def publish_raised_hint(error: str, where: str, redis_state: str) -> str:
 NO_RESULT_HINT = "Retry the diagnosis with a longer --timeout."
 
 
+def foreign_session_hint(config: RavenConfig) -> str:
+	"""The session belongs to no one on this site; if anything accepted it, another site did."""
+	return (
+		f"Pass a session of {config.site_name} (log in at {config.get_external_http_base()} and take that "
+		"browser's sid cookie). If the realtime service accepted this one anyway, the web server that "
+		f"checks sessions answers for another site: see web_site, and route by Host."
+	)
+
+
 def wrong_site_hint(config: RavenConfig, web: str, answered: str) -> str:
 	"""The web server behind the origin answers as another site (catalog #27)."""
 	return (

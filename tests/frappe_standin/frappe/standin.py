@@ -161,6 +161,14 @@ def sites_path() -> str:
 	return _state["sites_path"]
 
 
+def create_session(sid: str, user: str) -> None:
+	"""A logged-in session of this site, as Frappe keeps it after a login: a row in tabSessions
+	and the session data in the Redis cache (hash `session`)."""
+	_db.committed(_state["db_name"])["Sessions"][sid] = user
+	if getattr(frappe.local, "initialised", None) and frappe.cache:
+		frappe.cache.hset("session", sid, frappe._dict(user=user, sid=sid, data=frappe._dict(user=user)))
+
+
 def create_user(
 	name: str, roles: Iterable[str] = (), user_type: str = "System User", enabled: bool = True
 ) -> None:

@@ -32,6 +32,8 @@ Q_DOCTYPE_INFO = "select `module`, `custom`, `is_tree` from `tabDocType` where `
 Q_HAS_ROLE = "select `role` from `tabHas Role` where `parenttype`='User' and `parent`=%s"
 Q_ALL_ROLES = "select `name` from `tabRole`"
 Q_USER_TYPE = "select `user_type` from `tabUser` where `name`=%s"
+# frappe/sessions.py reads tabSessions by sid (its query builder emits this statement).
+Q_SESSION_USER = "select `user` from `tabSessions` where `sid`=%s"
 Q_DEFAULT = "select `defvalue` from `tabDefaultValue` where `parent`=%s and `defkey`=%s"
 _INSERT_ROW = re.compile(r"^insert into `tab(?P<doctype>[^`]+)` \((?P<cols>[^)]*)\) values")
 
@@ -42,6 +44,7 @@ def new_database() -> dict[str, Any]:
 		"DocType": {},
 		"User": {},
 		"Has Role": {},
+		"Sessions": {},  # sid -> user (tabSessions)
 		"Role": set(),
 		"DefaultValue": {},
 		"Error Log": [],
@@ -179,6 +182,9 @@ class Database:
 			return [(r,) for r in self._tables()["Has Role"].get(values[0], [])]
 		if query == Q_ALL_ROLES:
 			return [(r,) for r in sorted(self._tables()["Role"])]
+		if query == Q_SESSION_USER:
+			user = self._tables()["Sessions"].get(values[0])
+			return [(user,)] if user else []
 		if query == Q_USER_TYPE:
 			row = self._tables()["User"].get(values[0])
 			return [(row["user_type"],)] if row else []
