@@ -8,6 +8,7 @@ import functools
 import inspect
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -17,10 +18,13 @@ from raven_ai_agent.realtime.benchfiles import (
 	ConfigFileError,
 	bench_audit_files,
 	find_sites_path,
+	infer_dev_server,
 	list_sites,
 	read_bench,
 	read_config_file,
+	read_raven_build,
 )
+from raven_ai_agent.realtime.clients import NOT_INSTALLED, DevServer, client_urls, client_warnings
 from raven_ai_agent.realtime.constants import (
 	DEFAULT_DOCKER_HOST_GATEWAY,
 	DEFAULT_LOCAL_UPSTREAM_HOST,
@@ -113,6 +117,7 @@ def bench_config_options(f):
 	`config_files` (the files read) to a command that takes them."""
 	wants_files = "config_files" in inspect.signature(f).parameters
 	bench_wide = "bench_configs" in inspect.signature(f).parameters
+	wants_root = "bench_root" in inspect.signature(f).parameters
 
 	@click.option("--bench", "bench", type=click.Path(file_okay=False), help="Bench folder (or its sites/).")
 	@click.option("--site", "site", help="Site name (the Socket.IO namespace is /<site>).")
@@ -121,6 +126,8 @@ def bench_config_options(f):
 	@override_options
 	@functools.wraps(f)
 	def wrapper(bench, site, site_config, common_config, base_url, deployment_type, socketio_path, **kwargs):
+		if wants_root:
+			kwargs["bench_root"] = bench_root_of(bench)
 		if bench_wide:
 			kwargs["bench_configs"] = None
 			if bench and not site and not (site_config or common_config):
@@ -138,6 +145,16 @@ def bench_config_options(f):
 		return f(config=config(settings), **kwargs)
 
 	return wrapper
+
+
+def bench_root_of(bench) -> Path | None:
+	"""The bench folder (the parent of sites/), or None without --bench."""
+	if not bench:
+		return None
+	try:
+		return find_sites_path(bench).resolve().parent
+	except ConfigFileError as e:
+		raise ConfigError(str(e)) from None
 
 
 def load_bench(bench) -> list[tuple[RavenConfig, list]]:
@@ -181,10 +198,31 @@ def load_config(bench, site, site_config_path, common_config_path):
 	return (lambda settings: resolve(site, site_config, common, settings, Source.COMMAND_LINE)), files
 
 
-def echo_show(config: RavenConfig, as_json: bool) -> None:
-	"""Print the resolved config: every value with its source, then the warnings."""
+def client_model(config: RavenConfig, bench_root: Path | None, dev_server: bool | None) -> tuple:
+	"""(each real client's socket URL, the warnings about them) from the bench and the options."""
+	if dev_server is not None:
+		found = DevServer(dev_server, "--dev-server" if dev_server else "--no-dev-server")
+	else:
+		found = infer_dev_server(bench_root, os.environ, config.deployment_type is DeploymentType.LOCAL)
+	if bench_root:
+		raven = read_raven_build(bench_root)
+	else:
+		raven = replace(NOT_INSTALLED, source="not known: no --bench to read Raven's build from")
+	clients = client_urls(config, found, raven)
+	return clients, client_warnings(config, found, raven, clients)
+
+
+def client_report(config: RavenConfig, bench_root: Path | None, dev_server: bool | None) -> dict:
+	"""The client rows and warnings, as `show` prints them."""
+	clients, notes = client_model(config, bench_root, dev_server)
+	return {"clients": [c.as_dict() for c in clients], "client_warnings": notes}
+
+
+def echo_show(config: RavenConfig, as_json: bool, clients: dict | None = None) -> None:
+	"""Print the resolved config: every value with its source, then the clients and the warnings."""
+	clients = clients or {"clients": [], "client_warnings": []}
 	if as_json:
-		click.echo(json.dumps(config.as_dict(), indent=2))
+		click.echo(json.dumps({**config.as_dict(), **clients}, indent=2))
 		return
 	data = config.as_dict()
 	sources = data["sources"]
@@ -203,7 +241,10 @@ def echo_show(config: RavenConfig, as_json: bool) -> None:
 		if key == "deployment_type" and config.deployment_reason:
 			click.echo(f"{'':<{width}}  why: {config.deployment_reason}")
 	click.echo(f"{'namespace':<{width}}  {config.namespace}")
-	for warning in config.warnings:
+	for row in clients["clients"]:
+		url = f"{row['url']}{row['path']}" if row["url"] else "-"
+		click.echo(f"client {row['client']}: {url}  ({row['why']})")
+	for warning in [*config.warnings, *clients["client_warnings"]]:
 		click.echo(click.style("warning: ", fg="yellow") + warning)
 
 
@@ -213,20 +254,31 @@ def cli():
 	"""Resolve, diagnose and route Frappe's realtime (Socket.IO) path for Raven."""
 
 
+dev_server_option = click.option(
+	"--dev-server/--no-dev-server",
+	default=None,
+	help="Whether the web process sets DEV_SERVER (the desk then connects to the socket port). "
+	"Default: DEV_SERVER in the environment, else the bench's Procfile or supervisor.conf, else "
+	"what the deployment type implies (on for local).",
+)
+
+
 @cli.command()
 @bench_config_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def show(config: RavenConfig | None, bench_configs, as_json: bool):
-	"""Show where the browser must connect, and why (every site of the bench without --site)."""
+@dev_server_option
+def show(config: RavenConfig | None, bench_configs, bench_root, as_json: bool, dev_server: bool | None):
+	"""Show where each browser client connects, and why (every site of the bench without --site)."""
 	if bench_configs is None:
-		echo_show(config, as_json)
+		echo_show(config, as_json, client_report(config, bench_root, dev_server))
 		return
+	reports = [(c, client_report(c, bench_root, dev_server)) for c, _ in bench_configs]
 	if as_json:
-		click.echo(json.dumps({"sites": [c.as_dict() for c, _ in bench_configs]}, indent=2))
+		click.echo(json.dumps({"sites": [{**c.as_dict(), **r} for c, r in reports]}, indent=2))
 		return
-	for site_config, _ in bench_configs:
+	for site_config, report in reports:
 		click.echo(click.style(f"== {site_config.site_name}", bold=True))
-		echo_show(site_config, False)
+		echo_show(site_config, False, report)
 
 
 def render_options(f):
@@ -501,10 +553,13 @@ def diagnose_options(f):
 	help="Seconds for the whole diagnosis.",
 )
 @diagnose_options
+@dev_server_option
 def diagnose_command(
 	config: RavenConfig | None,
 	bench_configs,
 	config_files,
+	bench_root,
+	dev_server,
 	timeout: float,
 	no_external: bool,
 	sid,
@@ -521,9 +576,12 @@ def diagnose_command(
 		reports: list[dict] = []
 		for site_config, files in bench_configs:
 			shared = reports[0]["checks"] if reports else ()
+			clients, notes = client_model(site_config, bench_root, dev_server)
 			reports.append(
 				diagnose(
 					site_config,
+					clients=clients,
+					client_notes=notes,
 					timeout=timeout,
 					external=not no_external,
 					audit_paths=[*files, *proxy_configs],
@@ -533,8 +591,11 @@ def diagnose_command(
 			)
 		echo_bench_diagnosis(reports, as_json)
 		raise SystemExit(EXIT_OK if all(r["ok"] for r in reports) else EXIT_PROBLEM)
+	clients, notes = client_model(config, bench_root, dev_server)
 	report = diagnose(
 		config,
+		clients=clients,
+		client_notes=notes,
 		timeout=timeout,
 		external=not no_external,
 		sid=sid,

@@ -37,7 +37,7 @@ def test_healthy_exits_0_with_one_line_per_check(stack):
 	assert lines[0].startswith(
 		f"Realtime diagnosis of {stack.site} (local): http://127.0.0.1:{stack.socketio_port}"
 	)
-	check_lines = lines[1:12]
+	check_lines = lines[1:13]
 	names = [line.split()[1] for line in check_lines]
 	assert names == [
 		"config",
@@ -45,6 +45,7 @@ def test_healthy_exits_0_with_one_line_per_check(stack):
 		"local_handshake",
 		"external_handshake",
 		"external_websocket",
+		"client_paths",
 		"web_site",
 		"namespace",
 		"websocket_session",

@@ -47,6 +47,8 @@ def test_example_benches(bench, site, dtype, base, socket):
 		"sources",
 		"warnings",
 		"context",
+		"clients",
+		"client_warnings",
 	}
 	assert (data["deployment_type"], data["base_url"], data["external_socketio_url"]) == (dtype, base, socket)
 	assert data["context"]["socketio_namespace"] == f"/{site}"

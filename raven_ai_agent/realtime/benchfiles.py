@@ -7,8 +7,20 @@ Reads are cached on (path, mtime), so a process that asks on every request pays 
 
 import json
 import os
+import re
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
+from raven_ai_agent.realtime.clients import NOT_INSTALLED, DevServer, RavenBuild
+from raven_ai_agent.realtime.constants import (
+	DEV_SERVER_ENV,
+	RAVEN_ASSETS_DIR,
+	RAVEN_FRONTEND_DIR,
+	RAVEN_FRONTEND_ENV_FILES,
+	RAVEN_SDK_DEFAULT_SOCKET_PORT,
+	VITE_SOCKET_PORT,
+)
 from raven_ai_agent.realtime.resolve import COMMON_CONFIG_FILE, SITE_CONFIG_FILE
 
 
@@ -79,10 +91,7 @@ BENCH_AUDIT_FILES = (
 	"config/nginx.conf",
 	"config/supervisor.conf",
 	"config/redis_queue.conf",
-	"apps/raven/frontend/.env",
-	"apps/raven/frontend/.env.local",
-	"apps/raven/frontend/.env.production",
-	"apps/raven/frontend/.env.production.local",
+	*(f"{RAVEN_FRONTEND_DIR}/{name}" for name in RAVEN_FRONTEND_ENV_FILES),
 )
 
 
@@ -98,3 +107,96 @@ def list_sites(sites_path: os.PathLike | str) -> list[str]:
 	"""The sites of a bench: the folders of `sites/` that hold a site_config.json, sorted."""
 	sites_path = Path(sites_path)
 	return sorted(p.parent.name for p in sites_path.glob(f"*/{SITE_CONFIG_FILE}") if p.is_file())
+
+
+# Raven's build bakes the socket port into the provider call: `socketPort:"<port>"` (or `void 0`,
+# no port). frappe-react-sdk's default shows as `socket_port = x != null ? x : "<port>"`.
+_BAKED_PORT_RE = re.compile(r"""\bsocketPort\s*:\s*(?:["'](\d{1,5})["']|(\d{1,5})\b|(void 0|undefined)\b)""")
+_SDK_DEFAULT_RE = re.compile(r"""\bsocket_port\s*=\s*\w+\s*!=\s*null\s*\?\s*\w+\s*:\s*["'](\d{1,5})["']""")
+_ENV_PORT_RE = re.compile(rf"""^\s*(?:export\s+)?{VITE_SOCKET_PORT}\s*=\s*["']?(\d{{1,5}})["']?\s*$""", re.M)
+
+
+def read_raven_build(bench_root: os.PathLike | str) -> RavenBuild:
+	"""What Raven's built web app on this bench uses as its socket port; never fails.
+
+	The bundle decides what browsers do today; the frontend env files decide the next build.
+	"""
+	bench_root = Path(bench_root)
+	assets = bench_root / RAVEN_ASSETS_DIR
+	env_port, env_source = _frontend_env_port(bench_root / RAVEN_FRONTEND_DIR)
+	# The entry chunk (index-<hash>.js) holds the provider call; look there first.
+	bundles = (
+		sorted(assets.glob("*.js"), key=lambda p: (not p.name.startswith("index-"), p.name))
+		if assets.is_dir()
+		else []
+	)
+	for bundle in bundles:
+		try:
+			text = bundle.read_text(encoding="utf-8", errors="replace")
+		except OSError:
+			continue
+		baked = _BAKED_PORT_RE.search(text)
+		if not baked:
+			continue
+		default = _SDK_DEFAULT_RE.search(text)
+		port = baked.group(1) or baked.group(2)
+		return RavenBuild(
+			installed=True,
+			baked_port=int(port) if port else None,
+			source=str(bundle),
+			sdk_default=int(default.group(1)) if default else RAVEN_SDK_DEFAULT_SOCKET_PORT,
+			env_port=env_port,
+			env_source=env_source,
+		)
+	reason = (
+		f"Raven's built web app was not found: no bundle in {assets} sets socketPort"
+		if bundles
+		else f"Raven is not installed or not built on this bench ({assets} has no .js files)"
+	)
+	return replace(NOT_INSTALLED, source=reason, env_port=env_port, env_source=env_source)
+
+
+def _frontend_env_port(frontend: Path) -> tuple[int | None, str]:
+	"""VITE_SOCKET_PORT as Vite reads it for a production build: the last file that sets it wins."""
+	port, source = None, ""
+	for name in RAVEN_FRONTEND_ENV_FILES:
+		path = frontend / name
+		try:
+			text = path.read_text(encoding="utf-8", errors="replace")
+		except OSError:
+			continue
+		found = _ENV_PORT_RE.findall(text)
+		if found:
+			port, source = int(found[-1]), str(path)
+	return port, source
+
+
+def infer_dev_server(
+	bench_root: os.PathLike | str | None, environ: Mapping[str, str], assume: bool | None = None
+) -> DevServer:
+	"""Whether the web process sets DEV_SERVER: from the environment, else from how the bench starts.
+
+	`bench start` (the Procfile's `bench serve`) sets DEV_SERVER; gunicorn under supervisor does
+	not. With no evidence, `assume` (what the deployment type implies) is used and said so.
+	"""
+	if DEV_SERVER_ENV in environ:
+		on = environ[DEV_SERVER_ENV].strip().lower() not in ("", "0", "false", "no", "off")
+		return DevServer(on, f"{DEV_SERVER_ENV}={environ[DEV_SERVER_ENV]} in the environment")
+	unknown = f"{DEV_SERVER_ENV} is not set here and the bench has no Procfile"
+	if bench_root is not None:
+		bench_root = Path(bench_root)
+		if (bench_root / "config" / "supervisor.conf").is_file():
+			return DevServer(False, "config/supervisor.conf runs the web process without DEV_SERVER")
+		try:
+			text = (bench_root / "Procfile").read_text(encoding="utf-8", errors="replace")
+		except OSError:
+			text = None
+		if text is not None:
+			if re.search(r"^\s*web\s*:.*\bbench\s+serve\b", text, re.M):
+				return DevServer(
+					True, "Procfile runs `bench serve` under `bench start`, which sets DEV_SERVER"
+				)
+			return DevServer(False, "the Procfile's web process is not `bench serve`")
+	if assume is None:
+		return DevServer(False, unknown)
+	return DevServer(assume, f"assumed from the deployment type: {unknown}")

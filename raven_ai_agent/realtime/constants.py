@@ -12,6 +12,17 @@ DEFAULT_PROBE_TIMEOUT = 3.0
 MIN_PROBE_TIMEOUT = 0.5
 MAX_PROBE_TIMEOUT = 30.0
 
+# frappe-react-sdk's socket port when Raven's build bakes no VITE_SOCKET_PORT (seen in Raven
+# 2.6.4's bundle: `socket_port = port ?? "9000"`). The SDK's own default, not Frappe's.
+RAVEN_SDK_DEFAULT_SOCKET_PORT = 9000
+# Where a bench keeps Raven's built web app and the env files its build bakes in.
+RAVEN_ASSETS_DIR = "apps/raven/raven/public/raven/assets"
+RAVEN_FRONTEND_DIR = "apps/raven/frontend"
+RAVEN_FRONTEND_ENV_FILES = (".env", ".env.local", ".env.production", ".env.production.local")
+VITE_SOCKET_PORT = "VITE_SOCKET_PORT"
+# Frappe serves the desk with `window.dev_server` when the web process has this env var set.
+DEV_SERVER_ENV = "DEV_SERVER"
+
 # Proxy configs (render.py). Engine.IO pings every 25 s and waits 20 s for the pong: a proxy
 # that closes an idle upstream sooner than 45 s cuts healthy sockets ("transport close").
 ENGINEIO_PING_WINDOW = 45

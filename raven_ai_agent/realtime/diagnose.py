@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from raven_ai_agent.realtime import hints
 from raven_ai_agent.realtime.checks import (
 	BOOT_CONTEXT,
+	CLIENT_PATHS,
 	CONFIG,
 	END_TO_END,
 	EXTERNAL_HANDSHAKE,
@@ -47,6 +48,7 @@ from raven_ai_agent.realtime.checks import (
 	skipped,
 )
 from raven_ai_agent.realtime.checks.boot import check_boot_context
+from raven_ai_agent.realtime.checks.clients import check_clients
 from raven_ai_agent.realtime.checks.config import check_config
 from raven_ai_agent.realtime.checks.delivery import check_end_to_end, check_redis, end_to_end_requires
 from raven_ai_agent.realtime.checks.handshakes import check_external, check_local, check_websocket
@@ -65,6 +67,7 @@ CHECKS = (
 	LOCAL_HANDSHAKE,
 	EXTERNAL_HANDSHAKE,
 	EXTERNAL_WEBSOCKET,
+	CLIENT_PATHS,
 	WEB_SITE,
 	NAMESPACE,
 	WEBSOCKET_SESSION,
@@ -87,6 +90,7 @@ def _tasks(run: Run, shared: dict) -> list[Task]:
 		Task((LOCAL_HANDSHAKE,), check_local),
 		Task((EXTERNAL_HANDSHAKE,), check_external),
 		Task((EXTERNAL_WEBSOCKET,), check_websocket, (EXTERNAL_HANDSHAKE,)),
+		Task((CLIENT_PATHS,), check_clients),
 		Task((WEB_SITE,), check_web_site, (run.route_check,)),
 		Task((NAMESPACE, STICKY_SESSION), check_session, (run.route_check,)),
 		Task(
@@ -126,6 +130,8 @@ def diagnose(
 	user_type: str | None = None,
 	shared: Sequence[dict] = (),
 	session_owner: str | None = None,
+	clients: Sequence = (),
+	client_notes: Sequence[str] = (),
 ) -> dict:
 	"""Check every hop of the realtime path of `config`; return a JSON-ready report. Never raises.
 
@@ -144,7 +150,9 @@ def diagnose(
 	(None: not known), compared with what the site resolves now. `shared` are check results of
 	another site of the same bench for the BENCH_WIDE checks, used instead of running them.
 	`session_owner` is whose session `sid` is in the site's own session store ("" when the
-	store does not know it), which only the Frappe shell can read.
+	store does not know it), which only the Frappe shell can read. `clients` (clients.client_urls)
+	and `client_notes` (clients.client_warnings) add the client_paths check: each real client's
+	socket URL probed once, the report's `clients` rows say which client breaks.
 	"""
 	start = time.monotonic()
 	timeout, timeout_note = bounded_timeout(timeout)
@@ -170,6 +178,8 @@ def diagnose(
 		handed_context=handed_context,
 		user_type=user_type,
 		session_owner=session_owner,
+		clients=tuple(clients or ()),
+		client_notes=tuple(client_notes or ()),
 	)
 	tasks = _tasks(run, {c["name"]: c for c in shared if c.get("name") in BENCH_WIDE})
 	outcome = schedule.run([_timed(task) for task in tasks], _gate, _crashed, context=run)
@@ -189,6 +199,7 @@ def diagnose(
 		"external_socketio_ok": by_name[EXTERNAL_HANDSHAKE].ok,
 		"websocket_ok": by_name[EXTERNAL_WEBSOCKET].ok,
 		"checks": [c.as_dict() for c in checks],
+		"clients": list(run.client_rows),
 		"timeout": timeout,
 		"timeout_note": timeout_note,
 		"ca_file": run.ca_file,

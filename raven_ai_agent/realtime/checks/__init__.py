@@ -7,7 +7,7 @@ schedule.py and builds the report. A check states facts in `detail` and takes it
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from raven_ai_agent.realtime import probe
@@ -26,6 +26,7 @@ WEBSOCKET_SESSION = "websocket_session"
 STICKY_SESSION = "sticky_session"
 REDIS_BRIDGE = "redis_bridge"
 END_TO_END = "end_to_end"
+CLIENT_PATHS = "client_paths"
 
 # Frappe's own sid for anonymous visitors: it makes the realtime service run its whole
 # authentication, callback included, without any credential.
@@ -88,6 +89,9 @@ class Run:
 	handed_context: object = None  # what a page got as frappe.boot.raven_realtime, when known
 	user_type: str | None = None  # of `user`, when the caller knows it ("System User", ...)
 	session_owner: str | None = None  # the site's own session store on `sid` ("": unknown there)
+	clients: Sequence = ()  # clients.ClientURL of each real client (desk, Raven, this app's context)
+	client_notes: Sequence[str] = ()  # clients.client_warnings: why a client goes elsewhere, and the fix
+	client_rows: list = field(default_factory=list)  # per-client results, filled by check_clients
 
 	@property
 	def deadline(self) -> probe.Deadline:

@@ -1,0 +1,89 @@
+"""`diagnose` probes each real client's socket URL on a live stack, and names the one that breaks."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from raven_ai_agent.cli import cli
+from raven_ai_agent.realtime.clients import Client
+from raven_ai_agent.realtime.constants import RAVEN_ASSETS_DIR
+from tests.stack import free_port
+
+BUILDS = Path(__file__).resolve().parent / "fixtures" / "raven_build"
+
+
+@pytest.fixture
+def bench(stack, tmp_path):
+	"""A copy of the stack's bench that a test may give a Raven build and a Procfile."""
+	root = tmp_path / "bench"
+	shutil.copytree(stack.bench / "sites", root / "sites")
+	return root
+
+
+def raven_built_with(bench: Path, port: int | None) -> None:
+	assets = bench / RAVEN_ASSETS_DIR
+	assets.mkdir(parents=True)
+	text = (BUILDS / "sdk_default.js").read_text()
+	if port is not None:
+		text = text.replace("socketPort:void 0", f'socketPort:"{port}"')
+	(assets / "index-test.js").write_text(text)
+
+
+def diagnose(stack, bench: Path, *extra: str) -> tuple[int, dict]:
+	args = ["diagnose", "--bench", str(bench), "--site", stack.site, "--base-url", stack.web_url]
+	args += ["--deployment-type", "local", "--timeout", "2", "--json", *extra]
+	result = CliRunner().invoke(cli, args, catch_exceptions=False)
+	return result.exit_code, json.loads(result.output)
+
+
+def rows(report: dict) -> dict:
+	return {row["client"]: row for row in report["clients"]}
+
+
+def test_healthy_every_client_ok_and_one_url_probed_once(stack, bench):
+	raven_built_with(bench, stack.socketio_port)
+	code, report = diagnose(stack, bench, "--dev-server")
+	assert code == 0, report["hint"]
+	by_client = rows(report)
+	assert set(by_client) == {c.value for c in Client}
+	assert all(row["ok"] is True for row in by_client.values())
+	assert {row["url"] for row in by_client.values()} == {f"{stack.realtime_url}/socket.io/"}
+	# The one URL is the resolved one: external_handshake's verdict, not a second probe.
+	assert all(row["detail"].startswith("the resolved URL") for row in by_client.values())
+
+
+def test_dev_server_off_without_proxy_names_the_desk(stack, bench):
+	raven_built_with(bench, stack.socketio_port)
+	code, report = diagnose(stack, bench, "--no-dev-server")
+	assert code == 1
+	by_client = rows(report)
+	assert by_client[Client.DESK.value]["ok"] is False
+	assert by_client[Client.DESK.value]["url"] == f"{stack.web_url}/socket.io/"
+	assert by_client[Client.RAVEN.value]["ok"] is by_client[Client.CONTEXT.value]["ok"] is True
+	assert report["hint"].startswith(Client.DESK.value) and "DEV_SERVER" in report["hint"]
+	failing = [c["name"] for c in report["checks"] if c["ok"] is False]
+	assert failing == ["client_paths"]
+
+
+def test_stale_raven_build_port_names_raven(stack, bench):
+	stale = free_port()  # nothing listens there
+	raven_built_with(bench, stale)
+	code, report = diagnose(stack, bench, "--dev-server")
+	assert code == 1
+	by_client = rows(report)
+	assert by_client[Client.RAVEN.value]["url"].endswith(f":{stale}/socket.io/")
+	assert by_client[Client.RAVEN.value]["ok"] is False
+	assert by_client[Client.DESK.value]["ok"] is True
+	assert report["hint"].startswith(Client.RAVEN.value)
+	assert f"VITE_SOCKET_PORT={stale}" in report["hint"]
+	assert f"VITE_SOCKET_PORT={stack.socketio_port}" in report["hint"]
+
+
+def test_no_raven_build_is_said_not_failed(stack, bench):
+	code, report = diagnose(stack, bench, "--dev-server")
+	assert code == 0, report["hint"]
+	raven = rows(report)[Client.RAVEN.value]
+	assert raven["url"] is None and raven["ok"] is None and "not installed" in raven["detail"]
