@@ -12,7 +12,13 @@ Raven Realtime Settings overrides, and hands them to the pure resolver in
 import os
 from collections.abc import Sequence
 
-from raven_ai_agent.realtime.benchfiles import bench_audit_files, read_bench, read_config_file
+from raven_ai_agent.realtime.benchfiles import (
+	bench_audit_files,
+	read_bench,
+	read_config_file,
+	read_raven_build,
+)
+from raven_ai_agent.realtime.clients import ClientURL, DevServer, client_urls, client_warnings
 from raven_ai_agent.realtime.context import check_context
 from raven_ai_agent.realtime.resolve import (
 	COMMON_CONFIG_FILE,
@@ -96,6 +102,7 @@ def diagnose_realtime(
 	timeout = timeout if timeout is not None else settings["probe_timeout"]
 	ca_file = ca_file or settings["ca_file"]
 	external = external if external is not None else settings["check_external"]
+	clients, notes = client_paths(config)
 	return diagnose(
 		config,
 		timeout=timeout,
@@ -108,7 +115,25 @@ def diagnose_realtime(
 		handed_context=handed_context,
 		user_type=user_type,
 		session_owner=owner,
+		clients=clients,
+		client_notes=notes,
 	)
+
+
+def client_paths(config: RavenConfig) -> tuple[tuple[ClientURL, ...], list[str]]:
+	"""Each real client's socket URL on this site's pages, and the warnings about them: the desk's
+	`window.dev_server` is this web process's frappe.local.dev_server (DEV_SERVER), Raven's port is
+	whatever its build on this bench baked in."""
+	import frappe
+
+	dev_server = DevServer(
+		bool(getattr(frappe.local, "dev_server", 0)),
+		"this web process's DEV_SERVER (frappe.local.dev_server, the desk's window.dev_server)",
+	)
+	bench = os.path.dirname(os.path.abspath(frappe.local.sites_path))
+	raven = read_raven_build(bench)
+	clients = client_urls(config, dev_server, raven)
+	return clients, client_warnings(config, dev_server, raven, clients)
 
 
 def session_owner(sid: str) -> str:

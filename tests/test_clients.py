@@ -2,7 +2,10 @@
 warning that names the one client that breaks in each topology."""
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from raven_ai_agent.realtime.clients import (
 	RavenBuild,
 	client_urls,
 	client_warnings,
+	dev_server_value,
 	distinct_targets,
 )
 from raven_ai_agent.realtime.constants import RAVEN_ASSETS_DIR, RAVEN_FRONTEND_DIR
@@ -196,3 +200,21 @@ def test_show_prints_client_rows(tmp_path, monkeypatch):
 	assert human.output.count("warning: ") == 2  # desk (dev_server off) and Raven (SDK default port)
 	bench_wide = CliRunner().invoke(cli, ["show", "--bench", str(tmp_path), "--json"])
 	assert json.loads(bench_wide.output)["sites"][0]["clients"] == data["clients"]
+
+
+@pytest.mark.parametrize(
+	"value,on",
+	[("1", True), ("true", True), ("TRUE", True), ("2", True), ("0", False), ("false", False), ("yes", None)],
+)
+def test_dev_server_value_reads_like_frappe(value, on):
+	assert dev_server_value(value) is on
+
+
+@pytest.mark.parametrize("value", ["0", "1", "true", "False"])
+def test_the_standin_reads_dev_server_like_frappe(value):
+	"""v15 `int(sbool(os.environ["DEV_SERVER"]))`: DEV_SERVER=0 is off, not a truthy string."""
+	standin = Path(__file__).resolve().parent / "frappe_standin"
+	code = "import frappe; print(frappe._dev_server)"
+	env = {**os.environ, "DEV_SERVER": value, "PYTHONPATH": str(standin)}
+	out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+	assert bool(int(out.stdout)) is dev_server_value(value)

@@ -34,7 +34,8 @@ def assert_all_passed(report: dict) -> None:
 
 def install_site_on(stack) -> None:
 	"""A stand-in site wired to `stack` as a bench's site is: its common config, its web port,
-	the app installed."""
+	the app installed, and the web process's DEV_SERVER on, as `bench start` runs a local site."""
+	frappe._dev_server = 1  # read by frappe.init() into frappe.local.dev_server
 	standin.reset(
 		site=stack.site,
 		apps=("raven_ai_agent",),
@@ -45,6 +46,14 @@ def install_site_on(stack) -> None:
 	frappe.db.commit()
 
 
+@pytest.fixture(autouse=True)
+def _restore_dev_server():
+	"""install_site_on turns DEV_SERVER on; other modules get the process's own value back."""
+	dev_server = frappe._dev_server
+	yield
+	frappe._dev_server = dev_server
+
+
 @pytest.fixture
 def live_site(stack):
 	install_site_on(stack)
@@ -52,6 +61,21 @@ def live_site(stack):
 	standin.create_session(ADMIN_SID, "Administrator")  # Administrator logged in on this site
 	yield stack
 	frappe.destroy()
+
+
+def test_without_dev_server_the_desk_row_fails_and_the_hint_names_the_desk(live_site):
+	"""As on a real bench served by gunicorn without DEV_SERVER (window.dev_server = 0 on /app):
+	a local site's desk polls its own origin and gets Frappe's 404."""
+	frappe._dev_server = 0
+	frappe.local.dev_server = 0
+	report = diagnose_realtime(timeout=3)
+	rows = {r["client"]: r for r in report["clients"]}
+	assert (
+		rows["Frappe desk"]["url"] == f"{live_site.web_url}/socket.io/" and rows["Frappe desk"]["ok"] is False
+	)
+	assert rows["raven_ai_agent context"]["ok"] is True
+	assert [c["name"] for c in report["checks"] if c["ok"] is False] == ["client_paths"]
+	assert report["hint"].startswith("Frappe desk") and "DEV_SERVER" in report["hint"]
 
 
 def test_diagnose_realtime_passes_end_to_end_through_frappe(live_site):

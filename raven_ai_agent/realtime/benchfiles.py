@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from raven_ai_agent.realtime.clients import NOT_INSTALLED, DevServer, RavenBuild
+from raven_ai_agent.realtime.clients import NOT_INSTALLED, DevServer, RavenBuild, dev_server_value
 from raven_ai_agent.realtime.constants import (
 	DEV_SERVER_ENV,
 	RAVEN_ASSETS_DIR,
@@ -180,8 +180,13 @@ def infer_dev_server(
 	not. With no evidence, `assume` (what the deployment type implies) is used and said so.
 	"""
 	if DEV_SERVER_ENV in environ:
-		on = environ[DEV_SERVER_ENV].strip().lower() not in ("", "0", "false", "no", "off")
-		return DevServer(on, f"{DEV_SERVER_ENV}={environ[DEV_SERVER_ENV]} in the environment")
+		on = dev_server_value(environ[DEV_SERVER_ENV])
+		if on is not None:
+			return DevServer(on, f"{DEV_SERVER_ENV}={environ[DEV_SERVER_ENV]} in the environment")
+		unreadable = (
+			f"{DEV_SERVER_ENV}={environ[DEV_SERVER_ENV]!r} in the environment, which Frappe cannot read"
+		)
+		return DevServer(False, f"{unreadable} (it takes true, false, 1 or 0)")
 	unknown = f"{DEV_SERVER_ENV} is not set here and the bench has no Procfile"
 	if bench_root is not None:
 		bench_root = Path(bench_root)

@@ -59,6 +59,18 @@ class DevServer:
 	source: str
 
 
+def dev_server_value(value: str) -> bool | None:
+	"""DEV_SERVER as Frappe v15 reads it (`int(sbool(value))`): true/1, false/0 (any case), or a
+	whole number; None for what Frappe cannot read (its import fails on it)."""
+	text = value.strip().lower()
+	if text in ("true", "false"):
+		return text == "true"
+	try:
+		return int(text) != 0
+	except ValueError:
+		return None
+
+
 @dataclass(frozen=True)
 class ClientURL:
 	"""One client's socket: origin, path and namespace, and why it is this one."""

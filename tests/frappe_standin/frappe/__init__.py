@@ -178,7 +178,16 @@ controllers: dict[str, dict] = {}
 cache = None  # the RedisWrapper, set by frappe.init() like v15 `setup_redis_cache_connection`
 loggers: dict = {}
 log_level: int | None = None
-_dev_server = int(bool(os.environ.get("DEV_SERVER", False)))
+
+
+def _sbool(value):
+	"""v15 frappe.utils.sbool: "true"/"1" and "false"/"0" (any case) become bools, the rest stays."""
+	if isinstance(value, str) and value.lower() in ("true", "1", "false", "0"):
+		return value.lower() in ("true", "1")
+	return value
+
+
+_dev_server = int(_sbool(os.environ.get("DEV_SERVER", False)))  # as v15: DEV_SERVER=0 is off
 
 db = local("db")
 qb = local("qb")
