@@ -126,10 +126,8 @@ def client_paths(config: RavenConfig) -> tuple[tuple[ClientURL, ...], list[str]]
 	whatever its build on this bench baked in."""
 	import frappe
 
-	dev_server = DevServer(
-		bool(getattr(frappe.local, "dev_server", 0)),
-		"this web process's DEV_SERVER (frappe.local.dev_server, the desk's window.dev_server)",
-	)
+	value = getattr(frappe.local, "dev_server", 0)
+	dev_server = DevServer(bool(value), f"frappe.local.dev_server = {value} in this web process")
 	bench = os.path.dirname(os.path.abspath(frappe.local.sites_path))
 	raven = read_raven_build(bench)
 	clients = client_urls(config, dev_server, raven)
