@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from raven_ai_agent.realtime.clients import DevServer, RavenBuild, client_urls, client_warnings
 from raven_ai_agent.realtime.constants import namespace_for, user_room
 from raven_ai_agent.realtime.diagnose import diagnose
 from raven_ai_agent.realtime.resolve import resolve
-from tests.stack.procs import REPO_ROOT
+from tests.stack.procs import REPO_ROOT, free_port
 from tests.stack.stack import ADMIN_SID, Stack
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -221,4 +222,53 @@ def test_diagnosis_renders_readably_on_a_bare_page(tmp_path, stack, nginx_factor
 		assert badge in text
 	assert "Browser connection (this tab)" in text
 	assert "settings override" in text and "common_site_config.json" in text
+	assert out.stat().st_size > 10_000, "a real screenshot"
+
+
+def test_clients_table_probes_each_client_url_from_the_page(tmp_path):
+	"""Run Diagnosis' Clients table on the stack: the server's verdict and this tab's own probe of
+	each client's socket, one broken client (Raven's build baked a port nothing listens on)."""
+	require_browser()
+	with Stack(static_dir=static_root(tmp_path), tmp_path=tmp_path) as stack:
+		front = stack.front("healthy")
+		config = resolve(stack.site, {}, stack.common, {"deployment_type": "vps_prod", "base_url": front.url})
+		stale = free_port()
+		raven = RavenBuild(installed=True, baked_port=stale, source="index-test.js")
+		dev_server = DevServer(False, "test: gunicorn")
+		clients = client_urls(config, dev_server, raven)
+		report = diagnose(
+			config,
+			timeout=2.0,
+			clients=clients,
+			client_notes=client_warnings(config, dev_server, raven, clients),
+		)
+		assert report["hint"].startswith("Raven web app"), report["hint"]
+		out = OUTPUT / "clients.png"
+		out.unlink(missing_ok=True)
+		spec = {
+			"mode": "clients",
+			"url": front.url + "/raven_realtime_test.html",
+			"result": report,
+			"cookies": [{"name": "sid", "value": ADMIN_SID, "url": front.url}],
+			"timeout_ms": TIMEOUT_MS,
+			"out": str(out),
+		}
+		with Driver(spec, tmp_path) as driver:
+			result = driver.read("RESULT")
+
+	probes = result["probes"]
+	raven_url = f"http://127.0.0.1:{stale}/socket.io/"
+	assert set(probes) == {f"{front.url}/socket.io/", raven_url}, "each distinct URL once"
+	assert probes[f"{front.url}/socket.io/"]["connected"] is True, probes
+	assert probes[raven_url]["connected"] is False and probes[raven_url]["error"]
+	text = result["text"]
+	table = text[text.index("Clients") :]
+	for name in (
+		"Frappe desk",
+		"Raven web app",
+		"raven_ai_agent context",
+		raven_url,
+		f"VITE_SOCKET_PORT={stale}",
+	):
+		assert name in table, name
 	assert out.stat().st_size > 10_000, "a real screenshot"

@@ -12,6 +12,10 @@
 //       raven_realtime.connect() twice (window.io, and the Manager of a desk-like
 //       frappe.realtime.socket with window.io removed), prints READY, then waits for `event`
 //       on both sockets.
+//   clients: {url, result, cookies, timeout_ms, out}
+//       Loads `url` (the test page, so the probes run from a real page origin), runs
+//       raven_realtime.probe_clients(result) as Run Diagnosis does, renders the report with
+//       those results and screenshots it.
 //   render: {result, probe, config, out, width}
 //       Renders raven_realtime_diagnosis.js output on a blank page and screenshots it.
 //
@@ -152,6 +156,30 @@ async function run_realtime(context, spec) {
 	return { probe, sockets, received, transports, error, console: console_lines };
 }
 
+async function run_clients(context, spec) {
+	const timeout_ms = spec.timeout_ms || 10000;
+	if (spec.cookies && spec.cookies.length) await context.addCookies(spec.cookies);
+	const page = context.pages()[0] || (await context.newPage());
+	const response = await page.goto(spec.url, { waitUntil: "load", timeout: timeout_ms });
+	if (!response || !response.ok()) {
+		throw new Error(`GET ${spec.url} answered ${response ? response.status() : "nothing"}`);
+	}
+	await page.addScriptTag({ path: path.join(JS_DIR, "raven_realtime_diagnosis.js") });
+	const out = await page.evaluate(async (s) => {
+		const probes = await window.raven_realtime.probe_clients(s.result, {
+			timeout_ms: s.timeout_ms,
+		});
+		document.body.innerHTML =
+			'<div id="diagnosis">' +
+			window.raven_realtime.render_diagnosis(s.result, null, probes) +
+			"</div>";
+		return { probes, text: document.body.innerText };
+	}, spec);
+	fs.mkdirSync(path.dirname(spec.out), { recursive: true });
+	await page.screenshot({ path: spec.out, fullPage: true });
+	return out;
+}
+
 async function run_render(context, spec) {
 	const page = context.pages()[0] || (await context.newPage());
 	await page.setViewportSize({ width: spec.width || 1000, height: 600 });
@@ -194,7 +222,7 @@ async function main() {
 		(spec.timeout_ms || 10000) * 3 + 10000
 	);
 	try {
-		const run = spec.mode === "realtime" ? run_realtime : run_render;
+		const run = { realtime: run_realtime, clients: run_clients }[spec.mode] || run_render;
 		emit("RESULT", await run(browser.context, spec));
 	} finally {
 		clearTimeout(guard);

@@ -88,13 +88,14 @@ function desk(options) {
 			if (args.method.endsWith(".run_diagnosis")) {
 				if (o.server_fails) return Promise.reject(new Error("500"));
 				// the test answers: server.resolve() stores the result, as the server does
+				const result = o.result || SERVER_RESULT;
 				return server.promise.then(() => {
 					log.push(["server done"]);
 					stored = {
-						last_diagnosis: JSON.stringify(SERVER_RESULT),
+						last_diagnosis: JSON.stringify(result),
 						last_diagnosis_on: "2026-11-28 10:00:00",
 					};
-					return { message: SERVER_RESULT };
+					return { message: result };
 				});
 			}
 			return Promise.reject(new Error("unexpected method " + args.method));
@@ -149,6 +150,16 @@ function desk(options) {
 					log.push(["probe done"]);
 					return PROBE;
 				});
+			},
+			// each distinct client URL of the report, probed like `probe` (after the server answered)
+			probe_clients(report, opts) {
+				const rows = (report && report.clients) || [];
+				log.push(["probe_clients", rows.length, opts.timeout_ms]);
+				const out = {};
+				rows.forEach((c) => {
+					if (c.origin) out[c.url] = o.client_probes ? o.client_probes[c.url] : PROBE;
+				});
+				return Promise.resolve(out);
 			},
 		},
 	};
@@ -256,7 +267,8 @@ test("Run Diagnosis: the browser probe runs during the frozen POST; reload waits
 	assert.match(d.html.diagnosis_html, /Transport: websocket/);
 
 	d.buttons["Copy as JSON"]();
-	assert.deepEqual(JSON.parse(d.clipboard()), { server: SERVER_RESULT, browser: PROBE });
+	assert.deepEqual(JSON.parse(d.clipboard()), { server: SERVER_RESULT, browser: PROBE, clients: {} });
+	assert.ok(steps.indexOf("probe_clients") > steps.indexOf("server done"), "client URLs come from the server");
 });
 
 test("Run Diagnosis: a server faster than the browser still waits for the browser's result", async () => {
@@ -271,6 +283,49 @@ test("Run Diagnosis: a server faster than the browser still waits for the browse
 	await run;
 	assert.match(d.html.diagnosis_html, /Browser connection/);
 	assert.match(d.html.diagnosis_html, /Transport: websocket/);
+});
+
+test("Run Diagnosis: the Clients table shows each client's URL, the server's and this tab's result", async () => {
+	const desk_url = "http://site.test:8000/socket.io/";
+	const raven_url = "http://site.test:9001/socket.io/";
+	const row = (client, origin, ok, detail, hint) => ({
+		client,
+		url: origin + "/socket.io/",
+		origin,
+		path: "/socket.io/",
+		namespace: "/site.test",
+		ok,
+		detail,
+		why: "why " + client,
+		hint,
+	});
+	const result = Object.assign({}, SERVER_RESULT, {
+		clients: [
+			row("Frappe desk", "http://site.test:8000", true, "ok", null),
+			row("Raven web app", "http://site.test:9001", false, "connection refused", "Rebuild Raven <b>now</b>"),
+			{ client: "raven_ai_agent context", url: null, origin: null, ok: null, why: "none" },
+		],
+	});
+	const d = desk({
+		result,
+		client_probes: {
+			[desk_url]: PROBE,
+			[raven_url]: Object.assign({}, PROBE, { connected: false, transport: null, error: "xhr poll error" }),
+		},
+	});
+	await d.handlers().refresh(d.frm);
+	await d.buttons["Run Diagnosis"]();
+	assert.ok(d.log.some((l) => l[0] === "probe_clients" && l[1] === 3 && l[2] === 8000));
+	const html = d.html.diagnosis_html;
+	const table = html.slice(html.indexOf("Clients"));
+	assert.ok(html.indexOf("Clients") > html.indexOf("Browser connection"), "after the checks");
+	for (const text of ["Frappe desk", desk_url, "Raven web app", raven_url, "xhr poll error", "connection refused", "why Raven web app"]) {
+		assert.ok(table.includes(text), text);
+	}
+	assert.ok(table.includes("Rebuild Raven &lt;b&gt;now&lt;/b&gt;"), "hints are escaped");
+	assert.match(table, /Not run/, "a client with no URL is not probed");
+	d.buttons["Copy as JSON"]();
+	assert.equal(JSON.parse(d.clipboard()).clients[raven_url].error, "xhr poll error");
 });
 
 test("unsaved edits stop the run with a message", async () => {
@@ -289,7 +344,8 @@ test("a failing server call still shows the browser result", async () => {
 	assert.match(d.html.diagnosis_html, /No server diagnosis yet/);
 	assert.match(d.html.diagnosis_html, /Transport: websocket/);
 	d.buttons["Copy as JSON"]();
-	assert.deepEqual(JSON.parse(d.clipboard()), { server: null, browser: PROBE });
+	assert.deepEqual(JSON.parse(d.clipboard()), { server: null, browser: PROBE, clients: null });
+	assert.ok(!d.log.some((l) => l[0] === "probe_clients"), "no client URLs without a server report");
 });
 
 test("assets are required when app_include_js did not load them", async () => {

@@ -423,6 +423,37 @@
 		return result;
 	}
 
+	// Each distinct client socket of a diagnosis report (its `clients` rows: Frappe desk, Raven's
+	// web app, this app's context) probed from this tab, as those clients connect: with the
+	// client library's default transports. Resolves to {row url: probe result}.
+	async function probe_clients(report, opts) {
+		const o = opts || {};
+		const rows = report && Array.isArray(report.clients) ? report.clients : [];
+		const jobs = {};
+		rows.forEach(function (c) {
+			if (!c || !c.origin || jobs[c.url]) return;
+			const context = {
+				deployment_type: report.deployment_type,
+				socketio_base_url: c.origin,
+				socketio_path: c.path,
+				socketio_namespace: c.namespace,
+				transports: ["polling", "websocket"],
+			};
+			jobs[c.url] = probe(Object.assign({}, o, { context: context }));
+		});
+		const urls = Object.keys(jobs);
+		const results = await Promise.all(
+			urls.map(function (u) {
+				return jobs[u];
+			})
+		);
+		const out = {};
+		urls.forEach(function (u, i) {
+			out[u] = results[i];
+		});
+		return out;
+	}
+
 	return {
 		CONTEXT_METHOD: CONTEXT_METHOD,
 		CONTEXT_ENDPOINT: CONTEXT_ENDPOINT,
@@ -433,5 +464,6 @@
 		resolve_io: resolve_io,
 		connect: connect,
 		probe: probe,
+		probe_clients: probe_clients,
 	};
 });

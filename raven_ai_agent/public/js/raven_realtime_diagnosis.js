@@ -3,11 +3,12 @@
  * string out, no DOM, no requests; every value from the server or the browser is escaped.
  *
  * API on window.raven_realtime (merged with raven_realtime.js, load order free):
- *   render_diagnosis(result, browser_probe?) -> HTML string
+ *   render_diagnosis(result, browser_probe?, client_probes?) -> HTML string
  *       result: the dict run_diagnosis returns (may be null when only the browser ran);
- *       browser_probe: what raven_realtime.probe() resolved to (may be null).
- *       The root-cause hint comes first, then one row per server check and a row for this
- *       browser's own connection.
+ *       browser_probe: what raven_realtime.probe() resolved to (may be null);
+ *       client_probes: what raven_realtime.probe_clients(result) resolved to (may be null).
+ *       The root-cause hint comes first, then one row per server check, a row for this
+ *       browser's own connection, and the Clients table (desk, Raven, this app's context).
  *   render_config(config) -> HTML string: effective values, where each came from, warnings.
  *   escape_html(value) -> string
  *
@@ -254,7 +255,48 @@
 		);
 	}
 
-	function render_diagnosis(result, browser_probe) {
+	// The socket each real client opens: what the server found, and what this tab got there.
+	function clients_table(r, client_probes) {
+		const rows = r && Array.isArray(r.clients) ? r.clients : [];
+		if (!rows.length) return "";
+		const probes = client_probes && typeof client_probes === "object" ? client_probes : null;
+		let html = '<h5 style="margin:12px 0 6px;">' + escape_html(__("Clients")) + "</h5>";
+		html += TABLE_OPEN;
+		html += head([
+			[__("Client"), "18%"],
+			[__("URL"), "28%"],
+			[__("Server"), "90px"],
+			[__("This browser"), "110px"],
+			[__("Why / hint"), ""],
+		]);
+		html += "<tbody>";
+		rows.forEach(function (c) {
+			const p = probes && c.url ? probes[c.url] : null;
+			let mine = badge("gray", __("Not run"));
+			if (p) {
+				mine =
+					probe_badge(p) +
+					(p.error
+						? '<div style="margin-top:4px;font-size:12px;">' + escape_html(p.error) + "</div>"
+						: "");
+			}
+			html += row([
+				"<strong>" + escape_html(c.client) + "</strong>",
+				c.url ? "<code>" + escape_html(c.url) + "</code>" : "-",
+				check_badge(c.ok),
+				mine,
+				escape_html(c.why) +
+					(c.ok === false
+						? '<div style="margin-top:4px;">' + escape_html(c.detail) + "</div>"
+						: "") +
+					small_hint(c.hint),
+			]);
+		});
+		html += "</tbody></table>";
+		return html;
+	}
+
+	function render_diagnosis(result, browser_probe, client_probes) {
 		const r = result && typeof result === "object" ? result : null;
 		const p = browser_probe && typeof browser_probe === "object" ? browser_probe : null;
 		let html = '<div class="raven-rt-diagnosis">';
@@ -288,7 +330,9 @@
 				escape_html(p ? ms(p.elapsed_ms) : "") +
 				"</span>",
 		]);
-		html += "</tbody></table></div>";
+		html += "</tbody></table>";
+		html += clients_table(r, client_probes);
+		html += "</div>";
 		return html;
 	}
 

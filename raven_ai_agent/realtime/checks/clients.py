@@ -21,30 +21,44 @@ def check_clients(run: Run) -> list[Check]:
 	if not run.external:
 		return [skipped(CLIENT_PATHS, "skipped: external checks are off")]
 	own = (run.config.get_external_socketio_url(), run.path)
-	failing = []
+	verdicts: dict[tuple[str, str], tuple[bool | None, str]] = {}
 	http = run.http()
 	try:
-		for (url, path), clients in distinct_targets(tuple(run.clients)).items():
+		for url, path in distinct_targets(tuple(run.clients)):
 			if (url, path) == own:
 				verdict = run.wait(EXTERNAL_HANDSHAKE)
-				ok = verdict.ok if verdict else None
-				detail = (
-					f"the resolved URL ({EXTERNAL_HANDSHAKE}: {verdict.detail if verdict else 'no result'})"
+				detail = verdict.detail if verdict else "no result"
+				verdicts[url, path] = (
+					verdict.ok if verdict else None,
+					f"the resolved URL ({EXTERNAL_HANDSHAKE}: {detail})",
 				)
 			else:
 				answer = handshake.probe_handshake(http, url, path)
-				ok, detail = answer.ok, answer.detail
-			for client in clients:
-				run.client_rows.append(
-					{"client": client.value, "url": f"{url}{path}", "ok": ok, "detail": detail}
-				)
-				if ok is False:
-					failing.append((client, url, path, detail))
+				verdicts[url, path] = (answer.ok, answer.detail)
 	finally:
 		http.close()
+	failing = []
 	for c in run.clients:
-		if c.url is None:
-			run.client_rows.append({"client": c.client.value, "url": None, "ok": None, "detail": c.why})
+		ok, detail = verdicts[c.url, c.path] if c.url is not None else (None, c.why)
+		note = next((n for n in run.client_notes if n.startswith(c.client.value)), None)
+		hint = note or (
+			f"{c.client.value} connects to {c.url}{c.path} and gets: {detail}." if ok is False else None
+		)
+		run.client_rows.append(
+			{
+				"client": c.client.value,
+				"url": f"{c.url}{c.path}" if c.url else None,
+				"origin": c.url,
+				"path": c.path,
+				"namespace": c.namespace,
+				"ok": ok,
+				"detail": detail,
+				"why": c.why,
+				"hint": hint,
+			}
+		)
+		if ok is False:
+			failing.append(hint)
 	summary = "; ".join(
 		f"{r['client']}: {r['url'] or '-'} {_word(r['ok'])}"
 		+ (f" ({r['detail']})" if r["ok"] is False else "")
@@ -52,10 +66,7 @@ def check_clients(run: Run) -> list[Check]:
 	)
 	if not failing:
 		return [passed(CLIENT_PATHS, summary)]
-	client, url, path, detail = failing[0]
-	note = next((n for n in run.client_notes if n.startswith(client.value)), None)
-	hint = note or f"{client.value} connects to {url}{path} and gets: {detail}."
-	return [failed(CLIENT_PATHS, summary, hint)]
+	return [failed(CLIENT_PATHS, summary, failing[0])]
 
 
 def _word(ok: bool | None) -> str:

@@ -65,7 +65,7 @@
 			raven_rt_set_html(
 				frm,
 				"diagnosis_html",
-				rt.render_diagnosis(last.server, last.browser)
+				rt.render_diagnosis(last.server, last.browser, last.clients)
 			);
 			return;
 		}
@@ -114,14 +114,17 @@
 			});
 		}
 		const browser = await browser_probe;
+		// each real client's socket (desk, Raven, this app's context) from this tab too
+		const clients = server ? await rt.probe_clients(server, { timeout_ms: 8000 }) : null;
 		// reload to show what the server stored (last_diagnosis_on), then this run on top
 		await frm.reload_doc();
 		frm.raven_rt_last_run = {
 			server: server,
 			browser: browser,
+			clients: clients,
 			on: frm.doc.last_diagnosis_on,
 		};
-		raven_rt_set_html(frm, "diagnosis_html", rt.render_diagnosis(server, browser));
+		raven_rt_set_html(frm, "diagnosis_html", rt.render_diagnosis(server, browser, clients));
 		const ok = Boolean(server && server.ok && browser.connected);
 		frappe.show_alert({
 			message: ok
@@ -134,7 +137,7 @@
 	function raven_rt_copy(frm) {
 		const last = frm.raven_rt_last_run;
 		const payload = last
-			? { server: last.server, browser: last.browser }
+			? { server: last.server, browser: last.browser, clients: last.clients || null }
 			: { server: raven_rt_parse(frm.doc.last_diagnosis), browser: null };
 		frappe.utils.copy_to_clipboard(JSON.stringify(payload, null, 2));
 	}
