@@ -24,6 +24,7 @@ sys.path.insert(0, str(REPO_ROOT))
 if not shutil.which("nginx") and Path("/usr/sbin/nginx").exists():
 	os.environ["PATH"] = "/usr/sbin:" + os.environ.get("PATH", "")
 
+from raven_ai_agent.realtime.constants import RAVEN_ASSETS_DIR  # noqa: E402
 from tests.stack import ADMIN_SID, Nginx, ServiceError, Stack, free_port  # noqa: E402
 
 SITE = "realtime.test"
@@ -88,6 +89,42 @@ def diagnose(bench: Path, base_url: str) -> tuple[int, dict]:
 	return shown.returncode, report
 
 
+def stale_raven_build(stack: Stack, public: str, problems: list[str]) -> None:
+	"""A client-specific failure: Raven's web app alone goes elsewhere; diagnosed, fixed, green."""
+	step(5, "One client breaks: Raven's build baked a stale VITE_SOCKET_PORT")
+	stale = free_port()
+	bundle = raven_bundle(stack.bench, stale)
+	say(f'{bundle.relative_to(stack.bench)} now holds socketPort:"{stale}" (an old build);')
+	say("the page URL has a port, so Raven's web app connects to that port, not through the tunnel.")
+	code, report = diagnose(stack.bench, public)
+	raven = next((r for r in report.get("clients", []) if r["client"] == "Raven web app"), {})
+	if code != 1 or first_failure(report) != "client_paths" or raven.get("ok") is not False:
+		problems.append(f"stale Raven build: expected client_paths failing for Raven, got exit {code}")
+	elif not (report.get("hint") or "").startswith("Raven web app"):
+		problems.append("stale Raven build: the hint does not name Raven's web app")
+	else:
+		say("→ found: every other client is fine; the hint names Raven's web app, the baked port")
+		say("  and the fixes.")
+
+	step(6, f"The fix the hint gives: rebuild Raven with VITE_SOCKET_PORT={stack.socketio_port}")
+	raven_bundle(stack.bench, stack.socketio_port)
+	code, report = diagnose(stack.bench, public)
+	if code != 0 or not report.get("ok"):
+		problems.append(f"after the Raven rebuild: expected green, got exit {code}: {report.get('hint')}")
+	else:
+		say("→ green again: each client's socket answers.")
+
+
+def raven_bundle(bench: Path, port: int) -> Path:
+	"""Raven's built entry chunk, reduced to the provider call that bakes the socket port in
+	(the shape the test fixture tests/fixtures/raven_build/ documents)."""
+	text = (REPO_ROOT / "tests" / "fixtures" / "raven_build" / "sdk_default.js").read_text()
+	bundle = bench / RAVEN_ASSETS_DIR / "index-demo.js"
+	bundle.parent.mkdir(parents=True, exist_ok=True)
+	bundle.write_text(text.replace("socketPort:void 0", f'socketPort:"{port}"'))
+	return bundle
+
+
 def first_failure(report: dict) -> str | None:
 	return next((c["name"] for c in report.get("checks", []) if c["ok"] is False), None)
 
@@ -147,15 +184,17 @@ def main() -> int:
 			with Nginx(rendered.stdout), Nginx(tunnel_conf(tunnel_port, mux_port)):
 				step(4, "Diagnosis again, through tunnel → multiplexer → realtime")
 				code, report = diagnose(stack.bench, public)
-			if code != 0 or not report.get("ok"):
-				problems.append(
-					f"after the fix: expected every check to pass, got exit {code}: {report.get('hint')}"
-				)
-			else:
-				say("→ green: the public URL reaches the realtime service, WebSockets pass, the session")
-				say("  connects to /realtime.test, and a probe event published on Redis reached it.")
+				if code != 0 or not report.get("ok"):
+					problems.append(
+						f"after the fix: expected every check to pass, got exit {code}: {report.get('hint')}"
+					)
+				else:
+					say("→ green: the public URL reaches the realtime service, WebSockets pass, the session")
+					say("  connects to /realtime.test, and a probe event published on Redis reached it.")
+					stale_raven_build(stack, public, problems)
 			if report.get("sid_leaked"):
 				problems.append("the session id appeared in the output")
+
 	except ServiceError as e:
 		problems.append(f"the stack did not start: {e}")
 	finally:
@@ -169,7 +208,8 @@ def report_end(problems: list[str]) -> int:
 		for problem in problems:
 			say(f"DEMO FAILED: {problem}")
 		return 1
-	say("Demo done: misrouting diagnosed with its root cause, fixed, and verified end to end.")
+	say("Demo done: misrouting and a stale client build diagnosed with their root causes, fixed,")
+	say("and verified end to end.")
 	return 0
 
 
