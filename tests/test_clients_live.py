@@ -87,3 +87,30 @@ def test_no_raven_build_is_said_not_failed(stack, bench):
 	assert code == 0, report["hint"]
 	raven = rows(report)[Client.RAVEN.value]
 	assert raven["url"] is None and raven["ok"] is None and "not installed" in raven["detail"]
+
+
+def test_a_client_url_takes_handshake_upgrade_and_namespace(stack, bench, nginx_factory):
+	"""A client URL other than the resolved one gets the whole path: upgrade and namespace too."""
+	front = nginx_factory(stack.front_conf("no_upgrade"))  # handshakes pass, upgrades do not
+	raven_built_with(bench, front.port)
+	code, report = diagnose(stack, bench, "--dev-server")
+	raven = rows(report)[Client.RAVEN.value]
+	assert code == 1 and raven["ok"] is False
+	assert raven["detail"].startswith("handshake ok; WebSocket upgrade:"), raven["detail"]
+	assert report["hint"].startswith(Client.RAVEN.value)
+
+
+def test_a_healthy_client_url_elsewhere_passes_every_step(stack, bench, nginx_factory):
+	front = nginx_factory(stack.front_conf("healthy"))
+	raven_built_with(bench, stack.socketio_port)  # the page goes through the proxy, Raven straight
+	args = ["--base-url", front.url, "--deployment-type", "vps_prod", "--no-dev-server"]
+	result = CliRunner().invoke(
+		cli, ["diagnose", "--bench", str(bench), "--site", stack.site, "--timeout", "2", "--json", *args]
+	)
+	report = json.loads(result.output)
+	raven = rows(report)[Client.RAVEN.value]
+	assert raven["url"] == f"{stack.realtime_url}/socket.io/"
+	assert raven["ok"] is True and raven["detail"].startswith(
+		"handshake, WebSocket upgrade and connected to /"
+	)
+	assert rows(report)[Client.DESK.value]["detail"].startswith("the resolved URL")

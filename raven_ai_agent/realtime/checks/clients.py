@@ -1,17 +1,23 @@
 """The client paths check: the socket URL each real client opens (Frappe desk, Raven's web app,
-this app's context) answers Engine.IO. Each distinct URL is probed once; the URL the resolved
-config names is external_handshake's, so its verdict is reused, not probed again."""
+this app's context) takes the handshake, the WebSocket upgrade and the namespace CONNECT with the
+page's Origin. Each distinct URL is probed once; the URL the resolved config names has its own
+checks (external_handshake, external_websocket, namespace), whose verdicts are reused."""
 
-from raven_ai_agent.realtime import handshake
+from raven_ai_agent.realtime import handshake, upgrade
+from raven_ai_agent.realtime import session as polling
 from raven_ai_agent.realtime.checks import (
 	CLIENT_PATHS,
 	EXTERNAL_HANDSHAKE,
+	EXTERNAL_WEBSOCKET,
+	GUEST_SID,
+	NAMESPACE,
 	Check,
 	Run,
 	failed,
 	passed,
 	skipped,
 )
+from raven_ai_agent.realtime.checks.session import connect_verdict
 from raven_ai_agent.realtime.clients import distinct_targets
 
 
@@ -26,15 +32,9 @@ def check_clients(run: Run) -> list[Check]:
 	try:
 		for url, path in distinct_targets(tuple(run.clients)):
 			if (url, path) == own:
-				verdict = run.wait(EXTERNAL_HANDSHAKE)
-				detail = verdict.detail if verdict else "no result"
-				verdicts[url, path] = (
-					verdict.ok if verdict else None,
-					f"the resolved URL ({EXTERNAL_HANDSHAKE}: {detail})",
-				)
+				verdicts[url, path] = _own_verdict(run)
 			else:
-				answer = handshake.probe_handshake(http, url, path)
-				verdicts[url, path] = (answer.ok, answer.detail)
+				verdicts[url, path] = _probe_client_url(run, http, url, path)
 	finally:
 		http.close()
 	failing = []
@@ -57,7 +57,8 @@ def check_clients(run: Run) -> list[Check]:
 				"hint": hint,
 			}
 		)
-		if ok is False:
+		# The resolved URL's failures are its own checks' to report (their hints are sharper).
+		if ok is False and (c.url, c.path) != own:
 			failing.append(hint)
 	summary = "; ".join(
 		f"{r['client']}: {r['url'] or '-'} {_word(r['ok'])}"
@@ -67,6 +68,38 @@ def check_clients(run: Run) -> list[Check]:
 	if not failing:
 		return [passed(CLIENT_PATHS, summary)]
 	return [failed(CLIENT_PATHS, summary, failing[0])]
+
+
+def _own_verdict(run: Run) -> tuple[bool | None, str]:
+	"""The resolved URL's verdict: its own checks' (the first failing one names the step)."""
+	names = (EXTERNAL_HANDSHAKE, EXTERNAL_WEBSOCKET, NAMESPACE)
+	verdicts = [(name, run.wait(name)) for name in names]
+	for name, verdict in verdicts:
+		if verdict is not None and verdict.ok is False:
+			return False, f"the resolved URL: {name} failed ({verdict.detail})"
+	handshake_ok = verdicts[0][1].ok if verdicts[0][1] is not None else None
+	return handshake_ok, "the resolved URL (" + ", ".join(
+		f"{name} {_word(v.ok if v else None)}" for name, v in verdicts
+	) + ")"
+
+
+def _probe_client_url(run: Run, http, url: str, path: str) -> tuple[bool, str]:
+	"""Handshake, then the WebSocket upgrade and a namespace CONNECT as Guest, with the page's Origin."""
+	answer = handshake.probe_handshake(http, url, path)
+	if not answer.ok:
+		return False, answer.detail
+	origin = run.config.get_external_http_base()
+	ws = upgrade.probe_websocket(url, path, origin, run.deadline, run.timeout, ca_file=run.ca_file)
+	if not ws.ok:
+		return False, f"handshake ok; WebSocket upgrade: {ws.detail}"
+	headers = {"Origin": origin, "Cookie": f"sid={GUEST_SID}"}
+	outcome = polling.probe_session(http, url, path, run.config.namespace, headers, extra_requests=0)
+	if outcome.failure is not None or outcome.lost is not None or outcome.connect is None:
+		return False, f"handshake and upgrade ok; namespace: {outcome.failure or outcome.lost or 'no reply'}"
+	verdict = connect_verdict(run, CLIENT_PATHS, outcome.connect, with_session=False)
+	if not verdict.ok:
+		return False, f"handshake and upgrade ok; namespace: {verdict.detail}"
+	return True, f"handshake, WebSocket upgrade and {verdict.detail}"
 
 
 def _word(ok: bool | None) -> str:
