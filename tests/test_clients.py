@@ -111,6 +111,9 @@ def test_dev_server_off_local_config_names_desk():
 	assert clients[Client.DESK].url == f"http://{SITE}:8000"
 	assert named(warnings) == {Client.DESK}
 	assert "404" in warnings[0] and "DEV_SERVER" in warnings[0]
+	assert f"raven-realtime render nginx-vps --bench <bench> --site {SITE}" in warnings[0], (
+		"the generated fix"
+	)
 
 
 def test_dev_server_on_behind_tls_names_desk():

@@ -18,6 +18,11 @@ from raven_ai_agent.realtime.constants import (
 from raven_ai_agent.realtime.model import DeploymentType, RavenConfig
 from raven_ai_agent.realtime.validate import make_origin
 
+# Where a hint's fix is "route through a proxy", the config that does it, generated from this site.
+_RENDER_FIX = (
+	"`raven-realtime render nginx-vps --bench <bench> --site {site}` or `render nginx-sandbox` writes it"
+)
+
 
 class Client(str, Enum):
 	"""The browser clients of a Raven site, as an operator names them."""
@@ -170,7 +175,7 @@ def client_warnings(
 			f"({dev_server.source}), but the deployment type {config.deployment_type.value} sends browsers "
 			f"straight to {expected}; without a proxy the web server answers 404 there. Run the web "
 			"process with DEV_SERVER=1 (bench start does), or route /socket.io/ through a proxy "
-			"(deployment type vps_prod or sandbox)."
+			f"(deployment type vps_prod or sandbox; {_RENDER_FIX.format(site=config.site_name)})."
 		)
 	if not direct and dev_server.on:
 		warnings.append(
@@ -187,15 +192,16 @@ def client_warnings(
 			warnings.append(
 				f"{c.client.value} opens {c.url} from an https page, but the realtime service on port "
 				f"{config.socketio_port} speaks plain http: browsers block or fail it. "
-				"Serve /socket.io/ same-origin through the proxy (deployment type vps_prod or sandbox); "
-				"putting the socket port into host_name does not help."
+				"Serve /socket.io/ same-origin through the proxy (deployment type vps_prod or sandbox; "
+				f"{_RENDER_FIX.format(site=config.site_name)}); putting the socket port into host_name does not help."
 			)
 	ravens = by_client[Client.RAVEN]
 	if ravens.url and ravens.url != expected:
 		warnings.append(
 			f"{Client.RAVEN.value} connects to {ravens.url} because {ravens.why}, not to {expected}. "
 			f"Set socketio_port to {raven.socket_port}, or rebuild Raven with "
-			f"{VITE_SOCKET_PORT}={config.socketio_port}, or serve the site without a port through the proxy."
+			f"{VITE_SOCKET_PORT}={config.socketio_port}, or serve the site without a port through the proxy "
+			f"({_RENDER_FIX.format(site=config.site_name)})."
 		)
 	if raven.installed and raven.env_port is not None and raven.env_port != raven.socket_port:
 		warnings.append(
