@@ -24,7 +24,7 @@ from raven_ai_agent.realtime.benchfiles import (
 	read_config_file,
 	read_raven_build,
 )
-from raven_ai_agent.realtime.clients import NOT_INSTALLED, DevServer, client_urls, client_warnings
+from raven_ai_agent.realtime.clients import NOT_INSTALLED, DevServer, describe_clients
 from raven_ai_agent.realtime.constants import (
 	DEFAULT_DOCKER_HOST_GATEWAY,
 	DEFAULT_LOCAL_UPSTREAM_HOST,
@@ -208,8 +208,7 @@ def client_model(config: RavenConfig, bench_root: Path | None, dev_server: bool 
 		raven = read_raven_build(bench_root)
 	else:
 		raven = replace(NOT_INSTALLED, source="not known: no --bench to read Raven's build from")
-	clients = client_urls(config, found, raven)
-	return clients, client_warnings(config, found, raven, clients)
+	return describe_clients(config, found, raven)
 
 
 def client_report(config: RavenConfig, bench_root: Path | None, dev_server: bool | None) -> dict:

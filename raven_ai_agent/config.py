@@ -18,7 +18,7 @@ from raven_ai_agent.realtime.benchfiles import (
 	read_config_file,
 	read_raven_build,
 )
-from raven_ai_agent.realtime.clients import ClientURL, DevServer, client_urls, client_warnings
+from raven_ai_agent.realtime.clients import ClientURL, DevServer, describe_clients
 from raven_ai_agent.realtime.context import check_context
 from raven_ai_agent.realtime.resolve import (
 	COMMON_CONFIG_FILE,
@@ -130,8 +130,7 @@ def client_paths(config: RavenConfig) -> tuple[tuple[ClientURL, ...], list[str]]
 	dev_server = DevServer(bool(value), f"frappe.local.dev_server = {value} in this web process")
 	bench = os.path.dirname(os.path.abspath(frappe.local.sites_path))
 	raven = read_raven_build(bench)
-	clients = client_urls(config, dev_server, raven)
-	return clients, client_warnings(config, dev_server, raven, clients)
+	return describe_clients(config, dev_server, raven)
 
 
 def session_owner(sid: str) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from raven_ai_agent.realtime.clients import DevServer, RavenBuild, client_urls, client_warnings
+from raven_ai_agent.realtime.clients import DevServer, RavenBuild, describe_clients
 from raven_ai_agent.realtime.constants import namespace_for, user_room
 from raven_ai_agent.realtime.diagnose import diagnose
 from raven_ai_agent.realtime.resolve import resolve
@@ -235,12 +235,12 @@ def test_clients_table_probes_each_client_url_from_the_page(tmp_path):
 		stale = free_port()
 		raven = RavenBuild(installed=True, baked_port=stale, source="index-test.js")
 		dev_server = DevServer(False, "test: gunicorn")
-		clients = client_urls(config, dev_server, raven)
+		clients, notes = describe_clients(config, dev_server, raven)
 		report = diagnose(
 			config,
 			timeout=2.0,
 			clients=clients,
-			client_notes=client_warnings(config, dev_server, raven, clients),
+			client_notes=notes,
 		)
 		assert report["hint"].startswith("Raven web app"), report["hint"]
 		out = OUTPUT / "clients.png"

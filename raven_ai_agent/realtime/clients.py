@@ -6,7 +6,7 @@ frappe-react-sdk's default) and the page URL. Modelling each one lets the diagno
 client breaks. Pure: the bench is read by benchfiles.py; no I/O, no frappe import.
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from enum import Enum
 from urllib.parse import urlsplit
 
@@ -87,13 +87,7 @@ class ClientURL:
 	why: str
 
 	def as_dict(self) -> dict:
-		return {
-			"client": self.client.value,
-			"url": self.url,
-			"path": self.path,
-			"namespace": self.namespace,
-			"why": self.why,
-		}
+		return {**asdict(self), "client": self.client.value}
 
 
 def client_urls(
@@ -149,6 +143,14 @@ def client_urls(
 		)
 	)
 	return tuple(clients)
+
+
+def describe_clients(
+	config: RavenConfig, dev_server: DevServer, raven: RavenBuild
+) -> tuple[tuple[ClientURL, ...], list[str]]:
+	"""(each client's socket, the warnings about them): what `diagnose(clients=, client_notes=)` takes."""
+	clients = client_urls(config, dev_server, raven)
+	return clients, client_warnings(config, dev_server, raven, clients)
 
 
 def distinct_targets(clients: tuple[ClientURL, ...]) -> dict[tuple[str, str], list[Client]]:

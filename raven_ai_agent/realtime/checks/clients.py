@@ -44,18 +44,10 @@ def check_clients(run: Run) -> list[Check]:
 		hint = note or (
 			f"{c.client.value} connects to {c.url}{c.path} and gets: {detail}." if ok is False else None
 		)
+		# The row says `url` for the whole socket URL; the client's origin goes to `origin`.
+		url = f"{c.url}{c.path}" if c.url else None
 		run.client_rows.append(
-			{
-				"client": c.client.value,
-				"url": f"{c.url}{c.path}" if c.url else None,
-				"origin": c.url,
-				"path": c.path,
-				"namespace": c.namespace,
-				"ok": ok,
-				"detail": detail,
-				"why": c.why,
-				"hint": hint,
-			}
+			{**c.as_dict(), "url": url, "origin": c.url, "ok": ok, "detail": detail, "hint": hint}
 		)
 		# The resolved URL's failures are its own checks' to report (their hints are sharper).
 		if ok is False and (c.url, c.path) != own:
