@@ -8,9 +8,12 @@ import pytest
 from click.testing import CliRunner
 
 from raven_ai_agent.cli import cli
-from raven_ai_agent.realtime.clients import Client
+from raven_ai_agent.realtime.clients import NOT_INSTALLED, Client, DevServer, describe_clients
 from raven_ai_agent.realtime.constants import RAVEN_ASSETS_DIR
-from tests.stack import free_port
+from raven_ai_agent.realtime.diagnose import diagnose as core_diagnose
+from tests.hostile import self_signed_cert
+from tests.stack import Nginx, Stack, free_port
+from tests.stack.tls import tls_front
 
 BUILDS = Path(__file__).resolve().parent / "fixtures" / "raven_build"
 
@@ -114,3 +117,51 @@ def test_a_healthy_client_url_elsewhere_passes_every_step(stack, bench, nginx_fa
 		"handshake, WebSocket upgrade and connected to /"
 	)
 	assert rows(report)[Client.DESK.value]["detail"].startswith("the resolved URL")
+
+
+@pytest.fixture(scope="module")
+def trusting(tmp_path_factory):
+	"""A stack whose realtime service trusts the TLS front's certificate (its session callback
+	goes to the https Origin), so the only thing an https page can break is the client's URL."""
+	cert, _ = self_signed_cert()
+	with Stack(tmp_path=tmp_path_factory.mktemp("tls"), realtime_env={"NODE_EXTRA_CA_CERTS": str(cert)}) as s:
+		yield s
+
+
+def diagnose_behind_tls(stack, deployment_type: str, dev_server: bool) -> dict:
+	cert, _ = self_signed_cert()
+	body, config = tls_front(stack, deployment_type)
+	clients, notes = describe_clients(config, DevServer(dev_server, "DEV_SERVER in the test"), NOT_INSTALLED)
+	with Nginx(body):
+		return core_diagnose(config, timeout=5, ca_file=str(cert), clients=clients, client_notes=notes)
+
+
+def test_dev_server_on_behind_tls_names_the_desk_and_routes_it_same_origin(trusting):
+	"""https page, DEV_SERVER=1: desk opens https://<host>:<socketio_port>, a plain-http port."""
+	report = diagnose_behind_tls(trusting, "vps_prod", dev_server=True)
+	desk = rows(report)[Client.DESK.value]
+	assert desk["url"] == f"https://127.0.0.1:{trusting.socketio_port}/socket.io/"
+	assert desk["ok"] is False and "TLS" in desk["detail"], desk["detail"]
+	assert rows(report)[Client.CONTEXT.value]["ok"] is True
+	failing = [c["name"] for c in report["checks"] if c["ok"] is False]
+	assert failing == ["client_paths"]
+	assert report["hint"].startswith(Client.DESK.value)
+	assert "Unset DEV_SERVER" in report["hint"] and "same-origin" in report["hint"]
+	assert "host_name" not in report["hint"]
+
+
+def test_dev_server_off_behind_tls_is_green(trusting):
+	report = diagnose_behind_tls(trusting, "vps_prod", dev_server=False)
+	assert report["ok"], report["hint"]
+	assert rows(report)[Client.DESK.value]["url"].startswith("https://127.0.0.1:")
+	assert rows(report)[Client.DESK.value]["ok"] is True
+
+
+def test_local_config_with_an_https_base_url_gives_the_proxy_fix_not_host_name(trusting):
+	"""A local-type config on an https page: every client goes to the plain-http socket port."""
+	report = diagnose_behind_tls(trusting, "local", dev_server=True)
+	assert report["ok"] is False
+	socket_url = f"https://127.0.0.1:{trusting.socketio_port}/socket.io/"
+	assert {r["url"] for r in report["clients"] if r["url"]} == {socket_url}
+	assert "same-origin" in report["hint"] and "vps_prod" in report["hint"], report["hint"]
+	assert "put the socket port into host_name" not in report["hint"]

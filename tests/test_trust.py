@@ -10,37 +10,10 @@ import json
 import pytest
 
 from raven_ai_agent.realtime.diagnose import diagnose
-from raven_ai_agent.realtime.render import render
 from raven_ai_agent.realtime.resolve import resolve
 from tests.hostile import self_signed_cert
-from tests.stack import ADMIN_SID, Nginx, Stack, free_port
-
-LOOPBACK = "127.0.0.1"
-
-
-def tls_front(stack) -> tuple[str, str]:
-	"""(nginx conf: TLS terminator + rendered sidecar, the public https URL)."""
-	cert, key = self_signed_cert()
-	public, sidecar = free_port(), free_port()
-	base = f"https://{LOOPBACK}:{public}"
-	config = resolve(stack.site, {}, stack.common, {"deployment_type": "vps_prod", "base_url": base})
-	body = render("nginx-vps", config, upstream_host=LOOPBACK, listen=f"{LOOPBACK}:{sidecar}")
-	body += f"""
-server {{
-	listen {LOOPBACK}:{public} ssl;
-	ssl_certificate {cert};
-	ssl_certificate_key {key};
-	location / {{
-		proxy_pass http://{LOOPBACK}:{sidecar};
-		proxy_http_version 1.1;
-		proxy_set_header Upgrade $http_upgrade;
-		proxy_set_header Connection $http_connection;
-		proxy_set_header Host $http_host;
-		proxy_set_header X-Forwarded-Proto https;
-	}}
-}}
-"""
-	return body, config
+from tests.stack import ADMIN_SID, Nginx, Stack
+from tests.stack.tls import tls_front
 
 
 def checks(report: dict) -> dict:

@@ -15,13 +15,9 @@ from raven_ai_agent.realtime.constants import (
 	RAVEN_SDK_DEFAULT_SOCKET_PORT,
 	VITE_SOCKET_PORT,
 )
+from raven_ai_agent.realtime.hints.route import RENDER_FIX, plain_socket_fix
 from raven_ai_agent.realtime.model import DeploymentType, RavenConfig
 from raven_ai_agent.realtime.validate import make_origin
-
-# Where a hint's fix is "route through a proxy", the config that does it, generated from this site.
-_RENDER_FIX = (
-	"`raven-realtime render nginx-vps --bench <bench> --site {site}` or `render nginx-sandbox` writes it"
-)
 
 
 class Client(str, Enum):
@@ -177,7 +173,7 @@ def client_warnings(
 			f"({dev_server.source}), but the deployment type {config.deployment_type.value} sends browsers "
 			f"straight to {expected}; without a proxy the web server answers 404 there. Run the web "
 			"process with DEV_SERVER=1 (bench start does), or route /socket.io/ through a proxy "
-			f"(deployment type vps_prod or sandbox; {_RENDER_FIX.format(site=config.site_name)})."
+			f"(deployment type vps_prod or sandbox; {RENDER_FIX.format(site=config.site_name)})."
 		)
 	if not direct and dev_server.on:
 		warnings.append(
@@ -192,10 +188,7 @@ def client_warnings(
 		target = urlsplit(c.url)
 		if target.scheme == "http" or target.port == config.socketio_port:
 			warnings.append(
-				f"{c.client.value} opens {c.url} from an https page, but the realtime service on port "
-				f"{config.socketio_port} speaks plain http: browsers block or fail it. "
-				"Serve /socket.io/ same-origin through the proxy (deployment type vps_prod or sandbox; "
-				f"{_RENDER_FIX.format(site=config.site_name)}); putting the socket port into host_name does not help."
+				f"{c.client.value} opens {c.url} from an https page, but " + plain_socket_fix(config)
 			)
 	ravens = by_client[Client.RAVEN]
 	if ravens.url and ravens.url != expected:
@@ -203,7 +196,7 @@ def client_warnings(
 			f"{Client.RAVEN.value} connects to {ravens.url} because {ravens.why}, not to {expected}. "
 			f"Set socketio_port to {raven.socket_port}, or rebuild Raven with "
 			f"{VITE_SOCKET_PORT}={config.socketio_port}, or serve the site without a port through the proxy "
-			f"({_RENDER_FIX.format(site=config.site_name)})."
+			f"({RENDER_FIX.format(site=config.site_name)})."
 		)
 	if raven.installed and raven.env_port is not None and raven.env_port != raven.socket_port:
 		warnings.append(

@@ -24,6 +24,24 @@ SOCKETIO_REQUIREMENT = (
 	"service and the desk's client are"
 )
 
+# Where a fix is "route /socket.io/ through a proxy", the command that writes that proxy's config.
+RENDER_FIX = (
+	"`raven-realtime render nginx-vps --bench <bench> --site {site}` or `render nginx-sandbox` writes it"
+)
+
+
+def plain_socket_fix(config: RavenConfig) -> str:
+	"""An https page cannot use Frappe's realtime port: Node speaks plain http there, always.
+
+	So "put the socket port into host_name" never helps; the socket has to be same-origin
+	(catalog #13)."""
+	return (
+		f"the realtime service on port {config.socketio_port} speaks plain http, and an https page "
+		"needs TLS for its socket too (browsers block or fail it). Serve /socket.io/ same-origin "
+		"through the proxy that terminates TLS (deployment type vps_prod or sandbox; "
+		f"{RENDER_FIX.format(site=config.site_name)}); putting the socket port into host_name does not help."
+	)
+
 
 # ---- the realtime port -----------------------------------------------------------------------
 
@@ -233,6 +251,11 @@ def external_hint(
 			return _EXTERNAL_FORBIDDEN.format(**values)
 	if kind == REDIRECT:
 		return redirect_hint(base, location or "", config.socketio_path, config.socketio_port)
+	if kind == probe.PLAIN_PORT and parts.port == config.socketio_port:
+		return (
+			f"The page is https and the browser opens {parts.netloc} for the socket, but "
+			+ plain_socket_fix(config)
+		)
 	if kind == probe.REFUSED and config.deployment_type is DeploymentType.LOCAL:
 		return _EXTERNAL_REFUSED_LOCAL.format(**values)
 	template = _EXTERNAL.get(kind)
