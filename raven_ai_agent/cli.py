@@ -8,6 +8,7 @@ import functools
 import inspect
 import json
 import os
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from raven_ai_agent.realtime.constants import (
 	DEFAULT_PROXY_TIMEOUT,
 	DEFAULT_SIDECAR_LISTEN_PORT,
 	ENGINEIO_PING_WINDOW,
+	MIN_PROBE_TIMEOUT,
 	NGROK_AUTHTOKEN_ENV,
 )
 from raven_ai_agent.realtime.diagnose import diagnose
@@ -63,6 +65,7 @@ from raven_ai_agent.realtime.validate import (
 	check_socketio_path,
 	check_timeout,
 )
+from raven_ai_agent.realtime.webpage import live_dev_server
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
 # The sid is secret: read it from the environment so it stays out of shell history.
@@ -198,17 +201,41 @@ def load_config(bench, site, site_config_path, common_config_path):
 	return (lambda settings: resolve(site, site_config, common, settings, Source.COMMAND_LINE)), files
 
 
-def client_model(config: RavenConfig, bench_root: Path | None, dev_server: bool | None) -> tuple:
-	"""(each real client's socket URL, the warnings about them) from the bench and the options."""
+def client_model(
+	config: RavenConfig,
+	bench_root: Path | None,
+	dev_server: bool | None,
+	live: tuple[DevServer | None, str] | None = None,
+) -> tuple:
+	"""(each real client's socket URL, the warnings about them) from the bench and the options.
+
+	dev_server: the option, else what the running web process said (`live`: `diagnose` asks
+	it, `show` does not probe), else a guess from the environment and the bench's files."""
 	if dev_server is not None:
 		found = DevServer(dev_server, "--dev-server" if dev_server else "--no-dev-server")
+	elif live is not None and live[0] is not None:
+		found = live[0]
 	else:
 		found = infer_dev_server(bench_root, os.environ, config.deployment_type is DeploymentType.LOCAL)
+		if live is not None:
+			found = replace(found, source=f"{found.source}; the running site could not be asked: {live[1]}")
 	if bench_root:
 		raven = read_raven_build(bench_root)
 	else:
 		raven = replace(NOT_INSTALLED, source="not known: no --bench to read Raven's build from")
 	return describe_clients(config, found, raven)
+
+
+def ask_dev_server(
+	config: RavenConfig, dev_server: bool | None, timeout: float, external: bool, ca_file: str | None
+) -> tuple[float, tuple[DevServer | None, str] | None]:
+	"""(the diagnosis' timeout left, what the running site says of dev_server) unless the option
+	says it. The page read takes at most a quarter of `timeout`; the rest is the diagnosis'."""
+	if dev_server is not None:
+		return timeout, None
+	start = time.monotonic()
+	live = live_dev_server(config, timeout / 4, external=external, ca_file=ca_file)
+	return max(timeout - (time.monotonic() - start), MIN_PROBE_TIMEOUT), live
 
 
 def client_report(config: RavenConfig, bench_root: Path | None, dev_server: bool | None) -> dict:
@@ -257,8 +284,9 @@ dev_server_option = click.option(
 	"--dev-server/--no-dev-server",
 	default=None,
 	help="Whether the web process sets DEV_SERVER (the desk then connects to the socket port). "
-	"Default: DEV_SERVER in the environment, else the bench's Procfile or supervisor.conf, else "
-	"what the deployment type implies (on for local).",
+	"Default: `diagnose` reads window.dev_server from the running site's /login page; else (and "
+	"for `show`) DEV_SERVER in the environment, the bench's Procfile or supervisor.conf, or what "
+	"the deployment type implies (on for local).",
 )
 
 
@@ -575,13 +603,14 @@ def diagnose_command(
 		reports: list[dict] = []
 		for site_config, files in bench_configs:
 			shared = reports[0]["checks"] if reports else ()
-			clients, notes = client_model(site_config, bench_root, dev_server)
+			left, live = ask_dev_server(site_config, dev_server, timeout, not no_external, ca_file)
+			clients, notes = client_model(site_config, bench_root, dev_server, live)
 			reports.append(
 				diagnose(
 					site_config,
 					clients=clients,
 					client_notes=notes,
-					timeout=timeout,
+					timeout=left,
 					external=not no_external,
 					audit_paths=[*files, *proxy_configs],
 					ca_file=ca_file,
@@ -590,12 +619,13 @@ def diagnose_command(
 			)
 		echo_bench_diagnosis(reports, as_json)
 		raise SystemExit(EXIT_OK if all(r["ok"] for r in reports) else EXIT_PROBLEM)
-	clients, notes = client_model(config, bench_root, dev_server)
+	left, live = ask_dev_server(config, dev_server, timeout, not no_external, ca_file)
+	clients, notes = client_model(config, bench_root, dev_server, live)
 	report = diagnose(
 		config,
 		clients=clients,
 		client_notes=notes,
-		timeout=timeout,
+		timeout=left,
 		external=not no_external,
 		sid=sid,
 		audit_paths=[*config_files, *proxy_configs],

@@ -165,3 +165,31 @@ def test_local_config_with_an_https_base_url_gives_the_proxy_fix_not_host_name(t
 	assert {r["url"] for r in report["clients"] if r["url"]} == {socket_url}
 	assert "same-origin" in report["hint"] and "vps_prod" in report["hint"], report["hint"]
 	assert "put the socket port into host_name" not in report["hint"]
+
+
+def test_the_running_web_process_beats_the_procfile(tmp_path):
+	"""A bench whose Procfile says `bench serve` but whose site gunicorn serves without DEV_SERVER
+	(as on a hand-run bench): the desk's row follows the live page, not the Procfile."""
+	with Stack(tmp_path=tmp_path, web_dev_server=False) as gunicorn_like:
+		root = tmp_path / "copy"
+		shutil.copytree(gunicorn_like.bench / "sites", root / "sites")
+		(root / "Procfile").write_text(
+			"web: bench serve --port 8000\nsocketio: node apps/frappe/socketio.js\n"
+		)
+		code, report = diagnose(gunicorn_like, root)
+	desk = rows(report)[Client.DESK.value]
+	assert desk["url"] == f"{gunicorn_like.web_url}/socket.io/"
+	assert desk["why"].startswith("dev_server is off (window.dev_server = 0 on http://127.0.0.1:")
+	assert code == 1 and report["hint"].startswith(Client.DESK.value)
+
+
+def test_a_site_that_cannot_be_asked_falls_back_to_the_procfile_and_says_so(stack, bench):
+	common = bench / "sites" / "common_site_config.json"
+	values = json.loads(common.read_text())
+	values["webserver_port"] = free_port()  # nothing answers there, nor at the public URL
+	common.write_text(json.dumps(values))
+	(bench / "Procfile").write_text("web: bench serve --port 8000\n")
+	_, report = diagnose(stack, bench, "--base-url", f"http://127.0.0.1:{free_port()}")
+	why = rows(report)[Client.DESK.value]["why"]
+	assert why.startswith("dev_server is on (Procfile runs `bench serve`")
+	assert f"the running site could not be asked: http://127.0.0.1:{values['webserver_port']}/login" in why

@@ -22,6 +22,8 @@ RAVEN_FRONTEND_ENV_FILES = (".env", ".env.local", ".env.production", ".env.produ
 VITE_SOCKET_PORT = "VITE_SOCKET_PORT"
 # Frappe serves the desk with `window.dev_server` when the web process has this env var set.
 DEV_SERVER_ENV = "DEV_SERVER"
+# A Guest page of every Frappe site; its head says `window.dev_server = 0|1;` (templates/base.html).
+DEV_SERVER_PAGE = "/login"
 
 # Proxy configs (render.py). Engine.IO pings every 25 s and waits 20 s for the pong: a proxy
 # that closes an idle upstream sooner than 45 s cuts healthy sockets ("transport close").

@@ -15,6 +15,8 @@ import threading
 import time
 from pathlib import Path
 
+from raven_ai_agent.realtime.constants import DEV_SERVER_ENV
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
@@ -211,7 +213,8 @@ class ManagedProcess:
 
 
 def hermetic_env(**extra) -> dict:
-	"""The current environment without FRAPPE_* overrides (the realtime service honours them)."""
-	env = {k: v for k, v in os.environ.items() if not k.startswith("FRAPPE_")}
+	"""The current environment without FRAPPE_* overrides (the realtime service honours them) or
+	DEV_SERVER (the web stand-in does, as Frappe's web process does)."""
+	env = {k: v for k, v in os.environ.items() if not k.startswith("FRAPPE_") and k != DEV_SERVER_ENV}
 	env.update({k: str(v) for k, v in extra.items()})
 	return env

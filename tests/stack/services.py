@@ -14,6 +14,8 @@ from pathlib import Path
 import redis
 import requests
 
+from raven_ai_agent.realtime.constants import DEV_SERVER_ENV
+
 from .procs import (
 	REPO_ROOT,
 	START_TIMEOUT,
@@ -138,9 +140,12 @@ class WebStandin(ManagedProcess):
 		socketio_port: int | None = None,
 		verbose: bool = False,
 		site: str | None = None,
+		dev_server: bool | None = None,
 	):
 		node_modules_check()
-		super().__init__([])
+		# DEV_SERVER as the web process gets it: unset (off) unless the test says.
+		env = {} if dev_server is None else {DEV_SERVER_ENV: int(dev_server)}
+		super().__init__([], env=hermetic_env(**env))
 		self.sessions_path = self._logdir / "sessions.json"
 		self._sessions = dict(sessions or {})
 		self._write_sessions()

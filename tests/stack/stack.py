@@ -45,6 +45,7 @@ class Stack:
 		verbose: bool = False,
 		realtime_env: dict | None = None,
 		web_pinned: bool = True,
+		web_dev_server: bool | None = None,
 	):
 		self.site = site
 		self._sessions = DEFAULT_SESSIONS if sessions is None else sessions
@@ -57,6 +58,8 @@ class Stack:
 		# True: the web server answers every Host as `site`, as `bench start` does; False: it
 		# routes by X-Frappe-Site-Name / Host, as gunicorn does in production.
 		self._web_pinned = web_pinned
+		# DEV_SERVER of the web process: `bench start` sets it and pins the site, gunicorn neither.
+		self._web_dev_server = web_pinned if web_dev_server is None else web_dev_server
 		self._exit = contextlib.ExitStack()
 		self.extra_nodes: list[RealtimeServer] = []
 
@@ -76,6 +79,7 @@ class Stack:
 					socketio_port=self.socketio_port,
 					verbose=self._verbose,
 					site=self.site if self._web_pinned else None,
+					dev_server=self._web_dev_server,
 				)
 			)
 			common = {

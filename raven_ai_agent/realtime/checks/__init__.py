@@ -14,6 +14,7 @@ from raven_ai_agent.realtime import probe
 from raven_ai_agent.realtime.constants import SITE_NAME_HEADER
 from raven_ai_agent.realtime.resolve import DeploymentType, RavenConfig
 from raven_ai_agent.realtime.schedule import Schedule
+from raven_ai_agent.realtime.webpage import local_web
 
 CONFIG = "config"
 BOOT_CONTEXT = "boot_context"
@@ -132,7 +133,7 @@ class Run:
 		with the site header a proxy adds."""
 		if self.external:
 			return self.config.get_external_http_base(), {}
-		return f"http://127.0.0.1:{self.config.webserver_port}", {SITE_NAME_HEADER: self.config.site_name}
+		return local_web(self.config)
 
 	def http(self) -> probe.Http:
 		return probe.Http(self.deadline, self.timeout, self.ca_file)

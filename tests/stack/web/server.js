@@ -4,6 +4,10 @@
 // files (for browser tests) and Frappe's HTML 404 page for everything else (the page a
 // `/socket.io/` request gets when a proxy sends it to the web port).
 //
+// Like Frappe, it reads DEV_SERVER from its environment (`int(sbool(...))` in frappe/__init__.py)
+// and renders it into every website page as `window.dev_server = 0|1;` (templates/base.html);
+// a value Frappe cannot read stops it, as Frappe's import fails on it. GET /login is such a page.
+//
 // Usage: node tests/stack/web/server.js --sessions FILE [--port N] [--host H]
 //                                       [--static DIR] [--socketio-port N] [--site NAME] [--verbose]
 //
@@ -49,6 +53,17 @@ function parse_args(argv) {
 }
 
 const args = parse_args(process.argv.slice(2));
+
+// frappe/__init__.py: _dev_server = int(sbool(os.environ.get("DEV_SERVER", False))).
+function read_dev_server(value) {
+	if (value === undefined) return 0;
+	const text = value.trim().toLowerCase();
+	if (text === "true" || text === "false") return text === "true" ? 1 : 0;
+	if (/^[+-]?\d+$/.test(text)) return Number(text) !== 0 ? 1 : 0;
+	console.error(`DEV_SERVER=${JSON.stringify(value)}: invalid literal for int() with base 10`);
+	process.exit(2);
+}
+const DEV_SERVER = read_dev_server(process.env.DEV_SERVER);
 
 // ---- sessions, re-read when the file changes ------------------------------------------
 
@@ -101,39 +116,43 @@ function send_exception(res, status, exc_type, message) {
 	});
 }
 
-const NOT_FOUND_PAGE = (socketio_port) => `<!DOCTYPE html>
+// The head every website page renders from templates/base.html, as far as clients read it.
+const WEBSITE_PAGE = (title, data_path, content) => `<!DOCTYPE html>
 <!-- Built on Frappe. https://frappeframework.com/ -->
 <html lang="en">
 <head>
 	<meta charset="utf-8">
 	<meta name="viewport" content="width=device-width, initial-scale=1, shrink-to-fit=no">
 	<meta name="generator" content="frappe">
-	<meta name="title" content="404"><meta name="language" content="en">
-	<title>Not Found</title>
+	<meta name="title" content="${title}"><meta name="language" content="en">
+	<title>${title}</title>
 	<script>
 		window.frappe = {};
 		frappe.ready_events = [];
 		frappe.ready = function(fn) {
 			frappe.ready_events.push(fn);
 		}
-		window.dev_server = 0;
-		window.socketio_port = ${socketio_port};
+		window.dev_server = ${DEV_SERVER};
+		window.socketio_port = ${args.socketio_port};
 		window.show_language_picker = false;
 	</script>
 </head>
-<body frappe-session-status="logged-out" data-path="404" class="">
+<body frappe-session-status="logged-out" data-path="${data_path}" class="">
 	<div class="page-content-wrapper">
-		<h1>Page Not Found</h1>
-		<p>Sorry! I could not find what you were looking for.</p>
+		${content}
 	</div>
 </body>
 </html>
 `;
 
-function send_not_found(res) {
-	const body = NOT_FOUND_PAGE(args.socketio_port);
-	res.writeHead(404, { "Content-Type": "text/html; charset=utf-8", "Content-Length": Buffer.byteLength(body) });
+function send_page(res, status, body) {
+	res.writeHead(status, { "Content-Type": "text/html; charset=utf-8", "Content-Length": Buffer.byteLength(body) });
 	res.end(body);
+}
+
+function send_not_found(res) {
+	const content = "<h1>Page Not Found</h1>\n\t\t<p>Sorry! I could not find what you were looking for.</p>";
+	send_page(res, 404, WEBSITE_PAGE("Not Found", "404", content));
 }
 
 const CONTENT_TYPES = {
@@ -287,6 +306,9 @@ function handle(req, res) {
 		});
 	}
 
+	if (url.pathname === "/login" && (req.method === "GET" || req.method === "HEAD")) {
+		return send_page(res, 200, WEBSITE_PAGE("Login", "login", '<form class="form-signin"></form>'));
+	}
 	const file = req.method === "GET" || req.method === "HEAD" ? static_file(url.pathname) : null;
 	if (file) {
 		const type = CONTENT_TYPES[path.extname(file)] || "application/octet-stream";
