@@ -1,12 +1,15 @@
 """dev_server as the running web process renders it on /login, read by `diagnose`."""
 
+import re
+
 import pytest
+import requests
 
 from raven_ai_agent.realtime.probe import Deadline, Http
 from raven_ai_agent.realtime.resolve import resolve
 from raven_ai_agent.realtime.webpage import _DEV_SERVER_RE, live_dev_server, local_web, read_dev_server
 from tests.hostile import WELCOME_PAGE
-from tests.recorded import WIRE
+from tests.recorded import LOGIN_HEAD, WIRE
 from tests.stack import Stack, WebStandin, free_port
 
 
@@ -28,6 +31,19 @@ def test_the_recorded_frappe_page_is_read_as_the_bench_ran():
 	"""The head of the page Frappe 15.41's web server answered, recorded on a bench without DEV_SERVER."""
 	found = _DEV_SERVER_RE.search(WIRE["web_answers_socketio_path"]["body"])
 	assert found is not None and found.group(1) == "0"
+
+
+@pytest.mark.parametrize(("name", "on"), [("DEV_SERVER unset", False), ("DEV_SERVER=1", True)])
+def test_the_stand_in_renders_the_head_frappe_renders(name, on):
+	"""The recorded /login head of a real 15.41 web process, and the stand-in's, read alike."""
+	recorded = LOGIN_HEAD[name]
+	assert _DEV_SERVER_RE.search(recorded).group(1) == str(int(on))
+	port = free_port()
+	with WebStandin(dev_server=on, socketio_port=port) as web:
+		page = requests.get(f"{web.url}/login", timeout=5)
+	assert page.status_code == 200
+	expected = re.sub(r"socketio_port = \d+;", f"socketio_port = {port};", recorded)
+	assert expected in page.text
 
 
 def test_a_page_that_is_not_frappe_is_said_not_guessed(nginx_factory):
