@@ -1,6 +1,7 @@
 """`diagnose` probes each real client's socket URL on a live stack, and names the one that breaks."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -193,3 +194,24 @@ def test_a_site_that_cannot_be_asked_falls_back_to_the_procfile_and_says_so(stac
 	why = rows(report)[Client.DESK.value]["why"]
 	assert why.startswith("dev_server is on (Procfile runs `bench serve`")
 	assert f"the running site could not be asked: http://127.0.0.1:{values['webserver_port']}/login" in why
+
+
+def test_raven_on_the_sdk_default_port_with_nothing_there_names_raven(stack, bench):
+	"""A page URL with a port, a build without VITE_SOCKET_PORT: Raven goes to the SDK's default.
+
+	The SDK default is rewritten to a free port here (the real one, 9000, may be taken on the
+	machine that runs the tests); the path through the model is the same."""
+	default = free_port()
+	assets = bench / RAVEN_ASSETS_DIR
+	assets.mkdir(parents=True)
+	text = (BUILDS / "sdk_default.js").read_text()
+	sdk = re.sub(r':"\d+"', f':"{default}"', text, count=1)
+	assert sdk != text
+	(assets / "index-sdk.js").write_text(sdk)
+	code, report = diagnose(stack, bench, "--dev-server")
+	raven = rows(report)[Client.RAVEN.value]
+	assert raven["url"] == f"http://127.0.0.1:{default}/socket.io/" and raven["ok"] is False
+	assert raven["why"] == f"the page URL has a port and its build uses the SDK default {default}"
+	assert code == 1 and report["hint"].startswith(Client.RAVEN.value)
+	assert f"Set socketio_port to {default}" in report["hint"]
+	assert f"VITE_SOCKET_PORT={stack.socketio_port}" in report["hint"]
