@@ -138,7 +138,7 @@ def _as_whom(run: Run, verdict: Check) -> Check:
 	web, headers = run.web_route()
 	http = run.http()
 	try:
-		info, detail = polling.fetch_user(http, web, run.sid, headers)
+		info, detail = run.fetch_user(http, web, headers)
 	finally:
 		http.close()
 	if info is None:
@@ -165,7 +165,7 @@ def _user_on_the_web_port(run: Run) -> str | None:
 	http = run.http()
 	try:
 		web = f"http://127.0.0.1:{run.config.webserver_port}"
-		info, _ = polling.fetch_user(http, web, run.sid, {SITE_NAME_HEADER: run.config.site_name})
+		info, _ = run.fetch_user(http, web, {SITE_NAME_HEADER: run.config.site_name})
 	finally:
 		http.close()
 	return info[0] if info else None

@@ -193,8 +193,16 @@ def redis_unheard_hint(url: str) -> str:
 	)
 
 
-def unknown_user_hint(web_url: str) -> str:
-	return f"Check that {web_url}/api/method/frappe.realtime.get_user_info answers, or pass the user."
+def unknown_user_hint(web_url: str, secret_refused: bool = False) -> str:
+	"""Whose session it is could not be learnt from the web server."""
+	if secret_refused:
+		return (
+			f"This Frappe (v16) tells whose session it is only to its realtime service: let the diagnosis "
+			f"read the socket secret from redis_queue ({COMMON_CONFIG_FILE}), run it inside the site "
+			"(`bench --site <site> raven-realtime diagnose`, which reads the site's session store), or "
+			"pass the user."
+		)
+	return f"Check that {web_url}{USER_INFO_PATH} answers, or pass the user."
 
 
 GUEST_SESSION_HINT = "Log in and pass the sid cookie of that browser session (it changes on every login)."
