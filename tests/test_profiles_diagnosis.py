@@ -135,3 +135,57 @@ def test_the_rendered_nginx_in_front_is_green(profiled_stack, target):
 	failing = {c["name"]: c["detail"] for c in report["checks"] if c["ok"] is False}
 	assert report["ok"], failing
 	assert checks(report)["end_to_end"]["ok"] is True
+
+
+# ---- hints true per release (issue #17 point 3) ------------------------------------------------
+
+MISSING = {
+	"v15.41": "No cookie transmitted.",
+	"v15": "No cookie transmitted.",
+	"v16": "Missing cookie and authorization header. Either one needed for authentication.",
+}
+
+
+def _config_behind(stack, front_url: str, **common):
+	settings = {"deployment_type": "vps_prod", "base_url": front_url}
+	return resolve(stack.site, {}, {**stack.common, **common}, settings)
+
+
+def test_a_proxy_that_drops_the_cookie_is_named_with_the_release_s_own_text(profiled_stack):
+	stack = profiled_stack
+	with Nginx(stack.front_conf("strip_cookie")) as front:
+		report = diagnose(_config_behind(stack, front.url), timeout=3, sid=ADMIN_SID)
+		namespace = checks(report)["namespace"]
+		assert namespace["ok"] is False and MISSING[stack.profile] in namespace["detail"]
+		assert MISSING[stack.profile] in report["hint"] and "drops the Cookie header" in report["hint"]
+		assert "Authorization header" in report["hint"]  # token clients: what each release needs
+		# Without a session it is only untested, on every release.
+		quiet = checks(diagnose(_config_behind(stack, front.url), timeout=3))["namespace"]
+		assert quiet["ok"] is True and "authentication not tested" in quiet["detail"]
+
+
+@pytest.mark.parametrize(
+	("common", "said", "unsaid"),
+	[
+		({}, ("the browser's Origin", "hairpin NAT"), ("server_ip",)),
+		({"server_ip": "10.9.9.9"}, ("no longer read", "the browser's Origin"), ("http://10.9.9.9",)),
+		({"developer_mode": 1}, ("v16 / develop", "<origin host>:<webserver_port>", "On 15.41 and v15"), ()),
+		({"webserver_host": "10.9.9.9"}, ("develop", "http://10.9.9.9:", "ignore the key"), ()),
+	],
+)
+def test_a_failing_session_check_gets_the_fix_of_where_each_release_sends_it(
+	profiled_stack, common, said, unsaid
+):
+	"""The Origin names a closed port: the realtime service's check fails ('Unauthorized: ...' in
+	each release's words: superagent's ECONNREFUSED on 15.41, fetch's 'fetch failed' later)."""
+	stack = profiled_stack
+	dead = f"http://127.0.0.1:{free_port()}"
+	report = diagnose(_config_behind(stack, dead, **common), timeout=3, external=False)
+	namespace = checks(report)["namespace"]
+	assert namespace["ok"] is False and "Unauthorized" in namespace["detail"]
+	words = "fetch failed" if stack.profile != "v15.41" else "ECONNREFUSED"
+	assert words in namespace["detail"]
+	for word in said:
+		assert word in report["hint"], (word, report["hint"])
+	for word in unsaid:
+		assert word not in report["hint"], (word, report["hint"])

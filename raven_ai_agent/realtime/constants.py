@@ -61,10 +61,13 @@ KEY_SOCKETIO_PORT = "socketio_port"
 KEY_WEBSERVER_PORT = "webserver_port"
 KEY_REDIS_QUEUE = "redis_queue"  # v15+: frappe.publish_realtime publishes here
 KEY_REDIS_SOCKETIO = "redis_socketio"  # v14
-# Read by the realtime service from common_site_config.json; on versions that honour them
-# (Frappe develop / v16: realtime/utils.js get_url) they redirect its session check.
+# Read by the realtime service from common_site_config.json, where they move its session check
+# (realtime/utils.js get_url): developer_mode swaps the Origin's port for webserver_port (v16 /
+# develop); webserver_host with webserver_port sends it to http://<webserver_host>:<port>
+# (develop). server_ip sent it to http://<server_ip> before 15.41; 15.41 and later ignore it.
 KEY_DEVELOPER_MODE = "developer_mode"
 KEY_SERVER_IP = "server_ip"
+KEY_WEBSERVER_HOST = "webserver_host"
 
 # Frappe realtime wire names.
 EVENTS_CHANNEL = "events"  # Redis pub/sub channel the Node service relays

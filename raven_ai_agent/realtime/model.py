@@ -57,6 +57,7 @@ class RavenConfig:
 	# What the realtime service reads from common_site_config.json besides its port.
 	developer_mode: bool = False
 	server_ip: str | None = None
+	webserver_host: str | None = None  # develop: the realtime service's session checks go there
 
 	@property
 	def namespace(self) -> str:

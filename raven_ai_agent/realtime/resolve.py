@@ -19,6 +19,7 @@ from raven_ai_agent.realtime.constants import (
 	KEY_REDIS_SOCKETIO,
 	KEY_SERVER_IP,
 	KEY_SOCKETIO_PORT,
+	KEY_WEBSERVER_HOST,
 	KEY_WEBSERVER_PORT,
 )
 from raven_ai_agent.realtime.model import (  # noqa: F401 - re-exported: the names resolution speaks in
@@ -53,6 +54,7 @@ _SITE_KEYS = (
 	KEY_REDIS_SOCKETIO,
 	KEY_DEVELOPER_MODE,
 	KEY_SERVER_IP,
+	KEY_WEBSERVER_HOST,
 )
 _SETTINGS_KEYS = ("deployment_type", "base_url", "socketio_path")
 
@@ -161,7 +163,13 @@ def _resolve(site_name: str, site: dict, common: dict, settings: dict, overridde
 		developer_mode=bool(common.get(KEY_DEVELOPER_MODE))
 		and common.get(KEY_DEVELOPER_MODE) not in ("0", 0),
 		server_ip=common.get(KEY_SERVER_IP) if isinstance(common.get(KEY_SERVER_IP), str) else None,
+		webserver_host=_text(common.get(KEY_WEBSERVER_HOST)),
 	)
+
+
+def _text(value: object) -> str | None:
+	"""A non-empty string from a config file, else None."""
+	return value if isinstance(value, str) and value else None
 
 
 def _pick(site: dict, common: dict, key: str):
