@@ -4,6 +4,8 @@ Ports, paths, rooms, events and header names live here so that no other module
 spells them; a reader checks them against Frappe's realtime service in one place.
 """
 
+from urllib.parse import quote, unquote
+
 # Defaults Frappe itself uses when the config files say nothing.
 DEFAULT_SOCKETIO_PORT = 9000
 DEFAULT_WEBSERVER_PORT = 8000
@@ -61,6 +63,12 @@ KEY_SOCKETIO_PORT = "socketio_port"
 KEY_WEBSERVER_PORT = "webserver_port"
 KEY_REDIS_QUEUE = "redis_queue"  # v15+: frappe.publish_realtime publishes here
 KEY_REDIS_SOCKETIO = "redis_socketio"  # v14
+# Latest v15 and v16 (realtime/index.js `server.listen(uds || port)`, node_utils.js get_conf, also
+# env FRAPPE_SOCKETIO_UDS): set, the realtime service listens on this Unix socket and opens no TCP
+# port. 15.41 does not know the key.
+KEY_SOCKETIO_UDS = "socketio_uds"
+# How this app writes "the realtime service on a Unix socket" as a URL: http+unix://<%-encoded path>.
+UNIX_SOCKET_SCHEME = "http+unix"
 # Read by the realtime service from common_site_config.json, where they move its session check
 # (realtime/utils.js get_url): developer_mode swaps the Origin's port for webserver_port (v16 /
 # develop); webserver_host with webserver_port sends it to http://<webserver_host>:<port>
@@ -90,3 +98,16 @@ def user_room(user: str) -> str:
 def namespace_for(site_name: str) -> str:
 	"""Frappe's realtime service delivers only in the namespace named after the site."""
 	return "/" + site_name
+
+
+def unix_socket_url(path: str) -> str:
+	"""`http+unix://%2Fpath%2Fto.sock`: a URL for a Unix socket, so probes take one address form."""
+	return f"{UNIX_SOCKET_SCHEME}://{quote(path, safe='')}"
+
+
+def unix_socket_path(url: str) -> str | None:
+	"""The socket path of a unix_socket_url(), else None."""
+	prefix = f"{UNIX_SOCKET_SCHEME}://"
+	if not url.startswith(prefix):
+		return None
+	return unquote(url[len(prefix) :].split("/", 1)[0])
