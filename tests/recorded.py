@@ -12,8 +12,11 @@ from pathlib import Path
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 WIRE_FILE = FIXTURES / "frappe-v15.41-realtime-wire.json"
 RAVEN_EVENTS_FILE = FIXTURES / "raven-2.6.4-message-events.json"
+# message_created's keys, in Raven's order, read from raven_message.py at each Raven tag 2.6.4-2.8.11.
+RAVEN_KEYS_FILE = FIXTURES / "raven-message-created.json"
 # Where the project keeps the originals, beside a developer's checkout (absent on a user's clone).
 SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 
 WIRE: dict = json.loads(WIRE_FILE.read_text())
 RAVEN_EVENTS: dict = json.loads(RAVEN_EVENTS_FILE.read_text())
+RAVEN_KEYS: dict = json.loads(RAVEN_KEYS_FILE.read_text())

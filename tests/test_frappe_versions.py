@@ -13,6 +13,7 @@ import importlib.util
 import inspect
 import io
 import json
+import re
 import unittest
 import warnings
 from pathlib import Path
@@ -113,3 +114,18 @@ def test_publish_realtime_signature_and_the_boot_hook_are_the_same(version):
 	boot = frappe.sessions.get()
 	assert boot[BOOT_KEY]["socketio_namespace"] == f"/{frappe.local.site}"
 	assert json.loads(json.dumps(boot[BOOT_KEY])) == boot[BOOT_KEY]
+
+
+def test_the_app_hard_codes_no_desk_route():
+	"""v16 moved desk from /app to /desk: the app prints and opens no desk URL of its own (the
+	settings are named, not linked), so nothing it says depends on which prefix a bench serves."""
+	package = Path(__file__).resolve().parents[1] / "raven_ai_agent"
+	route = re.compile(r"[\"'`(]/(?:app|desk)(?:/|[\"'`])")
+	found = [
+		f"{path.relative_to(package)}:{number}"
+		for path in package.rglob("*")
+		if path.suffix in (".py", ".js", ".j2", ".html", ".json")
+		for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+		if route.search(line)
+	]
+	assert found == []
