@@ -158,3 +158,18 @@ def test_nothing_on_the_socket_names_the_release_that_ignores_it(short_dir):
 	local = checks(report)["local_handshake"]
 	assert local["ok"] is False and f"unix:{short_dir / 'none.sock'}" in local["detail"]
 	assert "15.41 does not know socketio_uds" in local["hint"]
+
+
+def test_clients_sent_to_the_socket_port_are_named():
+	"""socketio_uds: the desk in dev-server mode (and this app's local context) knock on a port
+	nothing opens; behind a proxy (same origin) no client does."""
+	from raven_ai_agent.realtime.clients import Client, DevServer, RavenBuild, describe_clients
+
+	common = {"socketio_uds": "/tmp/s.sock", "socketio_port": 9000, "webserver_port": 8000}
+	local = resolve(SITE, {"host_name": f"http://{SITE}:8000"}, common, {"deployment_type": "local"})
+	clients, warnings = describe_clients(local, DevServer(True, "test"), RavenBuild(installed=False))
+	named = {c.value for c in Client for w in warnings if w.startswith(c.value) and "Unix socket" in w}
+	assert Client.DESK.value in named and "/tmp/s.sock" in warnings[-1]
+	proxied = resolve(SITE, {"host_name": f"https://{SITE}"}, common, {})
+	_, warnings = describe_clients(proxied, DevServer(False, "test"), RavenBuild(installed=False))
+	assert not [w for w in warnings if "Unix socket" in w]
