@@ -164,3 +164,13 @@ def test_socketio_uds_listens_on_the_socket_and_no_port(profile, tmp_path, redis
 			assert res.status == 200 and res.read().decode().startswith('0{"sid":')
 		finally:
 			conn.close()
+
+
+def test_v16_on_a_fresh_bench_asks_again_once_the_secret_exists(tmp_path):
+	"""No secret in Redis yet: the first session check goes without one and makes the web server
+	create it ({} back); the realtime service asks once more, with it, and gets the user."""
+	with Stack(tmp_path=tmp_path, profile="v16") as stack:
+		assert stack.redis.client().get(SECRET_KEY) is None
+		assert connect(stack, Cookie=f"sid={ADMIN_SID}").startswith(f"40/{stack.site},")
+		first, second = stack.web.requests(USER_INFO)
+		assert first["secret"] is None and second["secret"] == stack.redis.client().get(SECRET_KEY)

@@ -33,8 +33,9 @@ const redis = require("redis");
 // - v16 (version-16 / develop authenticate.js, frappe/realtime.py): as v15, plus "Missing cookie
 //   and authorization header. Either one needed for authentication." when a request carries
 //   neither; the session check carries X-Frappe-Socket-Secret, read from the Redis key
-//   `socketio_auth_secret` (get_user_info answers {} without it), and with developer_mode the
-//   check goes to <origin host>:<webserver_port> (utils.js get_url).
+//   `socketio_auth_secret` (get_user_info answers {} without it; an answer without installed_apps
+//   is asked once more), and with developer_mode the check goes to <origin host>:<webserver_port>
+//   (utils.js get_url).
 const PROFILES = {
 	"v15.41": {
 		superagent: true,
@@ -337,7 +338,11 @@ function authenticate(socket, next) {
 	}
 
 	const who = { request: socket.request, sid: cookies.sid, authorization_header };
-	callback(who, "/api/method/frappe.realtime.get_user_info")
+	const user_info = () => callback(who, "/api/method/frappe.realtime.get_user_info");
+	user_info()
+		// v16 asks once more when the answer lacks installed_apps: the first call of a fresh bench
+		// is what makes the web server create the secret, so it went without one.
+		.then((res) => (profile.socket_secret && !(res.body.message || {}).installed_apps ? user_info() : res))
 		.then((res) => {
 			socket.user = res.body.message.user;
 			socket.user_type = res.body.message.user_type;
