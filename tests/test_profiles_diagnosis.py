@@ -18,7 +18,7 @@ from raven_ai_agent.realtime.constants import MESSAGE_CREATED
 from raven_ai_agent.realtime.diagnose import diagnose
 from raven_ai_agent.realtime.render import render
 from raven_ai_agent.realtime.resolve import resolve
-from tests.stack import ADMIN_SID, Nginx, free_port
+from tests.stack import ADMIN_SID, Nginx, Stack, free_port
 from tests.stack.listener import CHANNEL, RAVEN_CREATED, ChannelListener, subscribed
 
 USER_INFO = "/api/method/frappe.realtime.get_user_info"
@@ -189,3 +189,24 @@ def test_a_failing_session_check_gets_the_fix_of_where_each_release_sends_it(
 		assert word in report["hint"], (word, report["hint"])
 	for word in unsaid:
 		assert word not in report["hint"], (word, report["hint"])
+
+
+def test_on_a_fresh_v16_bench_the_diagnosis_asks_again_once_the_secret_exists(tmp_path):
+	"""No socket has connected yet, so Redis holds no secret: the diagnosis' first ask makes the web
+	server create it ({} back); it reads the secret and asks once more, as the realtime service does."""
+	from raven_ai_agent.realtime.checks import Run
+	from raven_ai_agent.realtime.schedule import Schedule
+
+	with Stack(tmp_path=tmp_path, profile="v16") as stack:
+		config = resolve(stack.site, {"host_name": stack.web_url}, stack.common, {"deployment_type": "local"})
+		assert stack.redis.client().get(SECRET_KEY) is None
+		deadline = probe.Deadline(5)
+		run = Run(config, 5, Schedule(deadline, 0.5), False, ADMIN_SID, None, None, (), ())
+		http = run.http()
+		try:
+			info, _detail = run.fetch_user(http, stack.web_url, {})
+		finally:
+			http.close()
+		assert info == ("Administrator", "System User")
+		first, second = stack.web.requests(USER_INFO)
+		assert first["secret"] is None and second["secret"] == stack.redis.client().get(SECRET_KEY)

@@ -150,8 +150,15 @@ class Run:
 		return self._secret[0]
 
 	def fetch_user(self, http: probe.Http, web: str, headers: dict) -> tuple:
-		"""Whose session `sid` is, asked as the realtime service asks (session.fetch_user)."""
-		return polling.fetch_user(http, web, self.sid, headers, secret=self.socket_secret())
+		"""Whose session `sid` is, asked as the realtime service asks (session.fetch_user): on a
+		fresh v16 bench the first ask creates the secret, so a refusal without one asks once more."""
+		secret = self.socket_secret()
+		info, detail = polling.fetch_user(http, web, self.sid, headers, secret=secret)
+		if info is None and secret is None and polling.refused_for_the_secret(detail):
+			self._secret = None  # read it again: the web server may have created it just now
+			if self.socket_secret() is not None:
+				info, detail = polling.fetch_user(http, web, self.sid, headers, secret=self.socket_secret())
+		return info, detail
 
 	def publish_on_caller(self, event: str, message: dict, room: str) -> bool:
 		"""`publish(...)` run on the diagnosis' own thread, where Frappe's context lives."""
