@@ -273,7 +273,9 @@ def guest_socket_hint(config: RavenConfig, user: str) -> str:
 		f"user's. Its session check (GET <Origin>/api/method/frappe.realtime.get_user_info) lost the "
 		"session on the way: typically a proxy that builds Origin as http:// behind TLS, whose redirect "
 		"to https drops the credentials. Build Origin from X-Forwarded-Proto (bench's nginx and "
-		"`raven-realtime render nginx-vps` do) and keep the session check's query and cookie intact."
+		"`raven-realtime render nginx-vps` do) and keep the session check's query and cookie intact. "
+		"On Frappe v16 the same happens when the realtime service's socket secret (Redis "
+		"socketio_auth_secret) is not the web server's: give both the same redis_queue."
 	)
 
 
