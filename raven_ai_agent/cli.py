@@ -262,6 +262,8 @@ def echo_show(config: RavenConfig, as_json: bool, clients: dict | None = None) -
 		"socketio_port",
 		"webserver_port",
 	):
+		if key == "socketio_port" and config.socketio_uds:
+			key = "socketio_uds"  # the realtime service then listens there, on no TCP port
 		source = sources.get(key)
 		click.echo(f"{key:<{width}}  {data[key]}" + (f"  ({source})" if source else ""))
 		if key == "deployment_type" and config.deployment_reason:
@@ -445,18 +447,17 @@ def render_bench_command(target: str, bench, sites, output: str | None, **option
 	emit_bench_render(configs, target, output, **options)
 
 
-def run_audit(paths, socketio_port: int) -> int:
-	"""Print every stale realtime port under `paths`; the exit code says whether there were any."""
-	findings = audit_ports(paths, socketio_port)
+def run_audit(paths, socketio_port: int, socketio_uds: str | None = None) -> int:
+	"""Print every stale realtime port under `paths` (any realtime port, with `socketio_uds`); the
+	exit code says whether there were any."""
+	findings = audit_ports(paths, socketio_port, socketio_uds)
 	for finding in findings:
 		click.echo(format_finding(finding))
+	expected = f"unix:{socketio_uds}" if socketio_uds else f"socketio_port {socketio_port}"
 	if findings:
-		click.echo(
-			f"{len(findings)} place(s) route the realtime service to a port other than {socketio_port}",
-			err=True,
-		)
+		click.echo(f"{len(findings)} place(s) route the realtime service elsewhere than {expected}", err=True)
 		return EXIT_PROBLEM
-	click.echo(f"no stale realtime port found (socketio_port {socketio_port})", err=True)
+	click.echo(f"no stale realtime port found ({expected})", err=True)
 	return EXIT_OK
 
 
@@ -479,6 +480,7 @@ def audit_ports_command(paths, port, bench, site, site_config, common_config):
 
 	Without PATHS, the bench's own files (as `diagnose --bench` audits them)."""
 	files: list = []
+	uds = None
 	if port is not None:
 		try:
 			port = check_port(port)
@@ -487,17 +489,18 @@ def audit_ports_command(paths, port, bench, site, site_config, common_config):
 	elif bench or site_config or common_config:
 		if common_config and not (bench or site_config):
 			try:
-				port = resolve(site or "localhost", {}, read_config_file(common_config)).socketio_port
+				resolved = resolve(site or "localhost", {}, read_config_file(common_config))
 			except ConfigFileError as e:
 				raise ConfigError(str(e)) from None
 		else:
 			config, files = load_config(bench, site, site_config, common_config)
-			port = config({}).socketio_port
+			resolved = config({})
+		port, uds = resolved.socketio_port, resolved.socketio_uds
 	else:
 		raise click.UsageError("give --socketio-port N, or the bench config (--bench DIR --site SITE)")
 	if not paths and not files:
 		raise click.UsageError("name the files or folders to audit, or give --bench DIR --site SITE")
-	raise SystemExit(run_audit(paths or files, port))
+	raise SystemExit(run_audit(paths or files, port, uds))
 
 
 def run_proxy_audit(paths) -> int:

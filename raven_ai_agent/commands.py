@@ -112,9 +112,9 @@ def audit_ports(context, paths):
 	from raven_ai_agent.config import bench_config_files, get_config
 
 	with connected_site(context) as site:
-		port = get_config().socketio_port
+		config = get_config()
 		paths = paths or bench_config_files(site)
-	raise SystemExit(run_audit(paths, port))
+	raise SystemExit(run_audit(paths, config.socketio_port, config.socketio_uds))
 
 
 @raven_realtime.command("audit-proxy")

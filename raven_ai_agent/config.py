@@ -98,7 +98,12 @@ def diagnose_realtime(
 
 	config = config or get_config()
 	settings = _diagnosis_settings()
-	owner = session_owner(sid) if sid and not user else user
+	owner = user
+	if sid and not user:
+		# Whose session it is comes from the site's own store, not from get_user_info: newer
+		# Frappe answers that only to its realtime service (the socket secret).
+		owner, owner_type = session_owner(sid)
+		user, user_type = owner or None, user_type or owner_type
 	timeout = timeout if timeout is not None else settings["probe_timeout"]
 	ca_file = ca_file or settings["ca_file"]
 	external = external if external is not None else settings["check_external"]
@@ -133,16 +138,24 @@ def client_paths(config: RavenConfig) -> tuple[tuple[ClientURL, ...], list[str]]
 	return describe_clients(config, dev_server, raven)
 
 
-def session_owner(sid: str) -> str:
-	"""Whose session `sid` is in this site's own session store ("" when it does not know it:
-	another site's session, or one that ended): Frappe's session cache, then tabSessions."""
+def session_owner(sid: str) -> tuple[str, str | None]:
+	"""(user, user_type) of `sid` in this site's own session store, ("", None) when it does not
+	know it (another site's session, or one that ended): Frappe's session cache, then tabSessions;
+	the user type from the session data, else from the User."""
 	import frappe
 
 	data = frappe.cache.hget("session", sid)
 	if data and data.get("user"):
-		return data.get("user")
-	rows = frappe.db.sql("select `user` from `tabSessions` where `sid`=%s", (sid,))
-	return rows[0][0] if rows else ""
+		user, user_type = data.get("user"), (data.get("data") or {}).get("user_type")
+	else:
+		rows = frappe.db.sql("select `user` from `tabSessions` where `sid`=%s", (sid,))
+		if not rows:
+			return "", None
+		user, user_type = rows[0][0], None
+	if not user_type:
+		rows = frappe.db.sql("select `user_type` from `tabUser` where `name`=%s", (user,))
+		user_type = rows[0][0] if rows else None
+	return user, user_type
 
 
 def _diagnosis_settings() -> dict:

@@ -40,6 +40,7 @@ def test_example_benches(bench, site, dtype, base, socket):
 		"deployment_reason",
 		"base_url",
 		"socketio_port",
+		"socketio_uds",
 		"webserver_port",
 		"socketio_path",
 		"site_name",

@@ -22,7 +22,7 @@ from raven_ai_agent.api.channel_utils import (
 	publish_message_created_event,
 )
 from raven_ai_agent.realtime.constants import EVENTS_CHANNEL, MESSAGE_CREATED
-from tests.recorded import RAVEN_EVENTS
+from tests.recorded import RAVEN_EVENTS, RAVEN_KEYS
 from tests.stack import RedisServer, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -100,6 +100,30 @@ def test_payload_equals_raven_2_6_4_key_for_key(site):
 	assert sent["data"] == frappe.as_json(
 		{"event": MESSAGE_CREATED, "message": RAVEN_CREATED, "room": ROOM, "namespace": SITE}
 	)
+
+
+# The Raven releases the app claims (README): message_created built key for key as each builds it.
+CLAIMED_RAVEN = ("2.6.4", "2.7.1", "2.8.11")
+
+
+@pytest.mark.parametrize("raven", sorted(RAVEN_KEYS["versions"], key=lambda v: tuple(map(int, v.split(".")))))
+def test_payload_keys_are_each_raven_releases(site, raven):
+	"""Read from raven_message.py at each tag 2.6.4..2.8.11: the 4 envelope keys and the 29
+	message_details keys, to the Raven Channel's doc room; the app's payload has exactly those.
+	(Order never reaches the wire: frappe.as_json sorts keys, for Raven's publish and for ours.)"""
+	want = RAVEN_KEYS["versions"][raven]
+	assert len(want["message_details"]) == 29 and len(want["keys"]) == 4
+	assert publish_message_created_event(raven_doc(), CHANNEL, after_commit=False) is True
+	(event,) = on_redis(site)
+	assert sorted(event["message"]) == sorted(want["keys"])
+	assert sorted(event["message"]["message_details"]) == sorted(want["message_details"])
+	assert event["room"] == f"doc:{want['doctype']}/{CHANNEL}"
+	(sent,) = standin.published()
+	assert sent["data"] == frappe.as_json(event)  # sorted keys, indent 1: Frappe's bytes
+
+
+def test_the_claimed_raven_releases_were_read():
+	assert set(CLAIMED_RAVEN) <= set(RAVEN_KEYS["versions"])
 
 
 def test_document_like_object_with_datetimes(site):

@@ -398,14 +398,6 @@ def test_realtime_reads_common_config_not_site_config(tmp_path, redis_server):
 		assert node.port == override
 
 
-def test_bare_http_leaves_other_paths_unanswered(tmp_path, redis_server):
-	bench = make_bench(tmp_path, common={"redis_queue": redis_server.url, "socketio_port": free_port()})
-	with RealtimeServer(bench / "sites", bare_http=True) as node:
-		with pytest.raises(requests.exceptions.ReadTimeout):
-			requests.get(node.url + "/api/method/ping", timeout=0.5)
-		assert requests.get(node.url + "/socket.io/?EIO=4&transport=polling", timeout=5).status_code == 200
-
-
 def test_nginx_test_reports_errors():
 	ok, message = nginx_test("server { listen 127.0.0.1:1; bogus_directive on; }")
 	assert not ok

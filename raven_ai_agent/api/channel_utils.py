@@ -13,7 +13,8 @@ from raven_ai_agent.realtime.constants import (
 	doc_room,
 )
 
-# Raven 2.6.4's `message_created` message_details, key for key (raven_message.py on_update).
+# Raven's `message_created` message_details, key for key (raven_message.py on_update): the same 29
+# keys in every tag from 2.6.4 to 2.8.11 (tests/fixtures/raven-message-created.json).
 MESSAGE_DETAIL_FIELDS = (
 	"text",
 	"channel_id",

@@ -73,8 +73,11 @@ class Finding:
 	suggestion: str
 
 
-def audit_ports(paths: Iterable[str | os.PathLike], socketio_port: int) -> list[Finding]:
-	"""Scan files and folders (recursively) for realtime ports other than `socketio_port`.
+def audit_ports(
+	paths: Iterable[str | os.PathLike], socketio_port: int, socketio_uds: str | None = None
+) -> list[Finding]:
+	"""Scan files and folders (recursively) for realtime ports other than `socketio_port`; with
+	`socketio_uds` (the service listens on that Unix socket, on no TCP port) for any realtime port.
 
 	Folders are walked for config-like files (nginx, compose/YAML, JSON, .env, shell scripts,
 	systemd units, Procfiles, Caddyfiles), skipping node_modules, VCS folders, virtualenvs,
@@ -84,7 +87,7 @@ def audit_ports(paths: Iterable[str | os.PathLike], socketio_port: int) -> list[
 	for path in config_files(paths):
 		text = read_config_text(path)
 		if text is not None:
-			findings.extend(audit_text(text, socketio_port, str(path)))
+			findings.extend(audit_text(text, socketio_port, str(path), socketio_uds))
 	return findings
 
 
@@ -95,13 +98,16 @@ def format_finding(finding: Finding) -> str:
 	)
 
 
-def audit_text(text: str, socketio_port: int, file: str = "<text>") -> list[Finding]:
+def audit_text(
+	text: str, socketio_port: int, file: str = "<text>", socketio_uds: str | None = None
+) -> list[Finding]:
 	"""The findings in one file's text; `file` names it (its name and suffix steer the parsing)."""
+	expected = _Expected(socketio_port, socketio_uds)
 	name = Path(file).name.lower()
 	if name.endswith(".json"):
 		data = _json_object(text)
 		if data is not None:
-			return _json_findings(data, text, socketio_port, file, name)
+			return _json_findings(data, text, expected, file, name)
 	is_yaml = name.endswith((".yml", ".yaml"))
 	aliases = _aliases(text, is_yaml)
 	# systemd units say what they run only in their file name.
@@ -115,7 +121,7 @@ def audit_text(text: str, socketio_port: int, file: str = "<text>") -> list[Find
 		if _COMMENT.match(line):
 			continue
 		context = context or file_context or bool(_REALTIME.search(line)) or _names_alias(line, aliases)
-		for port, suggestion in _stale_ports(line, context, under_ports, socketio_port, name):
+		for port, suggestion in _stale_ports(line, context, under_ports, expected, name):
 			findings.setdefault((number, port), Finding(file, number, line.strip(), port, suggestion))
 	return list(findings.values())
 
@@ -128,7 +134,7 @@ def _json_object(text: str) -> dict | None:
 	return data if isinstance(data, dict) else None
 
 
-def _json_findings(data: dict, text: str, socketio_port: int, file: str, name: str) -> list[Finding]:
+def _json_findings(data: dict, text: str, expected: "_Expected", file: str, name: str) -> list[Finding]:
 	"""A JSON config audited key by key: a port key counts when it, or a key above it, names the
 	realtime service (`socketio_port`, `"socketio": {"port": ...}`).
 
@@ -145,7 +151,9 @@ def _json_findings(data: dict, text: str, socketio_port: int, file: str, name: s
 			continue
 		if not any(_REALTIME_KEY.search(k) for k in path):
 			continue
-		for port, suggestion in _if_stale(int(value), socketio_port, _key_fix(key, name, socketio_port)):
+		if expected.uds and _is_the_bench_key(key, name):
+			continue
+		for port, suggestion in _if_stale(int(value), expected, _key_fix(key, name, expected.port)):
 			number, line = _json_line(text, path)
 			findings.append(Finding(file, number, line, port, suggestion))
 	return findings
@@ -177,34 +185,35 @@ def _json_line(text: str, path: tuple[str, ...]) -> tuple[int, str]:
 
 
 def _stale_ports(
-	line: str, context: bool, under_ports: bool, socketio_port: int, name: str
+	line: str, context: bool, under_ports: bool, expected: "_Expected", name: str
 ) -> Iterator[tuple[int, str]]:
-	"""(port, suggestion) for every realtime port on `line` that is not `socketio_port`."""
+	"""(port, suggestion) for every realtime port on `line` that is not the expected one."""
+	socketio_port = expected.port
 	if _OTHER_LINE.search(line):
 		return
 	for m in _PORT_KEY.finditer(line):
 		key = m.group("key")
 		if not _is_port_key(key) or _OTHER_KEY.search(key):
 			continue
+		if expected.uds and _is_the_bench_key(key, name):
+			continue
 		if _REALTIME_KEY.search(key) or context:
-			yield from _if_stale(int(m.group("port")), socketio_port, _key_fix(key, name, socketio_port))
+			yield from _if_stale(int(m.group("port")), expected, _key_fix(key, name, socketio_port))
 	if not context:
 		return
 	for m in _HOST_PORT.finditer(line):
 		yield from _if_stale(
-			int(m.group("port")), socketio_port, f"route the realtime service to port {socketio_port}"
+			int(m.group("port")), expected, f"route the realtime service to port {socketio_port}"
 		)
 	if under_ports or _PUBLISH_FLAG.search(line):
 		for m in _PORT_PAIR.finditer(line):
 			fix = f'publish the realtime port as "{socketio_port}:{socketio_port}"'
-			yield from _if_stale(int(m.group("published")), socketio_port, fix)
-			yield from _if_stale(int(m.group("target")), socketio_port, fix)
+			yield from _if_stale(int(m.group("published")), expected, fix)
+			yield from _if_stale(int(m.group("target")), expected, fix)
 	if under_ports:
 		m = _BARE_PORT.match(line) or _LONG_PORT.match(line)
 		if m:
-			yield from _if_stale(
-				int(m.group("port")), socketio_port, f"publish the realtime port {socketio_port}"
-			)
+			yield from _if_stale(int(m.group("port")), expected, f"publish the realtime port {socketio_port}")
 
 
 def _is_port_key(key: str) -> bool:
@@ -213,9 +222,32 @@ def _is_port_key(key: str) -> bool:
 	return not head or head[-1] in "_.-" or (tail[0] == "P" and head[-1].islower())
 
 
-def _if_stale(port: int, socketio_port: int, suggestion: str) -> Iterator[tuple[int, str]]:
-	if 1 <= port <= 65535 and port != socketio_port:
+@dataclass(frozen=True)
+class _Expected:
+	"""Where the realtime service listens: its port, or (socketio_uds) a Unix socket and no port."""
+
+	port: int
+	uds: str | None = None
+
+
+def _if_stale(port: int, expected: _Expected, suggestion: str) -> Iterator[tuple[int, str]]:
+	if not 1 <= port <= 65535:
+		return
+	if expected.uds:
+		yield (
+			port,
+			(
+				f"route the realtime service to unix:{expected.uds} (socketio_uds: it listens on that Unix "
+				f"socket and on no TCP port; nginx: `server unix:{expected.uds};`) (found {port})"
+			),
+		)
+	elif port != expected.port:
 		yield port, f"{suggestion} (found {port})"
+
+
+def _is_the_bench_key(key: str, name: str) -> bool:
+	"""socketio_port in the bench's own config files: kept there, and ignored while socketio_uds is set."""
+	return key.lstrip("-") == "socketio_port" and name in ("common_site_config.json", "config.json")
 
 
 def _key_fix(key: str, name: str, socketio_port: int) -> str:

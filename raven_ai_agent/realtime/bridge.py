@@ -2,7 +2,8 @@
 
 frappe.publish_realtime PUBLISHes JSON on Redis' `events` channel and the realtime service
 SUBSCRIBEs to it; PUBLISH answers how many subscribers got the message, so one call tells
-"Redis down" from "nobody listens". Here: that bounded PUBLISH, Frappe's event JSON, and the
+"Redis down" from "nobody listens". Here: that bounded PUBLISH, the bounded read of the socket
+secret newer realtime services send with their session checks, Frappe's event JSON, and the
 Redis URL without its password for output. No frappe import.
 """
 
@@ -15,6 +16,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from raven_ai_agent.realtime.constants import SOCKET_SECRET_KEY
 from raven_ai_agent.realtime.probe import NETWORK, Deadline, classify_error
 
 
@@ -32,9 +34,34 @@ def redis_publish(
 	redis_url: str, channel: str, message: str, deadline: Deadline, timeout: float
 ) -> RedisPublish:
 	"""PUBLISH once, no retries, within the deadline; the reply counts the listening subscribers."""
-	start = time.monotonic()
 	outcome = RedisPublish()
+	reply, outcome.error, outcome.error_text, outcome.elapsed_ms = _bounded(
+		redis_url, deadline, timeout, lambda client: client.publish(channel, message)
+	)
+	if outcome.error is None:
+		outcome.subscribers = int(reply)
+	return outcome
+
+
+def socket_secret(redis_url: str, deadline: Deadline, timeout: float) -> tuple[str | None, str | None]:
+	"""(the bench's realtime socket secret, None) or (None, why not): what newer Frappe's
+	realtime service reads from Redis and sends as X-Frappe-Socket-Secret, without which
+	get_user_info answers {}. Only read: Frappe itself creates it on first use."""
+	reply, error, error_text, _ = _bounded(redis_url, deadline, timeout, lambda c: c.get(SOCKET_SECRET_KEY))
+	if error is not None:
+		return None, f"{error}: {error_text}"
+	if reply is None:
+		return None, f"no {SOCKET_SECRET_KEY} in Redis"
+	return (reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)), None
+
+
+def _bounded(
+	redis_url: str, deadline: Deadline, timeout: float, command
+) -> tuple[object, str | None, str, float]:
+	"""One Redis command, no retries, cut at the deadline: (reply, error kind, error text, ms)."""
+	start = time.monotonic()
 	client = None
+	reply, error, error_text = None, None, ""
 
 	def cut() -> None:
 		if client is None:
@@ -54,16 +81,15 @@ def redis_publish(
 				retry=Retry(NoBackoff(), 0),
 				retry_on_timeout=False,
 			)
-			outcome.subscribers = int(client.publish(channel, message))
+			reply = command(client)
 	except (redis.RedisError, OSError, ValueError) as e:  # ValueError: a malformed Redis URL
-		outcome.error, outcome.error_text = classify_error(e)
-		if outcome.error == NETWORK:
-			outcome.error_text = f"{type(e).__name__}: {e}"
+		error, error_text = classify_error(e)
+		if error == NETWORK:
+			error_text = f"{type(e).__name__}: {e}"
 	finally:
 		if client is not None:
 			client.close()
-	outcome.elapsed_ms = (time.monotonic() - start) * 1000
-	return outcome
+	return reply, error, error_text, (time.monotonic() - start) * 1000
 
 
 def frappe_event(event: str, message: object, site_name: str, room: str | None) -> str:

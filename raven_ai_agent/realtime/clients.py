@@ -190,6 +190,15 @@ def client_warnings(
 			warnings.append(
 				f"{c.client.value} opens {c.url} from an https page, but " + plain_socket_fix(config)
 			)
+	if config.socketio_uds:
+		# latest v15 / v16 with socketio_uds: no TCP port at all, so a client sent to one finds nothing.
+		for c in clients:
+			if c.url and urlsplit(c.url).port == config.socketio_port:
+				warnings.append(
+					f"{c.client.value} connects to {c.url}, but the realtime service listens on the Unix "
+					f"socket {config.socketio_uds} (socketio_uds) and on no TCP port: serve /socket.io/ "
+					f"same-origin through a proxy that reaches the socket ({RENDER_FIX.format(site=config.site_name)})."
+				)
 	ravens = by_client[Client.RAVEN]
 	if ravens.url and ravens.url != expected:
 		warnings.append(

@@ -4,6 +4,8 @@ Ports, paths, rooms, events and header names live here so that no other module
 spells them; a reader checks them against Frappe's realtime service in one place.
 """
 
+from urllib.parse import quote, unquote
+
 # Defaults Frappe itself uses when the config files say nothing.
 DEFAULT_SOCKETIO_PORT = 9000
 DEFAULT_WEBSERVER_PORT = 8000
@@ -32,6 +34,11 @@ DEFAULT_PROXY_TIMEOUT = 120  # seconds, for proxy_read_timeout / proxy_send_time
 DEFAULT_NGINX_ACCESS_LOG = "/var/log/nginx/access.log"  # Debian's and the nginx image's
 # Frappe's realtime service checks a session with GET <origin>USER_INFO_PATH?sid=<session id>.
 USER_INFO_PATH = "/api/method/frappe.realtime.get_user_info"
+# Newer v16 / develop (frappe/realtime.py get_user_info, realtime/middlewares/authenticate.js):
+# get_user_info answers {} unless the request carries this header with the value the realtime
+# service reads from this key of redis_queue; 15.41 and earlier v15 know neither.
+SOCKET_SECRET_HEADER = "X-Frappe-Socket-Secret"
+SOCKET_SECRET_KEY = "socketio_auth_secret"
 # ... and allows a doc_subscribe (doc rooms: Raven streams messages to them) through this one.
 CAN_SUBSCRIBE_DOC_PATH = "/api/method/frappe.realtime.can_subscribe_doc"
 # This app's answer to "which site are you?" (see checks/web_site.py).
@@ -58,10 +65,19 @@ KEY_SOCKETIO_PORT = "socketio_port"
 KEY_WEBSERVER_PORT = "webserver_port"
 KEY_REDIS_QUEUE = "redis_queue"  # v15+: frappe.publish_realtime publishes here
 KEY_REDIS_SOCKETIO = "redis_socketio"  # v14
-# Read by the realtime service from common_site_config.json; on versions that honour them
-# (Frappe develop / v16: realtime/utils.js get_url) they redirect its session check.
+# Latest v15 and v16 (realtime/index.js `server.listen(uds || port)`, node_utils.js get_conf, also
+# env FRAPPE_SOCKETIO_UDS): set, the realtime service listens on this Unix socket and opens no TCP
+# port. 15.41 does not know the key.
+KEY_SOCKETIO_UDS = "socketio_uds"
+# How this app writes "the realtime service on a Unix socket" as a URL: http+unix://<%-encoded path>.
+UNIX_SOCKET_SCHEME = "http+unix"
+# Read by the realtime service from common_site_config.json, where they move its session check
+# (realtime/utils.js get_url): developer_mode swaps the Origin's port for webserver_port (v16 /
+# develop); webserver_host with webserver_port sends it to http://<webserver_host>:<port>
+# (develop). server_ip sent it to http://<server_ip> before 15.41; 15.41 and later ignore it.
 KEY_DEVELOPER_MODE = "developer_mode"
 KEY_SERVER_IP = "server_ip"
+KEY_WEBSERVER_HOST = "webserver_host"
 
 # Frappe realtime wire names.
 EVENTS_CHANNEL = "events"  # Redis pub/sub channel the Node service relays
@@ -84,3 +100,16 @@ def user_room(user: str) -> str:
 def namespace_for(site_name: str) -> str:
 	"""Frappe's realtime service delivers only in the namespace named after the site."""
 	return "/" + site_name
+
+
+def unix_socket_url(path: str) -> str:
+	"""`http+unix://%2Fpath%2Fto.sock`: a URL for a Unix socket, so probes take one address form."""
+	return f"{UNIX_SOCKET_SCHEME}://{quote(path, safe='')}"
+
+
+def unix_socket_path(url: str) -> str | None:
+	"""The socket path of a unix_socket_url(), else None."""
+	prefix = f"{UNIX_SOCKET_SCHEME}://"
+	if not url.startswith(prefix):
+		return None
+	return unquote(url[len(prefix) :].split("/", 1)[0])

@@ -6,6 +6,7 @@ them; hints.py says what to change. No frappe import, no I/O.
 import re
 from urllib.parse import urlsplit
 
+from raven_ai_agent.realtime.constants import unix_socket_path
 from raven_ai_agent.realtime.probe import (
 	BAD_RESPONSE,
 	CERTIFICATE,
@@ -72,7 +73,10 @@ def _openssl_reason(text: str) -> str:
 
 
 def netloc(url: str) -> str:
-	"""`host:port` of a URL, for details; the URL itself when it has none."""
+	"""`host:port` of a URL (`unix:<path>` of a Unix socket's), for details; the URL itself when it has none."""
+	socket_path = unix_socket_path(url)
+	if socket_path is not None:
+		return f"unix:{socket_path}"
 	parts = urlsplit(url)
 	return parts.netloc or url
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from raven_ai_agent.realtime.constants import TRANSPORTS, namespace_for
+from raven_ai_agent.realtime.constants import TRANSPORTS, namespace_for, unix_socket_url
 
 SITE_CONFIG_FILE = "site_config.json"
 COMMON_CONFIG_FILE = "common_site_config.json"
@@ -57,6 +57,8 @@ class RavenConfig:
 	# What the realtime service reads from common_site_config.json besides its port.
 	developer_mode: bool = False
 	server_ip: str | None = None
+	webserver_host: str | None = None  # develop: the realtime service's session checks go there
+	socketio_uds: str | None = None  # latest v15 / v16: the realtime service's Unix socket, no TCP port
 
 	@property
 	def namespace(self) -> str:
@@ -71,7 +73,10 @@ class RavenConfig:
 		return self.socketio_base_url
 
 	def get_internal_socketio_url(self) -> str:
-		"""Where the realtime service listens on the bench host itself."""
+		"""Where the realtime service listens on the bench host itself: its Unix socket
+		(`http+unix://...`, constants.unix_socket_url) when socketio_uds is set, else its port."""
+		if self.socketio_uds:
+			return unix_socket_url(self.socketio_uds)
 		return f"http://127.0.0.1:{self.socketio_port}"
 
 	def get_frontend_context(self) -> dict:
@@ -91,6 +96,7 @@ class RavenConfig:
 			"deployment_reason": self.deployment_reason,
 			"base_url": self.base_url,
 			"socketio_port": self.socketio_port,
+			"socketio_uds": self.socketio_uds,
 			"webserver_port": self.webserver_port,
 			"socketio_path": self.socketio_path,
 			"site_name": self.site_name,

@@ -18,6 +18,7 @@ observe; failures.py words a failed exchange, hints.py and checks/ interpret. No
 """
 
 import contextlib
+import errno
 import functools
 import http.client
 import os
@@ -33,6 +34,7 @@ import redis
 
 from raven_ai_agent.realtime import bodies
 from raven_ai_agent.realtime.bodies import MAX_BODY_BYTES  # noqa: F401 - the probes' cap, re-exported
+from raven_ai_agent.realtime.constants import unix_socket_path
 
 USER_AGENT = "raven-realtime-diagnose"
 # Only encodings the probe decodes itself, within MAX_BODY_BYTES (no br/zstd it cannot read).
@@ -238,7 +240,10 @@ def open_connection(
 	"""
 	parts = urlsplit(url)
 	budget = deadline.budget(timeout)
-	if parts.scheme == "https":
+	socket_path = unix_socket_path(url)
+	if socket_path is not None:
+		conn = UnixHTTPConnection(socket_path, timeout=budget)
+	elif parts.scheme == "https":
 		context = tls_context(ca_file)
 		conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=budget, context=context)
 	else:
@@ -249,6 +254,27 @@ def open_connection(
 		conn.close()
 		raise
 	return conn
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+	"""HTTP over a Unix socket: the realtime service with socketio_uds set opens no TCP port."""
+
+	def __init__(self, path: str, timeout: float):
+		super().__init__("localhost", timeout=timeout)
+		self.unix_path = path
+
+	def connect(self) -> None:
+		sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+		sock.settimeout(self.timeout)
+		try:
+			sock.connect(self.unix_path)
+		except FileNotFoundError as e:  # no socket file: nothing listens, as a refused port
+			sock.close()
+			raise ConnectionRefusedError(errno.ECONNREFUSED, f"no Unix socket at {self.unix_path}") from e
+		except BaseException:
+			sock.close()
+			raise
+		self.sock = sock
 
 
 def request_target(url: str) -> str:

@@ -19,6 +19,8 @@ from raven_ai_agent.realtime.constants import (
 	KEY_REDIS_SOCKETIO,
 	KEY_SERVER_IP,
 	KEY_SOCKETIO_PORT,
+	KEY_SOCKETIO_UDS,
+	KEY_WEBSERVER_HOST,
 	KEY_WEBSERVER_PORT,
 )
 from raven_ai_agent.realtime.model import (  # noqa: F401 - re-exported: the names resolution speaks in
@@ -34,6 +36,7 @@ from raven_ai_agent.realtime.validate import (
 	check_base_url,
 	check_port,
 	check_socketio_path,
+	check_unix_socket_path,
 	is_local_host,
 	make_origin,
 	split_host_name,
@@ -53,6 +56,8 @@ _SITE_KEYS = (
 	KEY_REDIS_SOCKETIO,
 	KEY_DEVELOPER_MODE,
 	KEY_SERVER_IP,
+	KEY_WEBSERVER_HOST,
+	KEY_SOCKETIO_UDS,
 )
 _SETTINGS_KEYS = ("deployment_type", "base_url", "socketio_path")
 
@@ -118,6 +123,7 @@ def _resolve(site_name: str, site: dict, common: dict, settings: dict, overridde
 	sources: dict[str, Source] = {"site_name": Source.SITE}
 
 	socketio_port = _resolve_socketio_port(site, common, sources, warnings)
+	socketio_uds = _resolve_socketio_uds(site, common, sources, warnings)
 	webserver_port = _resolve_webserver_port(site, common, sources, warnings)
 	socketio_path = _resolve_socketio_path(settings, overridden_by, given, sources, warnings)
 	host_part, host_source = _resolve_host(site_name, site, common, warnings)
@@ -125,6 +131,13 @@ def _resolve(site_name: str, site: dict, common: dict, settings: dict, overridde
 		settings, overridden_by, given, host_part, host_source, site_name, webserver_port, sources, warnings
 	)
 
+	if socketio_uds and deployment_type is DeploymentType.LOCAL:
+		warnings.append(
+			f"{COMMON_CONFIG_FILE}: socketio_uds = {socketio_uds!r}: the realtime service listens on that "
+			f"Unix socket and on no TCP port, so a local site's browsers, sent to port {socketio_port}, reach "
+			"nothing: route /socket.io/ through a proxy (`raven-realtime render nginx-sandbox`) and open "
+			"the site there"
+		)
 	override = _setting_base_url(settings, given, warnings)
 	if override:
 		base_url = override
@@ -161,7 +174,14 @@ def _resolve(site_name: str, site: dict, common: dict, settings: dict, overridde
 		developer_mode=bool(common.get(KEY_DEVELOPER_MODE))
 		and common.get(KEY_DEVELOPER_MODE) not in ("0", 0),
 		server_ip=common.get(KEY_SERVER_IP) if isinstance(common.get(KEY_SERVER_IP), str) else None,
+		webserver_host=_text(common.get(KEY_WEBSERVER_HOST)),
+		socketio_uds=socketio_uds,
 	)
+
+
+def _text(value: object) -> str | None:
+	"""A non-empty string from a config file, else None."""
+	return value if isinstance(value, str) and value else None
 
 
 def _pick(site: dict, common: dict, key: str):
@@ -195,6 +215,26 @@ def _resolve_socketio_port(site: dict, common: dict, sources: dict, warnings: li
 					f"Remove socketio_port from {SITE_CONFIG_FILE} and keep it in {COMMON_CONFIG_FILE} only"
 				)
 	return port
+
+
+def _resolve_socketio_uds(site: dict, common: dict, sources: dict, warnings: list) -> str | None:
+	"""The realtime service's Unix socket (latest v15, v16): like its port, read from
+	common_site_config.json only; set, the service opens no TCP port."""
+	raw = common.get(KEY_SOCKETIO_UDS)
+	uds = None
+	if raw not in (None, ""):
+		try:
+			uds = check_unix_socket_path(raw)
+			sources["socketio_uds"] = Source.COMMON_CONFIG
+		except ValueError as e:
+			warnings.append(f"{COMMON_CONFIG_FILE}: socketio_uds = {raw!r} is invalid ({e}); ignored")
+	site_raw = site.get(KEY_SOCKETIO_UDS)
+	if site_raw not in (None, "") and site_raw != raw:
+		warnings.append(
+			f"{SITE_CONFIG_FILE}: socketio_uds = {site_raw!r} is ignored: the realtime service reads it "
+			f"from {COMMON_CONFIG_FILE} only"
+		)
+	return uds
 
 
 def _resolve_webserver_port(site: dict, common: dict, sources: dict, warnings: list) -> int:

@@ -211,6 +211,25 @@ def check_log_path(value: object) -> str:
 	return value
 
 
+# A Unix socket's path: sun_path holds 108 bytes with the terminating NUL.
+MAX_UNIX_SOCKET_PATH = 107
+
+
+def check_unix_socket_path(value: object) -> str:
+	"""An absolute path for a Unix socket (socketio_uds): safe in a config line, short enough to bind."""
+	if (
+		not isinstance(value, str)
+		or not _LOG_PATH_RE.fullmatch(value)
+		or "/../" in value + "/"
+		or len(value.encode()) > MAX_UNIX_SOCKET_PATH
+	):
+		raise ValueError(
+			f"{value!r} is not a Unix socket path: use an absolute path of letters, digits and . _ - / "
+			f"of at most {MAX_UNIX_SOCKET_PATH} bytes (e.g. /home/frappe/frappe-bench/config/socketio.sock)"
+		)
+	return value
+
+
 MAX_CA_FILE_BYTES = 1_000_000
 
 

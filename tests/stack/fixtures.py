@@ -5,7 +5,7 @@ Enable in tests/conftest.py with `pytest_plugins = ["tests.stack.fixtures"]`.
 
 import pytest
 
-from .services import BlackHole, Nginx, RedisServer
+from .services import PROFILES, BlackHole, Nginx, RedisServer
 from .stack import Stack
 
 
@@ -23,6 +23,13 @@ def stack(tmp_path_factory):
 	Shared for speed (a start costs ~1 s); tests must not stop its processes or rely on
 	rooms other tests joined. Use `Stack()` directly for a private one."""
 	with Stack(tmp_path=tmp_path_factory.mktemp("stack")) as s:
+		yield s
+
+
+@pytest.fixture(scope="module", params=PROFILES)
+def profiled_stack(request, tmp_path_factory):
+	"""The stack once per Frappe release profile (v15.41, latest v15, v16), shared by a module."""
+	with Stack(tmp_path=tmp_path_factory.mktemp("profiled"), profile=request.param) as s:
 		yield s
 
 

@@ -18,6 +18,9 @@ const readline = require("node:readline");
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const REALTIME_JS = path.join(__dirname, "realtime", "server.js");
+// The Frappe releases the stand-ins behave as (realtime/server.js PROFILES).
+const PROFILES = ["v15.41", "v15", "v16"];
+const DEFAULT_PROFILE = "v15.41";
 const WEB_JS = path.join(__dirname, "web", "server.js");
 const DEFAULT_SITE = "realtime.test";
 const START_TIMEOUT_MS = 15000;
@@ -152,7 +155,14 @@ async function startRedis() {
 }
 
 /** The Frappe web stand-in; `addSession()` rewrites its sessions file (it re-reads it). */
-async function startWeb({ sessions = DEFAULT_SESSIONS, staticDir = null, socketioPort = null, verbose = false } = {}) {
+async function startWeb({
+	sessions = DEFAULT_SESSIONS,
+	staticDir = null,
+	socketioPort = null,
+	verbose = false,
+	profile = DEFAULT_PROFILE,
+	redisUrl = null,
+} = {}) {
 	const dir = tempDir("stack-web-");
 	const sessionsFile = path.join(dir, "sessions.json");
 	const current = { ...sessions };
@@ -165,6 +175,8 @@ async function startWeb({ sessions = DEFAULT_SESSIONS, staticDir = null, socketi
 	if (staticDir) argv.push("--static", staticDir);
 	if (socketioPort) argv.push("--socketio-port", String(socketioPort));
 	if (verbose) argv.push("--verbose");
+	argv.push("--profile", profile);
+	if (redisUrl) argv.push("--redis-url", redisUrl); // v16: get_user_info checks the socket secret there
 	let web;
 	try {
 		web = await spawnService("web", argv, { readyRe: /^READY (\d+)$/ });
@@ -203,9 +215,9 @@ function makeBench(dir, { site = DEFAULT_SITE, common = {}, siteConfig = {} } = 
 	return bench;
 }
 
-/** The realtime stand-in for a bench's sites dir; `port` overrides socketio_port. */
-async function startRealtime({ sitesPath, port = null }) {
-	const argv = [process.execPath, REALTIME_JS, "--sites-path", sitesPath];
+/** The realtime stand-in for a bench's sites dir, as Frappe `profile`; `port` overrides socketio_port. */
+async function startRealtime({ sitesPath, port = null, profile = DEFAULT_PROFILE }) {
+	const argv = [process.execPath, REALTIME_JS, "--sites-path", sitesPath, "--profile", profile];
 	if (port) argv.push("--port", String(port));
 	const realtime = await spawnService("realtime", argv, { readyRe: /^READY (\d+)$/, env: hermeticEnv() });
 	realtime.url = `http://127.0.0.1:${realtime.port}`;
@@ -227,10 +239,16 @@ function frappeEventJson(event, message, room, namespace) {
 }
 
 /** Redis + web + bench + realtime, wired like a bench. Always call `stop()`. */
-async function startStack({ site = DEFAULT_SITE, sessions = DEFAULT_SESSIONS, common = {}, staticDir = null } = {}) {
+async function startStack({
+	site = DEFAULT_SITE,
+	sessions = DEFAULT_SESSIONS,
+	common = {},
+	staticDir = null,
+	profile = DEFAULT_PROFILE,
+} = {}) {
 	const started = [];
 	const dir = tempDir("stack-bench-");
-	const stack = { site, dir, started };
+	const stack = { site, dir, started, profile };
 	let publisher = null;
 
 	stack.stop = async () => {
@@ -245,7 +263,13 @@ async function startStack({ site = DEFAULT_SITE, sessions = DEFAULT_SESSIONS, co
 		stack.redis = await startRedis();
 		started.push(stack.redis);
 		stack.socketioPort = common.socketio_port || (await freePort());
-		stack.web = await startWeb({ sessions, staticDir, socketioPort: stack.socketioPort });
+		stack.web = await startWeb({
+			sessions,
+			staticDir,
+			socketioPort: stack.socketioPort,
+			profile,
+			redisUrl: stack.redis.url,
+		});
 		started.push(stack.web);
 		stack.common = {
 			default_site: site,
@@ -257,7 +281,7 @@ async function startStack({ site = DEFAULT_SITE, sessions = DEFAULT_SESSIONS, co
 		};
 		stack.bench = makeBench(dir, { site, common: stack.common });
 		stack.sitesPath = path.join(stack.bench, "sites");
-		stack.realtime = await startRealtime({ sitesPath: stack.sitesPath });
+		stack.realtime = await startRealtime({ sitesPath: stack.sitesPath, profile });
 		started.push(stack.realtime);
 	} catch (err) {
 		await stack.stop();
@@ -285,7 +309,7 @@ async function startStack({ site = DEFAULT_SITE, sessions = DEFAULT_SESSIONS, co
 		stack.publishRaw(frappeEventJson(event, message, room, namespace));
 	/** Another realtime node on the same bench and Redis. */
 	stack.addRealtimeNode = async (port = null) => {
-		const node = await startRealtime({ sitesPath: stack.sitesPath, port: port || (await freePort()) });
+		const node = await startRealtime({ sitesPath: stack.sitesPath, port: port || (await freePort()), profile });
 		started.push(node);
 		return node;
 	};
@@ -293,7 +317,9 @@ async function startStack({ site = DEFAULT_SITE, sessions = DEFAULT_SESSIONS, co
 }
 
 module.exports = {
+	DEFAULT_PROFILE,
 	DEFAULT_SESSIONS,
+	PROFILES,
 	DEFAULT_SITE,
 	REPO_ROOT,
 	freePort,

@@ -20,7 +20,7 @@ from raven_ai_agent.realtime.constants import DEV_SERVER_ENV
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
-READY_RE = re.compile(r"^READY (\d+)\s*$")
+READY_RE = re.compile(r"^READY (?:(\d+)|unix:(\S+))\s*$")
 
 
 class ServiceError(RuntimeError):
@@ -104,6 +104,7 @@ class ManagedProcess:
 		self.cwd = str(cwd) if cwd else None
 		self.proc: subprocess.Popen | None = None
 		self.port: int | None = None
+		self.uds: str | None = None  # the Unix socket path of a service that listens on one
 		self.stdout_lines: list[str] = []
 		self._ready = threading.Event()
 		self._ready_port: int | None = None
@@ -140,7 +141,9 @@ class ManagedProcess:
 			self.stdout_lines.append(line)
 			m = READY_RE.match(line)
 			if m and not self._ready.is_set():
-				self._ready_port = int(m.group(1))
+				# A Unix-socket listener has no port: 0 says "ready", `uds` says where.
+				self._ready_port = int(m.group(1)) if m.group(1) else 0
+				self.uds = m.group(2)
 				self._ready.set()
 		self._ready.set()  # EOF: wake the waiter, it checks whether the process died
 

@@ -91,13 +91,20 @@ class RedisServer(ManagedProcess):
 		return redis.Redis(host="127.0.0.1", port=self.port, decode_responses=True)
 
 
+# The Frappe releases the stand-ins can behave as (tests/stack/realtime/server.js PROFILES):
+# 15.41 as captured in tests/fixtures, the latest v15, and v16.
+PROFILES = ("v15.41", "v15", "v16")
+DEFAULT_PROFILE = "v15.41"
+
+
 class RealtimeServer(ManagedProcess):
-	"""The Frappe v15 realtime stand-in (tests/stack/realtime/server.js) for a bench.
+	"""The Frappe realtime stand-in (tests/stack/realtime/server.js) for a bench.
 
 	Like Frappe it reads `<sites_path>/common_site_config.json`; `port` overrides
 	socketio_port (two nodes on one bench). Start-up fails with ServiceError, carrying the
 	process's stderr, when it exits first (Redis refused: the real service dies too).
-	`bare_http=True` behaves like later v15 releases: non-/socket.io/ paths never answered.
+	`profile` picks the release it behaves as (PROFILES); on v15 and v16 a `socketio_uds` in the
+	config makes it listen on that Unix socket only (`uds` is then set, `port` is 0).
 	"""
 
 	name = "realtime"
@@ -107,16 +114,15 @@ class RealtimeServer(ManagedProcess):
 		sites_path: str | Path,
 		port: int | None = None,
 		env: dict | None = None,
-		bare_http: bool = False,
+		profile: str = DEFAULT_PROFILE,
 	):
 		node_modules_check()
-		argv = [require_tool("node"), REALTIME_JS, "--sites-path", Path(sites_path)]
+		argv = [require_tool("node"), REALTIME_JS, "--sites-path", Path(sites_path), "--profile", profile]
 		if port is not None:
 			argv += ["--port", port]
-		if bare_http:
-			argv.append("--bare-http")
 		super().__init__(argv, env=hermetic_env(**(env or {})), cwd=REPO_ROOT)
 		self.sites_path = Path(sites_path)
+		self.profile = profile
 
 	@property
 	def url(self) -> str:
@@ -141,11 +147,14 @@ class WebStandin(ManagedProcess):
 		verbose: bool = False,
 		site: str | None = None,
 		dev_server: bool | None = None,
+		profile: str = DEFAULT_PROFILE,
+		redis_url: str | None = None,
 	):
 		node_modules_check()
 		# DEV_SERVER as the web process gets it: unset (off) unless the test says.
 		env = {} if dev_server is None else {DEV_SERVER_ENV: int(dev_server)}
 		super().__init__([], env=hermetic_env(**env))
+		self.profile = profile
 		self.sessions_path = self._logdir / "sessions.json"
 		self._sessions = dict(sessions or {})
 		self._write_sessions()
@@ -158,6 +167,9 @@ class WebStandin(ManagedProcess):
 			argv += ["--site", site]  # pinned, as `bench start` pins the default site
 		if verbose:
 			argv.append("--verbose")
+		argv += ["--profile", profile]
+		if redis_url is not None:
+			argv += ["--redis-url", redis_url]  # v16: get_user_info checks the socket secret there
 		self.argv = [str(a) for a in argv]
 
 	def _write_sessions(self):
@@ -181,7 +193,7 @@ class WebStandin(ManagedProcess):
 
 	def requests(self, path: str | None = None) -> list[dict]:
 		"""Requests it answered, oldest first (method, path, query, host, origin, cookie,
-		authorization, site, status), optionally only those for `path`."""
+		authorization, site, secret, status), optionally only those for `path`."""
 		seen = requests.get(f"{self.url}/__standin__/requests", timeout=5).json()["requests"]
 		return [r for r in seen if path is None or r["path"] == path]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from . import topologies
 from .bench import DEFAULT_SITE, make_bench
 from .procs import free_port
-from .services import Nginx, RealtimeServer, RedisServer, WebStandin
+from .services import DEFAULT_PROFILE, Nginx, RealtimeServer, RedisServer, WebStandin
 
 ADMIN_SID = "admin-sid"
 WEBSITE_SID = "website-sid"
@@ -31,7 +31,8 @@ class Stack:
 
 	common_site_config gets socketio_port (a free port), webserver_port (the web
 	stand-in), redis_queue/redis_cache (the Redis) and default_site; `common` overrides or
-	adds keys, `site_config` fills the site's own file (which Node never reads).
+	adds keys, `site_config` fills the site's own file (which Node never reads). `profile`
+	makes both stand-ins behave as that Frappe release (services.PROFILES).
 	"""
 
 	def __init__(
@@ -46,8 +47,10 @@ class Stack:
 		realtime_env: dict | None = None,
 		web_pinned: bool = True,
 		web_dev_server: bool | None = None,
+		profile: str = DEFAULT_PROFILE,
 	):
 		self.site = site
+		self.profile = profile
 		self._sessions = DEFAULT_SESSIONS if sessions is None else sessions
 		self._common = dict(common or {})
 		self._site_config = site_config
@@ -80,6 +83,8 @@ class Stack:
 					verbose=self._verbose,
 					site=self.site if self._web_pinned else None,
 					dev_server=self._web_dev_server,
+					profile=self.profile,
+					redis_url=self.redis.url,
 				)
 			)
 			common = {
@@ -93,7 +98,9 @@ class Stack:
 			self.common = common
 			self.bench = make_bench(tmp, self.site, common=common, site_config=self._site_config)
 			self.sites_path = self.bench / "sites"
-			self.realtime = self._exit.enter_context(RealtimeServer(self.sites_path, env=self._realtime_env))
+			self.realtime = self._exit.enter_context(
+				RealtimeServer(self.sites_path, env=self._realtime_env, profile=self.profile)
+			)
 		except BaseException:
 			self._exit.close()
 			raise
@@ -115,7 +122,9 @@ class Stack:
 
 	def add_realtime_node(self, port: int | None = None) -> RealtimeServer:
 		"""Another realtime process on the same bench and Redis (scale-out tests)."""
-		node = self._exit.enter_context(RealtimeServer(self.sites_path, port=port or free_port()))
+		node = self._exit.enter_context(
+			RealtimeServer(self.sites_path, port=port or free_port(), profile=self.profile)
+		)
 		self.extra_nodes.append(node)
 		return node
 

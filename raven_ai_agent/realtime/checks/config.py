@@ -18,13 +18,13 @@ def check_config(run: Run) -> list[Check]:
 		problems.append(
 			f"socketio_port {port!r} is not a port from 1 to 65535; set it in {COMMON_CONFIG_FILE}"
 		)
-	elif port == config.webserver_port:
+	elif port == config.webserver_port and not config.socketio_uds:
 		problems.append(
 			f"socketio_port and webserver_port are both {port}: the realtime service and the web server "
 			f"cannot share a port; set socketio_port in {COMMON_CONFIG_FILE} to the port Node listens on"
 		)
 	problems.extend(run.config_warnings)
-	findings, audit_note = stale_ports(run.audit_paths, port)
+	findings, audit_note = stale_ports(run.audit_paths, port, config.socketio_uds)
 	problems.extend(findings)
 	problems.extend(short_timeouts(run.audit_paths))
 	source = config.sources.get("socketio_port")
@@ -33,7 +33,11 @@ def check_config(run: Run) -> list[Check]:
 	if problems:
 		more = f" (+{len(problems) - 1} more: {'; '.join(problems[1:])})" if len(problems) > 1 else ""
 		return [failed(CONFIG, f"{problems[0]}{more}{notes}", hints.config_hint(problems[0]))]
-	return [passed(CONFIG, f"socketio_port {port}{origin}, site {config.site_name}, no warnings{notes}")]
+	where = f"socketio_port {port}{origin}"
+	if config.socketio_uds:
+		uds_source = config.sources.get("socketio_uds")
+		where = f"socketio_uds {config.socketio_uds} (from {uds_source.value if uds_source else 'config'}; no TCP port)"
+	return [passed(CONFIG, f"{where}, site {config.site_name}, no warnings{notes}")]
 
 
 def short_timeouts(paths: Sequence) -> list[str]:
@@ -46,12 +50,12 @@ def short_timeouts(paths: Sequence) -> list[str]:
 	]
 
 
-def stale_ports(paths: Sequence, port: int) -> tuple[list[str], str]:
+def stale_ports(paths: Sequence, port: int, uds: str | None = None) -> tuple[list[str], str]:
 	"""Stale realtime ports in the given files, as problem texts; and a note when the audit could not run."""
 	if not paths:
 		return [], ""
 	try:
-		findings = audit_ports(list(paths), port)
+		findings = audit_ports(list(paths), port, uds)
 	except (OSError, ValueError) as e:  # the audit is advice: an unreadable file hides no network check
 		return [], f"stale-port audit failed ({type(e).__name__}: {e})"
 	return [

@@ -90,10 +90,16 @@ def check_end_to_end(run: Run) -> list[Check]:
 	try:
 		user, user_type = run.user, run.user_type
 		if not user:
-			info, detail = polling.fetch_user(http, web, run.sid, web_headers)
+			info, detail = run.fetch_user(http, web, web_headers)
 			if info is None:
-				detail = f"could not learn whose session this is: {detail}"
-				return [failed(END_TO_END, detail, hints.unknown_user_hint(web))]
+				refused = polling.refused_for_the_secret(detail)
+				return [
+					failed(
+						END_TO_END,
+						f"could not learn whose session this is: {detail}",
+						hints.unknown_user_hint(web, refused),
+					)
+				]
 			user, user_type = info
 		if user == "Guest":
 			detail = "the session is not logged in: the web server answers Guest for it"

@@ -43,7 +43,7 @@ def connect_verdict(run: Run, name: str, result: engineio.ConnectResult, with_se
 		detail = (
 			f"CONNECT_ERROR for {namespace}: {result.errors[0]!r}: the given session's cookie did not arrive"
 		)
-		return failed(name, detail, hints.cookie_dropped_hint(run.config, None))
+		return failed(name, detail, hints.cookie_dropped_hint(run.config, None, result.errors[0]))
 	if result.errors:
 		return passed(
 			name,
@@ -111,7 +111,9 @@ def check_session(run: Run) -> list[Check]:
 	if verdict.ok and _same_origin_route(run):
 		verdict = _check_without_origin(run, base, headers) or verdict
 	if verdict.ok is False and run.external and _only_no_auth(outcome.connect):
-		verdict.hint = hints.cookie_dropped_hint(run.config, _cookie_reaches_the_port(run))
+		verdict.hint = hints.cookie_dropped_hint(
+			run.config, _cookie_reaches_the_port(run), outcome.connect.errors[0]
+		)
 	elif verdict.ok is False and _site_errors(outcome.connect):
 		evidence = fixed_site_headers(run.audit_paths, run.config.host, run.config.site_name)
 		if evidence:
@@ -138,7 +140,7 @@ def _as_whom(run: Run, verdict: Check) -> Check:
 	web, headers = run.web_route()
 	http = run.http()
 	try:
-		info, detail = polling.fetch_user(http, web, run.sid, headers)
+		info, detail = run.fetch_user(http, web, headers)
 	finally:
 		http.close()
 	if info is None:
@@ -165,7 +167,7 @@ def _user_on_the_web_port(run: Run) -> str | None:
 	http = run.http()
 	try:
 		web = f"http://127.0.0.1:{run.config.webserver_port}"
-		info, _ = polling.fetch_user(http, web, run.sid, {SITE_NAME_HEADER: run.config.site_name})
+		info, _ = run.fetch_user(http, web, {SITE_NAME_HEADER: run.config.site_name})
 	finally:
 		http.close()
 	return info[0] if info else None

@@ -50,6 +50,13 @@ def local_hint(config: RavenConfig, handshake: Handshake, timeout: float) -> str
 	"""The fix for a realtime port (127.0.0.1:socketio_port) that does not answer as Engine.IO."""
 	port, path = config.socketio_port, config.socketio_path
 	kind = handshake.kind
+	if kind == probe.REFUSED and config.socketio_uds:
+		return (
+			f"Nothing listens on the Unix socket {config.socketio_uds} (socketio_uds in {COMMON_CONFIG_FILE}): "
+			"start the realtime service (`bench start`, `sudo supervisorctl start all`). The latest v15 and "
+			"v16 listen there and on no TCP port; Frappe 15.41 does not know socketio_uds and listens on "
+			f"socketio_port {port}: on 15.41 remove socketio_uds, or upgrade."
+		)
 	if kind == probe.REFUSED:
 		return (
 			f"Start the realtime service: nothing listens on 127.0.0.1:{port} (socketio_port in "

@@ -21,6 +21,7 @@ def _is_certificate_error(message: str) -> bool:
 
 
 # Kinds of CONNECT_ERROR, matched loosely: Frappe's texts differ between versions.
+_NO_CREDENTIALS_WORDS = ("no cookie", "missing cookie", "authentication method", "not authenticated")
 CONNECT_ORIGIN = "origin"
 CONNECT_NAMESPACE = "namespace"
 CONNECT_UNAUTHORIZED = "unauthorized"
@@ -40,7 +41,9 @@ def classify_connect_error(message: str) -> str:
 		return CONNECT_ORIGIN
 	if "unauthorized" in text or "unauthorised" in text:
 		return CONNECT_UNAUTHORIZED
-	if "no cookie" in text or "authentication method" in text or "not authenticated" in text:
+	# 15.41 / v15: "No cookie transmitted."; v16: "Missing cookie and authorization header. Either one
+	# needed for authentication."; all: "No authentication method used. Use cookie or authorization header."
+	if any(words in text for words in _NO_CREDENTIALS_WORDS):
 		return CONNECT_NO_AUTH
 	return CONNECT_OTHER
 
@@ -83,8 +86,11 @@ def fixed_site_header_hint(finding) -> str:
 	)
 
 
-def cookie_dropped_hint(config: RavenConfig, reaches_the_port: bool | None) -> str:
-	"""A session was given, and the realtime service saw no cookie (catalog #21)."""
+def cookie_dropped_hint(
+	config: RavenConfig, reaches_the_port: bool | None, message: str = "No cookie transmitted."
+) -> str:
+	"""A session was given, and the realtime service saw no cookie (catalog #21); `message` is the
+	release's own text for it."""
 	path, netloc = config.socketio_path, urlsplit(config.get_external_socketio_url()).netloc
 	if reaches_the_port:
 		where = (
@@ -94,11 +100,20 @@ def cookie_dropped_hint(config: RavenConfig, reaches_the_port: bool | None) -> s
 	else:
 		where = f"a hop between the browser and the realtime service drops the Cookie header on {path}"
 	return (
-		f"The session's cookie never reaches the realtime service ('No cookie transmitted.'): {where}. "
+		f"The session's cookie never reaches the realtime service ({message!r}): {where}. "
 		"Pass Cookie unchanged (nginx: no `proxy_set_header Cookie ...` for that path; a CDN or WAF: "
 		"forward cookies), and in browsers open the page on the site's own origin with "
-		"`withCredentials: true` (a cross-site page's SameSite cookie is never sent)."
+		f"`withCredentials: true` (a cross-site page's SameSite cookie is never sent). {TOKEN_CLIENTS}"
 	)
+
+
+# Clients that authenticate with an API token (Authorization header), per release
+# (realtime/middlewares/authenticate.js): 15.41 and v15 refuse a request without any Cookie header
+# before reading Authorization, and 15.41 prefers a sid cookie over it; v16 accepts the header alone.
+TOKEN_CLIENTS = (
+	"Clients with an API token (Authorization header) must also send a Cookie header without `sid` on "
+	"Frappe 15.41 and v15 (a `sid` cookie wins over the token on 15.41); v16 accepts the header alone."
+)
 
 
 def websocket_first_hint(config: RavenConfig, message: str) -> str:
@@ -114,34 +129,42 @@ def websocket_first_hint(config: RavenConfig, message: str) -> str:
 
 
 def _unauthorized_hint(config: RavenConfig, message: str, origin: str) -> str:
-	"""The session check failed: where the realtime service sends it decides the fix.
+	"""The session check failed: where the realtime service sends it decides the fix, and that
+	depends on the Frappe release (realtime/utils.js get_url, read per branch):
 
-	Frappe 15.41 sends it to the Origin the browser gave. Versions whose realtime service reads
-	developer_mode and server_ip (develop / v16, realtime/utils.js get_url) send it to
-	<origin host>:<webserver_port> with developer_mode on (catalog #19), or to
-	http://<server_ip> when that is set; each needs its own fix, not the hairpin one (#18).
+	- 15.41, the latest v15 and v16 send it to the Origin the browser gave (catalog #18);
+	- v16 / develop with developer_mode on: to <origin host>:<webserver_port>, past the proxy (#19);
+	- develop with webserver_host and webserver_port: to http://<webserver_host>:<webserver_port>;
+	- server_ip is read by no supported release (releases before 15.41 sent it to http://<server_ip>).
 	"""
 	check = f"{origin}{USER_INFO_PATH}"
+	if config.webserver_host:
+		target = f"http://{config.webserver_host}:{config.webserver_port}{USER_INFO_PATH}"
+		return (
+			f"The realtime service's session check fails ({message}), and webserver_host is "
+			f"{config.webserver_host} in {COMMON_CONFIG_FILE}: on Frappe develop the check goes to {target}, "
+			f"which must answer for this site from the bench host; 15.41, v15 and v16 ignore the key and "
+			f"call {check}."
+		)
 	if config.developer_mode:
 		moved = f"{config.host}:{config.webserver_port}"
 		return (
 			f"The realtime service's session check fails ({message}), and developer_mode is on in "
-			f"{COMMON_CONFIG_FILE}: on Frappe versions whose realtime service honours it (v16 / develop) the "
-			f"check goes to <origin host>:<webserver_port> ({moved}), past the proxy, not to {check}. Turn "
-			"developer_mode off on a proxied site, or make that address answer from the bench host. (On "
-			f"15.41 the check goes to {check}: then make that reachable from the bench host.)"
+			f"{COMMON_CONFIG_FILE}: on Frappe v16 / develop the check goes to <origin host>:<webserver_port> "
+			f"({moved}), past the proxy, not to {check}. Turn developer_mode off on a proxied site, or make "
+			f"that address answer from the bench host. (On 15.41 and v15 the check goes to {check}: then "
+			"make that reachable from the bench host.)"
 		)
-	if config.server_ip:
-		return (
-			f"The realtime service's session check fails ({message}), and server_ip is {config.server_ip} "
-			f"in {COMMON_CONFIG_FILE}: on versions that honour it (v16 / develop) the check goes to "
-			f"http://{config.server_ip}, which must answer for this site; on 15.41 it goes to {check}. "
-			"Remove server_ip unless that address serves the site."
-		)
+	stale = (
+		f" server_ip ({config.server_ip}) does not help: 15.41 and later no longer read it."
+		if config.server_ip
+		else ""
+	)
 	return (
 		f"The realtime service cannot call back into the web server to check sessions ({message}): it "
-		f"calls {check} from the bench host, so make that URL reachable from there (a hosts entry against "
-		"hairpin NAT or split DNS; a certificate Node trusts, NODE_EXTRA_CA_CERTS)."
+		f"calls {check} (the browser's Origin) from the bench host, so make that URL reachable from there "
+		"(a hosts entry against hairpin NAT or split DNS; a certificate Node trusts, NODE_EXTRA_CA_CERTS)."
+		f"{stale}"
 	)
 
 
@@ -162,7 +185,7 @@ def connect_reply_hint(config: RavenConfig) -> str:
 	return (
 		f"The realtime service never answers the namespace CONNECT: its session check calls "
 		f"{origin}/api/method/frappe.realtime.get_user_info and that call hangs; make the URL answer "
-		"from the bench host (firewall, hairpin DNS, server_ip)."
+		"from the bench host (firewall, hairpin DNS; on Frappe develop, webserver_host)."
 	)
 
 
@@ -193,8 +216,16 @@ def redis_unheard_hint(url: str) -> str:
 	)
 
 
-def unknown_user_hint(web_url: str) -> str:
-	return f"Check that {web_url}/api/method/frappe.realtime.get_user_info answers, or pass the user."
+def unknown_user_hint(web_url: str, secret_refused: bool = False) -> str:
+	"""Whose session it is could not be learnt from the web server."""
+	if secret_refused:
+		return (
+			f"This Frappe (v16) tells whose session it is only to its realtime service: let the diagnosis "
+			f"read the socket secret from redis_queue ({COMMON_CONFIG_FILE}), run it inside the site "
+			"(`bench --site <site> raven-realtime diagnose`, which reads the site's session store), or "
+			"pass the user."
+		)
+	return f"Check that {web_url}{USER_INFO_PATH} answers, or pass the user."
 
 
 GUEST_SESSION_HINT = "Log in and pass the sid cookie of that browser session (it changes on every login)."
@@ -242,7 +273,9 @@ def guest_socket_hint(config: RavenConfig, user: str) -> str:
 		f"user's. Its session check (GET <Origin>/api/method/frappe.realtime.get_user_info) lost the "
 		"session on the way: typically a proxy that builds Origin as http:// behind TLS, whose redirect "
 		"to https drops the credentials. Build Origin from X-Forwarded-Proto (bench's nginx and "
-		"`raven-realtime render nginx-vps` do) and keep the session check's query and cookie intact."
+		"`raven-realtime render nginx-vps` do) and keep the session check's query and cookie intact. "
+		"On Frappe v16 the same happens when the realtime service's socket secret (Redis "
+		"socketio_auth_secret) is not the web server's: give both the same redis_queue."
 	)
 
 

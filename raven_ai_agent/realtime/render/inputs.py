@@ -20,6 +20,7 @@ from raven_ai_agent.realtime.validate import (
 	check_port,
 	check_site_name,
 	check_socketio_path,
+	check_unix_socket_path,
 	check_upstream,
 	split_host_name,
 )
@@ -41,6 +42,7 @@ class Site:
 	socketio_path: str
 	socketio_port: int
 	webserver_port: int
+	socketio_uds: str | None = None  # the realtime service listens there (and on no port) when set
 
 
 def site_of(config) -> Site:
@@ -58,6 +60,12 @@ def site_of(config) -> Site:
 			values[field] = check(getattr(config, field))
 		except ValueError as e:
 			raise RenderError(f"config {field}: {e}") from None
+	uds = getattr(config, "socketio_uds", None)
+	if uds is not None:
+		try:
+			values["socketio_uds"] = check_unix_socket_path(uds)
+		except ValueError as e:
+			raise RenderError(f"config socketio_uds: {e}") from None
 	site = Site(**values)
 	if split_host_name(site.base_url).host != site.host:
 		raise RenderError(
@@ -117,6 +125,21 @@ def nodes_of(upstream, host: str, port: int) -> list[HostPart]:
 	"""The realtime nodes: each `--upstream HOST:PORT`, or the one at `host` on the bench's port."""
 	nodes = [checked("upstream", check_upstream, u) for u in as_list(upstream)]
 	return nodes or [HostPart(scheme=None, host=host, port=port)]
+
+
+def unix_upstream(upstream, site: Site, target: str) -> str | None:
+	"""`unix:<socketio_uds>` when the realtime service listens on a Unix socket and no --upstream
+	names another node; a target that cannot reach a Unix socket says so."""
+	if not site.socketio_uds or as_list(upstream):
+		return None
+	if target != "nginx":
+		raise RenderError(
+			f"socketio_uds is {site.socketio_uds}: the realtime service listens on that Unix socket and "
+			f"on no TCP port, and {target} cannot forward to a Unix socket: route through the nginx "
+			"sidecar (`render traefik --shape sidecar` with `render nginx-vps`), or name a TCP node "
+			"with --upstream HOST:PORT"
+		)
+	return f"unix:{site.socketio_uds}"
 
 
 def sticky_of(value, nodes: int) -> bool:

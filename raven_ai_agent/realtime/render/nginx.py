@@ -32,6 +32,7 @@ from raven_ai_agent.realtime.render.inputs import (
 	proxy_timeout_of,
 	site_of,
 	sticky_of,
+	unix_upstream,
 )
 from raven_ai_agent.realtime.validate import HostPart, check_host, check_log_path, check_upstream
 
@@ -93,6 +94,7 @@ def render_nginx(
 	host = checked(
 		"upstream_host", check_host, shape.upstream_host if upstream_host is None else upstream_host
 	)
+	unix = unix_upstream(upstream, site, "nginx")
 	nodes = nodes_of(upstream, host, site.socketio_port)
 	web = (
 		checked("web_upstream", check_upstream, web_upstream)
@@ -107,11 +109,12 @@ def render_nginx(
 		"host": site.host,
 		"socketio_path": site.socketio_path,
 		"socketio_upstream": f"{var}_socketio",
-		"socketio_servers": [addr(n) for n in nodes],
+		# socketio_uds (latest v15, v16): nginx reaches the service on its socket, `server unix:...`
+		"socketio_servers": [unix] if unix else [addr(n) for n in nodes],
 		"web_upstream": f"{var}_web",
 		"web_servers": [addr(web)],
 		"listen": addr(where) if where.host else str(where.port),
-		"sticky": sticky_of(sticky, len(nodes)),
+		"sticky": sticky_of(sticky, 1 if unix else len(nodes)),
 		"timeout": proxy_timeout_of(proxy_timeout),
 		"ping_window": ENGINEIO_PING_WINDOW,
 		"access_log": checked("access_log", check_log_path, access_log),

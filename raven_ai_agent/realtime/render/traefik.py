@@ -27,6 +27,7 @@ from raven_ai_agent.realtime.render.inputs import (
 	nodes_of,
 	site_of,
 	sticky_of,
+	unix_upstream,
 )
 from raven_ai_agent.realtime.render.yamlfile import dump
 from raven_ai_agent.realtime.validate import HostPart, check_host, check_identifier, check_upstream
@@ -115,6 +116,7 @@ def render_traefik(
 	else:
 		if sidecar is not None:
 			raise RenderError("--sidecar applies to --shape sidecar only")
+		unix_upstream(upstream, site, "Traefik")
 		nodes = nodes_of(upstream, host, site.socketio_port)
 		web = (
 			checked("web_upstream", check_upstream, web_upstream)

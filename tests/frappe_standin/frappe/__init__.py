@@ -27,7 +27,7 @@ from .exceptions import (
 	ValidationError,
 )
 
-__version__ = "15.41.0"
+__version__ = "15.41.0"  # frappe.standin.set_version() makes it behave as another release
 __title__ = "Frappe Framework (test stand-in)"
 
 STANDARD_USERS = ("Guest", "Administrator")
@@ -469,6 +469,15 @@ def request_cache(func: Callable) -> Callable:
 
 
 @request_cache
+def get_request_header(key: str, default: str | None = None) -> str | None:
+	"""A header of the current request, by name in any case; `default` outside a request."""
+	request = getattr(local, "request", None)
+	if request is None:
+		return default
+	wanted = key.lower()
+	return next((v for k, v in request.headers.items() if k.lower() == wanted), default)
+
+
 def get_installed_apps(*, _ensure_on_bench: bool = False) -> list[str]:
 	"""Installed apps of the site, read from the DB global `installed_apps`."""
 	if getattr(flags, "in_install_db", True):

@@ -62,6 +62,27 @@ class _Request:
 	after_response: CallbackManager = field(default_factory=CallbackManager)
 
 
+# --- the release it behaves as -----------------------------------------------------------------
+
+# 15.41 as captured on the real bench; 16: frappe.tests' UnitTestCase/IntegrationTestCase exist and
+# FrappeTestCase warns (frappe/tests/classes/, frappe/deprecation_dumpster.py on version-16),
+# get_user_info answers only with the socket secret (frappe/realtime.py), desk routes are /desk/...
+VERSIONS = ("15.41.0", "16.0.0")
+DEFAULT_VERSION = "15.41.0"
+
+
+def set_version(version: str) -> None:
+	"""Behave as Frappe `version` (one of VERSIONS) until the next reset."""
+	if version not in VERSIONS:
+		raise ValueError(f"version {version!r}: the stand-in knows {', '.join(VERSIONS)}")
+	frappe.__version__ = version
+
+
+def major() -> int:
+	"""The major version the stand-in behaves as."""
+	return int(frappe.__version__.split(".", 1)[0])
+
+
 # --- bench / site ------------------------------------------------------------------------------
 
 
@@ -75,14 +96,17 @@ def reset(
 	in_test: bool = True,
 	connect: bool = True,
 	installed: Iterable[str] | None = None,
+	version: str = DEFAULT_VERSION,
 ) -> str:
 	"""Start from nothing: empty DB, cache, event logs; write the bench folder; init + connect.
+	`version` is the Frappe release the stand-in behaves as (VERSIONS; see set_version).
 
 	`apps` are on the bench (apps.txt); `installed` (default: all of them) are installed on the
 	site, as after `bench get-app` + `install-app`. Returns `sites_path` (a new temporary
 	folder unless given)."""
 	if getattr(frappe.local, "initialised", None):
 		frappe.destroy()
+	set_version(version)
 	frappe.local._swap({})
 	_redis.flush_all()
 	_db.drop_all()

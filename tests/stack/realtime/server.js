@@ -1,17 +1,15 @@
 #!/usr/bin/env node
-// Stand-in for Frappe v15.41's realtime service (apps/frappe/realtime/index.js,
-// middlewares/authenticate.js, utils.js, handlers/frappe_handlers.js, node_utils.js).
-// Behaviour follows the v15 source and the wire captures in shared/fixtures; the code is
-// our own. Differences that exist only to make it testable: it binds to --host (default
-// 127.0.0.1 instead of every interface), --port overrides socketio_port, and it prints
-// `READY <port>` on stdout once it listens and is subscribed to Redis.
+// Stand-in for Frappe's realtime service (apps/frappe/realtime/index.js,
+// middlewares/authenticate.js, utils.js, handlers/frappe_handlers.js, node_utils.js), one
+// version profile at a time (--profile, default v15.41; see PROFILES). Behaviour follows the
+// sources named there and the wire captures in tests/fixtures; the code is our own.
+// Differences that exist only to make it testable: it binds to --host (default 127.0.0.1
+// instead of every interface), --port overrides socketio_port, and it prints `READY <port>`
+// (or `READY unix:<path>` on a Unix socket) on stdout once it listens and is subscribed to
+// Redis.
 //
 // Usage: node tests/stack/realtime/server.js --sites-path <bench>/sites [--port N] [--host H]
-//                                            [--bare-http]
-//
-// --bare-http: later v15 releases (with socketio_uds) attach Socket.IO to a bare
-// http.Server, so non-/socket.io/ paths are never answered instead of getting 15.41's
-// empty 404.
+//                                            [--profile v15.41|v15|v16]
 "use strict";
 
 const fs = require("node:fs");
@@ -21,19 +19,73 @@ const path = require("node:path");
 const { Server } = require("socket.io");
 const redis = require("redis");
 
+// What differs on the wire between the Frappe releases this app supports. Facts, read in the
+// real sources (the code here is our own):
+// - v15.41 (apps/frappe on a 15.41.0 bench, realtime/middlewares/authenticate.js, utils.js):
+//   io.listen(port) answers other paths with an empty 404; "No cookie transmitted." when no
+//   Cookie header; the session check is superagent GET <Origin>/api/method/...get_user_info with
+//   `?sid=` when the cookie has a sid, else the Authorization header.
+// - v15 (latest version-15; frappe/frappe realtime/index.js, node_utils.js): Socket.IO on a bare
+//   http.Server (other paths never answered) that listens on `socketio_uds` when set (also
+//   FRAPPE_SOCKETIO_UDS) and then opens no TCP port; authenticate.js sends the Authorization
+//   header first, else `Cookie: sid=<sid>`, with fetch ("Unauthorized: TypeError: fetch failed"
+//   when the callback gets no answer), still to the Origin.
+// - v16 (version-16 / develop authenticate.js, frappe/realtime.py): as v15, plus "Missing cookie
+//   and authorization header. Either one needed for authentication." when a request carries
+//   neither; the session check carries X-Frappe-Socket-Secret, read from the Redis key
+//   `socketio_auth_secret` (get_user_info answers {} without it; an answer without installed_apps
+//   is asked once more), and with developer_mode the check goes to <origin host>:<webserver_port>
+//   (utils.js get_url).
+const PROFILES = {
+	"v15.41": {
+		superagent: true,
+		bare_http: false,
+		uds: false,
+		missing_credentials: null,
+		authorization_first: false,
+		sid_as_cookie: false,
+		socket_secret: false,
+		developer_mode_port: false,
+	},
+	v15: {
+		superagent: false,
+		bare_http: true,
+		uds: true,
+		missing_credentials: null,
+		authorization_first: true,
+		sid_as_cookie: true,
+		socket_secret: false,
+		developer_mode_port: false,
+	},
+	v16: {
+		superagent: false,
+		bare_http: true,
+		uds: true,
+		missing_credentials: "Missing cookie and authorization header. Either one needed for authentication.",
+		authorization_first: true,
+		sid_as_cookie: true,
+		socket_secret: true,
+		developer_mode_port: true,
+	},
+};
+const SOCKET_SECRET_KEY = "socketio_auth_secret";
+const SOCKET_SECRET_HEADER = "X-Frappe-Socket-Secret";
+
 function parse_args(argv) {
-	const args = { sites_path: null, port: null, host: "127.0.0.1", bare_http: false };
+	const args = { sites_path: null, port: null, host: "127.0.0.1", profile: "v15.41" };
 	for (let i = 0; i < argv.length; i++) {
 		const flag = argv[i];
 		const value = argv[i + 1];
-		if (flag === "--bare-http") {
-			args.bare_http = true;
-			continue;
-		}
 		if (flag === "--sites-path") args.sites_path = value;
 		else if (flag === "--port") args.port = Number(value);
 		else if (flag === "--host") args.host = value;
-		else {
+		else if (flag === "--profile") {
+			if (!(value in PROFILES)) {
+				console.error(`--profile: ${value} is not one of ${Object.keys(PROFILES).join(", ")}`);
+				process.exit(2);
+			}
+			args.profile = value;
+		} else {
 			console.error(`unknown argument: ${flag}`);
 			process.exit(2);
 		}
@@ -47,6 +99,7 @@ function parse_args(argv) {
 }
 
 const args = parse_args(process.argv.slice(2));
+const profile = PROFILES[args.profile];
 
 // Like node_utils.get_conf: defaults, then <bench>/config.json, then
 // sites/common_site_config.json (falsy values are skipped), then FRAPPE_* environment
@@ -66,6 +119,7 @@ function get_conf(sites_path) {
 	if (env.FRAPPE_REDIS_CACHE) conf.redis_cache = env.FRAPPE_REDIS_CACHE;
 	if (env.FRAPPE_REDIS_QUEUE) conf.redis_queue = env.FRAPPE_REDIS_QUEUE;
 	if (env.FRAPPE_SOCKETIO_PORT) conf.socketio_port = env.FRAPPE_SOCKETIO_PORT;
+	if (env.FRAPPE_SOCKETIO_UDS) conf.socketio_uds = env.FRAPPE_SOCKETIO_UDS;
 	return conf;
 }
 
@@ -152,18 +206,57 @@ function http_get(url, { query = null, headers = {} } = {}, redirects = 0) {
 	});
 }
 
-// utils.get_url in v15: the Origin of the Engine.IO session's first request plus the
-// path. (No server_ip and no developer_mode port swap: those exist only on develop.)
+// utils.get_url: the Origin of the Engine.IO session's first request plus the path; v16 with
+// developer_mode swaps the port for webserver_port. (No server_ip in any of these profiles.)
 function get_url(socket, url_path) {
-	return socket.request.headers.origin + (url_path || "");
+	let url = socket.request.headers.origin;
+	if (profile.developer_mode_port && conf.developer_mode && url) {
+		const [scheme, host] = url.split(":");
+		url = `${scheme}:${host}:${conf.webserver_port}`;
+	}
+	return url + (url_path || "");
+}
+
+// The secret newer realtime services send with every callback (v16 profile); null when the
+// profile has none or Redis holds none yet (get_user_info then answers {}).
+let commands = null;
+async function socket_secret() {
+	if (!profile.socket_secret) return null;
+	if (!commands) {
+		commands = redis.createClient({ url: conf.redis_queue });
+		commands.on("error", (err) => console.error(`Realtime service: Redis error: ${err}`));
+		await commands.connect();
+	}
+	return commands.get(SOCKET_SECRET_KEY);
+}
+
+// How a callback carries the session, per profile: 15.41 puts the sid in the query and prefers
+// it over Authorization; later versions prefer Authorization and send the sid as a cookie.
+function credentials(sid, authorization_header, query, headers) {
+	const use_auth = authorization_header && (profile.authorization_first || !sid);
+	if (use_auth) headers.Authorization = authorization_header;
+	else if (sid && profile.sid_as_cookie) headers.Cookie = `sid=${sid}`;
+	else if (sid) query.sid = sid;
+}
+
+async function callback(socket_like, url_path, query = {}) {
+	const headers = {};
+	query = { ...query };
+	credentials(socket_like.sid, socket_like.authorization_header, query, headers);
+	const secret = await socket_secret();
+	if (secret) headers[SOCKET_SECRET_HEADER] = secret;
+	const sent = http_get(get_url(socket_like, url_path), { query, headers });
+	if (profile.superagent) return sent;
+	// fetch (v15 latest, v16) fails a request that never got an answer with this one text.
+	return sent.catch((err) => {
+		if (err.status === undefined && !(err instanceof SyntaxError)) throw new TypeError("fetch failed");
+		throw err;
+	});
 }
 
 // utils.frappe_request: a GET authenticated like the socket was.
 function frappe_request(socket, url_path, query = {}) {
-	const headers = {};
-	if (socket.authorization_header) headers.Authorization = socket.authorization_header;
-	else if (socket.sid) query = { sid: socket.sid, ...query };
-	return http_get(get_url(socket, url_path), { query, headers });
+	return callback(socket, url_path, query);
 }
 
 // ---- authenticate middleware -----------------------------------------------------------
@@ -227,7 +320,12 @@ function authenticate(socket, next) {
 		return;
 	}
 
-	if (!headers.cookie) {
+	if (profile.missing_credentials) {
+		if (!headers.cookie && !headers.authorization) {
+			next(new Error(profile.missing_credentials));
+			return;
+		}
+	} else if (!headers.cookie) {
 		next(new Error("No cookie transmitted."));
 		return;
 	}
@@ -239,15 +337,16 @@ function authenticate(socket, next) {
 		return;
 	}
 
-	const query = {};
-	const auth_headers = {};
-	if (authorization_header) auth_headers.Authorization = authorization_header;
-	else if (cookies.sid) query.sid = cookies.sid;
-
-	http_get(get_url(socket, "/api/method/frappe.realtime.get_user_info"), { query, headers: auth_headers })
+	const who = { request: socket.request, sid: cookies.sid, authorization_header };
+	const user_info = () => callback(who, "/api/method/frappe.realtime.get_user_info");
+	user_info()
+		// v16 asks once more when the answer lacks installed_apps: the first call of a fresh bench
+		// is what makes the web server create the secret, so it went without one.
+		.then((res) => (profile.socket_secret && !(res.body.message || {}).installed_apps ? user_info() : res))
 		.then((res) => {
 			socket.user = res.body.message.user;
 			socket.user_type = res.body.message.user_type;
+			socket.installed_apps = res.body.message.installed_apps;
 			socket.sid = cookies.sid;
 			socket.authorization_header = authorization_header;
 			next();
@@ -358,8 +457,8 @@ realtime.use(authenticate);
 realtime.on("connection", frappe_handlers);
 
 // What io.listen(port) builds in 15.41, bound to one host: every non-/socket.io/ path
-// gets an empty 404.
-const http_server = args.bare_http
+// gets an empty 404. Later versions attach to a bare http.Server: such paths never answer.
+const http_server = profile.bare_http
 	? http.createServer()
 	: http.createServer((_req, res) => {
 			res.writeHead(404);
@@ -368,6 +467,8 @@ const http_server = args.bare_http
 io.attach(http_server);
 
 const port = args.port !== null ? args.port : Number(conf.socketio_port);
+// Versions that know socketio_uds listen there instead of on any TCP port.
+const uds = profile.uds && conf.socketio_uds ? String(conf.socketio_uds) : null;
 
 // Frappe's subscriber has no "error" listener: when Redis refuses at start (or goes away
 // later) the process dies on the unhandled error. Same outcome here, with a readable line.
@@ -390,13 +491,14 @@ function on_event(raw) {
 
 const listening = new Promise((resolve, reject) => {
 	http_server.once("error", reject);
-	http_server.listen(port, args.host, () => resolve(http_server.address().port));
+	if (uds) http_server.listen(uds, () => resolve(`unix:${uds}`));
+	else http_server.listen(port, args.host, () => resolve(http_server.address().port));
 });
 
 Promise.all([listening, subscriber.connect().then(() => subscriber.subscribe("events", on_event))])
-	.then(([bound_port]) => {
-		console.error(`Realtime service listening on: ${args.host}:${bound_port}`);
-		process.stdout.write(`READY ${bound_port}\n`);
+	.then(([where]) => {
+		console.error(`Realtime service (${args.profile}) listening on: ${uds ? where : `${args.host}:${where}`}`);
+		process.stdout.write(`READY ${where}\n`);
 	})
 	.catch((err) => {
 		console.error(`Realtime service failed to start: ${err}`);
@@ -410,9 +512,10 @@ function shutdown() {
 	// Bounded: never hang a test run on a slow close.
 	setTimeout(() => process.exit(0), 2000).unref();
 	io.close(() => {
-		subscriber.disconnect().finally(() => process.exit(0));
+		const clients = [subscriber, commands].filter(Boolean);
+		Promise.allSettled(clients.map((c) => c.disconnect())).finally(() => process.exit(0));
 	});
-	// Requests nobody answers (--bare-http) would hold close() open.
+	// Requests nobody answers (bare http.Server) would hold close() open.
 	http_server.closeAllConnections();
 }
 process.on("SIGTERM", shutdown);

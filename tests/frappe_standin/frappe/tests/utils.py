@@ -8,13 +8,25 @@ from __future__ import annotations
 
 import copy
 import unittest
+import warnings
 from contextlib import contextmanager
 from unittest.mock import patch
 
 import frappe
 
+# v16 (frappe/deprecation_dumpster.py, get_tests_CompatFrappeTestCase): FrappeTestCase's __new__
+# is @deprecated, so every test instance warns; removal is planned for v17.
+FRAPPE_TEST_CASE_DEPRECATED = (
+	"frappe.tests.utils.FrappeTestCase was deprecated in 2024-20-08 and will be removed in v17: Import "
+	"`frappe.tests.UnitTestCase` or `frappe.tests.IntegrationTestCase` respectively instead of "
+	"`frappe.tests.utils.FrappeTestCase`"
+)
 
-class FrappeTestCase(unittest.TestCase):
+
+class SiteTestCase(unittest.TestCase):
+	"""What FrappeTestCase (v15) and IntegrationTestCase (v16) share here: a connected site,
+	a commit before the class, a rollback and the flags restored after it."""
+
 	TEST_SITE = "test_site"
 	SHOW_TRANSACTION_COMMIT_WARNINGS = False
 	maxDiff = 10_000
@@ -94,6 +106,15 @@ class FrappeTestCase(unittest.TestCase):
 			frappe.set_user(old_user)
 
 
+class FrappeTestCase(SiteTestCase):
+	"""v15's base class; on v16 a deprecated alias that warns on every instance."""
+
+	def __new__(cls, *args, **kwargs):
+		if _major() >= 16:
+			warnings.warn(FRAPPE_TEST_CASE_DEPRECATED, DeprecationWarning, stacklevel=2)
+		return super().__new__(cls)
+
+
 def _commit_watcher():
 	import traceback
 
@@ -156,3 +177,9 @@ def patch_hooks(overridden_hoooks):
 
 	with patch.object(frappe, "get_hooks", patched_hooks):
 		yield
+
+
+def _major() -> int:
+	from frappe import standin
+
+	return standin.major()

@@ -1,0 +1,131 @@
+"""The Frappe stand-in as v15 (15.41) and as v16, and the app on both: the test base classes
+(v16's UnitTestCase / IntegrationTestCase; FrappeTestCase deprecated there, removal planned for
+v17), the session check's socket secret, the publish_realtime signature and the boot hook.
+
+Facts, read in the real sources: frappe/tests/README.md and frappe/tests/classes/ (version-16:
+`from frappe.tests import UnitTestCase, IntegrationTestCase`); frappe/deprecation_dumpster.py
+(get_tests_CompatFrappeTestCase: FrappeTestCase.__new__ is @deprecated, "v17"); frappe/realtime.py
+(get_user_info and the socket secret); frappe/sessions.py (extend_bootinfo still run on every
+get(), v16 as v15).
+"""
+
+import importlib.util
+import inspect
+import io
+import json
+import re
+import unittest
+import warnings
+from pathlib import Path
+
+import frappe
+import frappe.sessions
+import pytest
+from frappe import standin
+
+from raven_ai_agent.boot import BOOT_KEY
+
+APP_TEST = (
+	Path(__file__).resolve().parents[1]
+	/ "raven_ai_agent/raven_ai_agent/doctype/raven_realtime_settings/test_raven_realtime_settings.py"
+)
+SECRET_HEADER = "X-Frappe-Socket-Secret"
+# frappe.publish_realtime in 15.41 and version-16 (frappe/realtime.py): same names, order, defaults.
+PUBLISH_REALTIME = (
+	"event",
+	"message",
+	"room",
+	"user",
+	"doctype",
+	"docname",
+	"task_id",
+	"after_commit",
+)
+
+
+@pytest.fixture(params=standin.VERSIONS)
+def version(request, redis_server):
+	standin.reset(
+		apps=("raven_ai_agent",), site_config={"redis_queue": redis_server.url}, version=request.param
+	)
+	yield request.param
+	frappe.destroy()
+	standin.set_version(standin.DEFAULT_VERSION)
+
+
+def load_app_tests(name: str):
+	"""The app's DocType test module imported afresh, as `bench run-tests` imports it on that bench."""
+	spec = importlib.util.spec_from_file_location(name, APP_TEST)
+	module = importlib.util.module_from_spec(spec)
+	spec.loader.exec_module(module)
+	return module
+
+
+def test_the_app_s_doctype_tests_pass_without_deprecation_warnings(version):
+	with warnings.catch_warnings():
+		warnings.simplefilter("error", DeprecationWarning)
+		module = load_app_tests(f"app_doctype_tests_{version.replace('.', '_')}")
+		base = module.TestRavenRealtimeSettings.__mro__[1]
+		expected = "IntegrationTestCase" if version.startswith("16") else "FrappeTestCase"
+		assert base.__name__ == expected
+		suite = unittest.defaultTestLoader.loadTestsFromModule(module)
+		result = unittest.TextTestRunner(stream=io.StringIO()).run(suite)
+	assert result.testsRun >= 5 and result.wasSuccessful(), result.errors + result.failures
+
+
+def test_the_base_classes_each_release_has(version):
+	from frappe.tests.utils import FrappeTestCase
+
+	class Case(FrappeTestCase):
+		def test_nothing(self):
+			pass
+
+	with warnings.catch_warnings(record=True) as caught:
+		warnings.simplefilter("always")
+		Case("test_nothing")
+	deprecated = [w for w in caught if issubclass(w.category, DeprecationWarning)]
+	if version.startswith("16"):
+		from frappe.tests import IntegrationTestCase, UnitTestCase
+
+		assert issubclass(IntegrationTestCase, UnitTestCase)
+		assert deprecated and "removed in v17" in str(deprecated[0].message)
+	else:
+		with pytest.raises(ImportError):
+			from frappe.tests import IntegrationTestCase  # noqa: F401
+		assert not deprecated
+
+
+def test_get_user_info_needs_the_socket_secret_on_v16(version):
+	standin.create_user("jane@example.com", roles=["System Manager"])
+	path = "/api/method/frappe.realtime.get_user_info"
+	plain = standin.call_api(path, "GET", user="jane@example.com")
+	if not version.startswith("16"):
+		assert plain.body["message"]["user"] == "jane@example.com"
+		return
+	assert plain.body["message"] == {}
+	secret = frappe.realtime.get_socketio_secret()
+	given = standin.call_api(path, "GET", user="jane@example.com", headers={SECRET_HEADER: secret})
+	assert given.body["message"]["user"] == "jane@example.com"
+	assert "raven_ai_agent" in given.body["message"]["installed_apps"]
+
+
+def test_publish_realtime_signature_and_the_boot_hook_are_the_same(version):
+	assert tuple(inspect.signature(frappe.realtime.publish_realtime).parameters) == PUBLISH_REALTIME
+	boot = frappe.sessions.get()
+	assert boot[BOOT_KEY]["socketio_namespace"] == f"/{frappe.local.site}"
+	assert json.loads(json.dumps(boot[BOOT_KEY])) == boot[BOOT_KEY]
+
+
+def test_the_app_hard_codes_no_desk_route():
+	"""v16 moved desk from /app to /desk: the app prints and opens no desk URL of its own (the
+	settings are named, not linked), so nothing it says depends on which prefix a bench serves."""
+	package = Path(__file__).resolve().parents[1] / "raven_ai_agent"
+	route = re.compile(r"[\"'`(]/(?:app|desk)(?:/|[\"'`])")
+	found = [
+		f"{path.relative_to(package)}:{number}"
+		for path in package.rglob("*")
+		if path.suffix in (".py", ".js", ".j2", ".html", ".json")
+		for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+		if route.search(line)
+	]
+	assert found == []
