@@ -8,7 +8,6 @@ import functools
 import inspect
 import json
 import os
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -65,7 +64,7 @@ from raven_ai_agent.realtime.validate import (
 	check_socketio_path,
 	check_timeout,
 )
-from raven_ai_agent.realtime.webpage import live_dev_server
+from raven_ai_agent.realtime.webpage import site_dev_server
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
 # The sid is secret: read it from the environment so it stays out of shell history.
@@ -202,23 +201,16 @@ def load_config(bench, site, site_config_path, common_config_path):
 
 
 def client_model(
-	config: RavenConfig,
-	bench_root: Path | None,
-	dev_server: bool | None,
-	live: tuple[DevServer | None, str] | None = None,
+	config: RavenConfig, bench_root: Path | None, dev_server: bool | None, found: DevServer | None = None
 ) -> tuple:
 	"""(each real client's socket URL, the warnings about them) from the bench and the options.
 
-	dev_server: the option, else what the running web process said (`live`: `diagnose` asks
-	it, `show` does not probe), else a guess from the environment and the bench's files."""
+	dev_server: the option, else what the running site said (`found`: `diagnose` asks it),
+	else (`show`, which never probes) a guess from the environment and the bench's files."""
 	if dev_server is not None:
 		found = DevServer(dev_server, "--dev-server" if dev_server else "--no-dev-server")
-	elif live is not None and live[0] is not None:
-		found = live[0]
-	else:
+	elif found is None:
 		found = infer_dev_server(bench_root, os.environ, config.deployment_type is DeploymentType.LOCAL)
-		if live is not None:
-			found = replace(found, source=f"{found.source}; the running site could not be asked: {live[1]}")
 	if bench_root:
 		raven = read_raven_build(bench_root)
 	else:
@@ -227,15 +219,21 @@ def client_model(
 
 
 def ask_dev_server(
-	config: RavenConfig, dev_server: bool | None, timeout: float, external: bool, ca_file: str | None
-) -> tuple[float, tuple[DevServer | None, str] | None]:
-	"""(the diagnosis' timeout left, what the running site says of dev_server) unless the option
-	says it. The page read takes at most a quarter of `timeout`; the rest is the diagnosis'."""
+	config: RavenConfig,
+	bench_root: Path | None,
+	dev_server: bool | None,
+	timeout: float,
+	external: bool,
+	ca_file: str | None,
+) -> tuple[float, DevServer | None]:
+	"""(the diagnosis' timeout left, dev_server as the running site says it) unless the option
+	says it. Asking takes at most a quarter of `timeout`; the rest is the diagnosis'."""
 	if dev_server is not None:
 		return timeout, None
-	start = time.monotonic()
-	live = live_dev_server(config, timeout / 4, external=external, ca_file=ca_file)
-	return max(timeout - (time.monotonic() - start), MIN_PROBE_TIMEOUT), live
+	found, spent = site_dev_server(
+		config, bench_root, os.environ, timeout / 4, external=external, ca_file=ca_file
+	)
+	return max(timeout - spent, MIN_PROBE_TIMEOUT), found
 
 
 def client_report(config: RavenConfig, bench_root: Path | None, dev_server: bool | None) -> dict:
@@ -606,7 +604,9 @@ def diagnose_command(
 		reports: list[dict] = []
 		for site_config, files in bench_configs:
 			shared = reports[0]["checks"] if reports else ()
-			left, live = ask_dev_server(site_config, dev_server, timeout, not no_external, ca_file)
+			left, live = ask_dev_server(
+				site_config, bench_root, dev_server, timeout, not no_external, ca_file
+			)
 			clients, notes = client_model(site_config, bench_root, dev_server, live)
 			reports.append(
 				diagnose(
@@ -622,7 +622,7 @@ def diagnose_command(
 			)
 		echo_bench_diagnosis(reports, as_json)
 		raise SystemExit(EXIT_OK if all(r["ok"] for r in reports) else EXIT_PROBLEM)
-	left, live = ask_dev_server(config, dev_server, timeout, not no_external, ca_file)
+	left, live = ask_dev_server(config, bench_root, dev_server, timeout, not no_external, ca_file)
 	clients, notes = client_model(config, bench_root, dev_server, live)
 	report = diagnose(
 		config,

@@ -19,6 +19,7 @@ from raven_ai_agent.realtime.benchfiles import (
 	read_raven_build,
 )
 from raven_ai_agent.realtime.clients import ClientURL, DevServer, describe_clients
+from raven_ai_agent.realtime.constants import MIN_PROBE_TIMEOUT
 from raven_ai_agent.realtime.context import check_context
 from raven_ai_agent.realtime.resolve import (
 	COMMON_CONFIG_FILE,
@@ -28,6 +29,8 @@ from raven_ai_agent.realtime.resolve import (
 	Source,
 	resolve,
 )
+from raven_ai_agent.realtime.validate import bounded_timeout
+from raven_ai_agent.realtime.webpage import site_dev_server
 
 __all__ = [
 	"DeploymentType",
@@ -107,7 +110,7 @@ def diagnose_realtime(
 	timeout = timeout if timeout is not None else settings["probe_timeout"]
 	ca_file = ca_file or settings["ca_file"]
 	external = external if external is not None else settings["check_external"]
-	clients, notes = client_paths(config)
+	clients, notes, timeout = client_paths(config, timeout, external, ca_file)
 	return diagnose(
 		config,
 		timeout=timeout,
@@ -125,17 +128,31 @@ def diagnose_realtime(
 	)
 
 
-def client_paths(config: RavenConfig) -> tuple[tuple[ClientURL, ...], list[str]]:
-	"""Each real client's socket URL on this site's pages, and the warnings about them: the desk's
-	`window.dev_server` is this web process's frappe.local.dev_server (DEV_SERVER), Raven's port is
-	whatever its build on this bench baked in."""
+def client_paths(
+	config: RavenConfig, timeout: object, external: bool, ca_file: str | None
+) -> tuple[tuple[ClientURL, ...], list[str], object]:
+	"""(each real client's socket URL on this site's pages, the warnings about them, the timeout
+	left for the diagnosis).
+
+	The desk follows the web process's `window.dev_server`: in a web request that is this
+	process's frappe.local.dev_server; anywhere else (a bench command, a background job) this
+	process is not the web server, so the site's own page is asked, within a quarter of the
+	timeout. Raven's port is whatever its build on this bench baked in."""
 	import frappe
 
-	value = getattr(frappe.local, "dev_server", 0)
-	dev_server = DevServer(bool(value), f"frappe.local.dev_server = {value} in this web process")
 	bench = os.path.dirname(os.path.abspath(frappe.local.sites_path))
 	raven = read_raven_build(bench)
-	return describe_clients(config, dev_server, raven)
+	if getattr(frappe.local, "request", None) is not None:
+		value = getattr(frappe.local, "dev_server", 0)
+		dev_server = DevServer(bool(value), f"frappe.local.dev_server = {value} in this web process")
+		return (*describe_clients(config, dev_server, raven), timeout)
+	bounded, note = bounded_timeout(timeout)
+	dev_server, spent = site_dev_server(
+		config, bench, os.environ, bounded / 4, external=external, ca_file=ca_file
+	)
+	# Out of range, the diagnosis is given the value as it came, so that its report says so.
+	left = timeout if note else max(bounded - spent, MIN_PROBE_TIMEOUT)
+	return (*describe_clients(config, dev_server, raven), left)
 
 
 def session_owner(sid: str) -> tuple[str, str | None]:

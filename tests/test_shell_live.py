@@ -16,7 +16,7 @@ from frappe import standin
 
 from raven_ai_agent.config import SETTINGS_DOCTYPE, diagnose_realtime
 from raven_ai_agent.install import after_install
-from tests.stack import ADMIN_SID
+from tests.stack import ADMIN_SID, Stack
 
 API = "/api/method/raven_ai_agent.api.realtime."
 MANAGER = "manager@example.com"
@@ -63,19 +63,39 @@ def live_site(stack):
 	frappe.destroy()
 
 
-def test_without_dev_server_the_desk_row_fails_and_the_hint_names_the_desk(live_site):
+def test_in_a_web_request_without_dev_server_the_desk_row_fails_and_names_the_desk(live_site):
 	"""As on a real bench served by gunicorn without DEV_SERVER (window.dev_server = 0 on /app):
-	a local site's desk polls its own origin and gets Frappe's 404."""
-	frappe._dev_server = 0
-	frappe.local.dev_server = 0
-	report = diagnose_realtime(timeout=3)
+	a local site's desk polls its own origin and gets Frappe's 404. In a web request the desk's
+	value is this process's own, whatever another process says."""
+	frappe._dev_server = 0  # this web process; the stack's web stand-in runs with DEV_SERVER=1
+	with standin.request("GET", user="Administrator"):
+		report = diagnose_realtime(timeout=3)
 	rows = {r["client"]: r for r in report["clients"]}
+	desk = rows["Frappe desk"]
+	assert desk["url"] == f"{live_site.web_url}/socket.io/" and desk["ok"] is False
 	assert (
-		rows["Frappe desk"]["url"] == f"{live_site.web_url}/socket.io/" and rows["Frappe desk"]["ok"] is False
+		desk["why"]
+		== "dev_server is off (frappe.local.dev_server = 0 in this web process): the page's own origin"
 	)
 	assert rows["raven_ai_agent context"]["ok"] is True
 	assert [c["name"] for c in report["checks"] if c["ok"] is False] == ["client_paths"]
 	assert report["hint"].startswith("Frappe desk") and "DEV_SERVER" in report["hint"]
+
+
+def test_outside_a_web_request_the_running_site_says_dev_server(tmp_path):
+	"""A bench command or a job is not the web process: its own DEV_SERVER says nothing about the
+	desk. Measured on the real bench: `bench --site realtime.test raven-realtime diagnose` read
+	frappe.local.dev_server = 0 from its own process whatever the web process ran with."""
+	with Stack(tmp_path=tmp_path, web_dev_server=False) as gunicorn_like:
+		install_site_on(gunicorn_like)  # this process: DEV_SERVER on
+		try:
+			report = diagnose_realtime(timeout=3)
+		finally:
+			frappe.destroy()
+	desk = {r["client"]: r for r in report["clients"]}["Frappe desk"]
+	assert desk["why"].startswith("dev_server is off (window.dev_server = 0 on http://127.0.0.1:")
+	assert desk["url"] == f"{gunicorn_like.web_url}/socket.io/" and desk["ok"] is False
+	assert report["hint"].startswith("Frappe desk")
 
 
 def test_diagnose_realtime_passes_end_to_end_through_frappe(live_site):

@@ -6,13 +6,17 @@ answered. That is the value the desk acts on, so it beats any guess from how the
 started (a Procfile that says `bench serve` while gunicorn actually serves the site).
 """
 
+import os
 import re
+import time
 from collections.abc import Mapping
+from dataclasses import replace
 
+from raven_ai_agent.realtime.benchfiles import infer_dev_server
 from raven_ai_agent.realtime.clients import DevServer
 from raven_ai_agent.realtime.constants import DEV_SERVER_PAGE, SITE_NAME_HEADER
 from raven_ai_agent.realtime.failures import describe_failure
-from raven_ai_agent.realtime.model import RavenConfig
+from raven_ai_agent.realtime.model import DeploymentType, RavenConfig
 from raven_ai_agent.realtime.probe import Deadline, Http
 
 _DEV_SERVER_RE = re.compile(r"window\.dev_server\s*=\s*(\d+)\s*;")
@@ -56,3 +60,25 @@ def live_dev_server(
 			return found, ""
 		failures.append(why)
 	return None, "; ".join(failures)
+
+
+def site_dev_server(
+	config: RavenConfig,
+	bench_root: os.PathLike | str | None,
+	environ: Mapping[str, str],
+	timeout: float,
+	*,
+	external: bool = True,
+	ca_file: str | None = None,
+) -> tuple[DevServer, float]:
+	"""(dev_server of the site's running web process, the seconds it took to find out).
+
+	For code that is not that web process (the CLI, a bench command, a background job): the
+	site's own page says it; when no page answers, it is guessed from the environment and the
+	bench's files (benchfiles.infer_dev_server), and the source says why it is a guess."""
+	start = time.monotonic()
+	found, why = live_dev_server(config, timeout, external=external, ca_file=ca_file)
+	if found is None:
+		guess = infer_dev_server(bench_root, environ, config.deployment_type is DeploymentType.LOCAL)
+		found = replace(guess, source=f"{guess.source}; the running site could not be asked: {why}")
+	return found, time.monotonic() - start
