@@ -88,6 +88,7 @@ def reset(
 	_db.drop_all()
 	_bg._reset_connection()
 	frappe.realtime.PUBLISHED.clear()
+	frappe.SENT_MAIL.clear()
 	frappe.realtime.DROPPED.clear()
 	_logger.RECORDS.clear()
 	frappe.loggers.clear()
@@ -109,10 +110,11 @@ def reset(
 	installed = apps if installed is None else tuple(a for a in installed if a != "frappe")
 	tables["DefaultValue"][("__global", "installed_apps")] = json.dumps(["frappe", *installed])
 	tables["Role"].update(BUILTIN_ROLES)
-	tables["User"]["Administrator"] = {"user_type": "System User", "enabled": 1}
+	tables["User"]["Administrator"] = {"user_type": "System User", "enabled": 1, "email": "admin@example.com"}
 	tables["User"]["Guest"] = {"user_type": "Website User", "enabled": 1}
 	tables["Has Role"]["Administrator"] = ["Administrator", "System Manager"]
 	tables["Has Role"]["Guest"] = ["Guest"]
+	_sync_doctypes("frappe", tables)  # the few of Frappe's own DocTypes the stand-in models
 	for app in installed:
 		_sync_doctypes(app, tables)
 
@@ -153,6 +155,23 @@ def _sync_doctypes(app: str, tables: dict) -> None:
 			tables["Role"].update(p["role"] for p in data.get("permissions", []) if p.get("role"))
 
 
+def enable_scheduler(enabled: bool = True) -> None:
+	"""System Settings' enable_scheduler, committed (`bench --site X enable-scheduler`)."""
+	_db.committed(_state["db_name"])["Singles"].setdefault("System Settings", {})["enable_scheduler"] = (
+		"1" if enabled else "0"
+	)
+
+
+def rows(doctype: str) -> list[dict]:
+	"""The committed rows of an ordinary DocType (its list table)."""
+	return [dict(r) for r in _db.committed(_state["db_name"]).get(doctype, [])]
+
+
+def sent_mail() -> list[dict]:
+	"""What `frappe.sendmail` queued (its Email Queue), oldest first."""
+	return list(frappe.SENT_MAIL)
+
+
 def site() -> str:
 	return _state["site"]
 
@@ -174,7 +193,11 @@ def create_user(
 ) -> None:
 	"""A committed User with these roles; user_type "System User" | "Website User"."""
 	tables = _db.committed(_state["db_name"])
-	tables["User"][name] = {"user_type": user_type, "enabled": int(enabled)}
+	tables["User"][name] = {
+		"user_type": user_type,
+		"enabled": int(enabled),
+		"email": name if "@" in name else None,
+	}
 	tables["Has Role"][name] = list(roles)
 	tables["Role"].update(roles)
 	if getattr(frappe.local, "initialised", None):
