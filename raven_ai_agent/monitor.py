@@ -15,14 +15,17 @@ import frappe
 from frappe import _
 from frappe.utils import get_datetime, get_url, now_datetime
 
+from raven_ai_agent.api.field import field_summary
 from raven_ai_agent.config import SETTINGS_DOCTYPE, diagnose_realtime
 from raven_ai_agent.realtime.alerting import FAILING, RECOVERED, decide
+from raven_ai_agent.realtime.field_reports import field_hint
 from raven_ai_agent.realtime.monitoring import check_row, failed_run_row, is_due, lock_seconds
 
 CHECK_DOCTYPE = "Raven Realtime Check"
 SYSTEM_MANAGER = "System Manager"
 LOCK_KEY = "raven_realtime_check_lock"
 SETTINGS_ROUTE = "/app/raven-realtime-settings"
+FIELD_HOURS = 2  # the current clock hour and the one before: at least the last full hour
 
 
 def run_scheduled_check() -> None:
@@ -58,6 +61,7 @@ def run_check() -> dict | None:
 		except Exception as e:  # noqa: BLE001 - a job timeout or crash becomes a failing row
 			frappe.log_error(title=_("Raven realtime: the scheduled check raised"))
 			row = failed_run_row(e, (time.monotonic() - started) * 1000)
+		row.update(_field_data(row.get("hint")))
 		now = now_datetime()
 		decision = decide(settings.alert_state, bool(row["ok"]), _when(settings.failure_alert_on), now)
 		doc = _insert_row(row, now, decision.alert)
@@ -75,6 +79,21 @@ def run_check() -> dict | None:
 		return doc.as_dict()
 	finally:
 		_release_lock(token)
+
+
+def _field_data(hint: str | None) -> dict:
+	"""What browsers reported this hour and the one before, and the row's hint with what that
+	shows (periodic "transport close", sockets without the session cookie) added."""
+	try:
+		summary = field_summary(FIELD_HOURS)
+	except Exception:  # noqa: BLE001 - field data is an addition: the check's own row still counts
+		frappe.log_error(title=_("Raven realtime: reading field data failed"))
+		return {}
+	note = field_hint(summary)
+	return {
+		"field_summary": frappe.as_json(summary),
+		"hint": " ".join(h for h in (hint, note) if h) or None,
+	}
 
 
 def _when(value) -> datetime | None:

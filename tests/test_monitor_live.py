@@ -239,3 +239,18 @@ def test_the_history_is_for_system_managers_only(site):
 	assert not frappe.has_permission(CHECK_DOCTYPE, "read", user=CLERK)
 	meta = frappe.get_meta(CHECK_DOCTYPE)
 	assert [p.role for p in meta.permissions] == ["System Manager"]
+
+
+def test_field_data_is_folded_into_the_row_and_its_hint(site):
+	"""#8 seen from browsers: the server's check passes, the sockets keep being cut."""
+	api = "/api/method/raven_ai_agent.api.field.report_connection"
+	for _ in range(4):
+		standin.call_api(api, "POST", user=CLERK, socket="desk", event="disconnect", reason="transport close")
+	standin.call_api(api, "POST", user=CLERK, socket="desk", event="page", connected="1", browser="chrome")
+	scheduler_tick()
+	(row,) = rows()
+	assert row["ok"] == 1 and row["failing_check"] is None
+	assert 'with "transport close" 4 times' in row["hint"]
+	summary = json.loads(row["field_summary"])
+	assert summary["disconnects"] == {"transport close": 4} and summary["connected_share"] == 1.0
+	assert alerts() == []  # field data explains; only the server's check changes the state

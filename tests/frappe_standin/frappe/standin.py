@@ -244,6 +244,9 @@ def _init_request(method, user, sid, path, form, headers) -> None:
 	frappe.init(_state["site"], _state["sites_path"], force=True)
 	frappe.local.request = _Request(method=method.upper(), path=path, headers=dict(headers or {}))
 	frappe.local.is_ajax = False
+	# v15 init_request: X-Forwarded-For's first address, else the socket's peer
+	forwarded = (headers or {}).get("X-Forwarded-For")
+	frappe.local.request_ip = forwarded.split(",")[0].strip() if forwarded else "127.0.0.1"
 	frappe.connect(set_admin_as_user=False)
 	frappe.local.form_dict = frappe._dict(form or {})
 	frappe.local.form_dict.pop("_", None)
