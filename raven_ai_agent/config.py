@@ -86,6 +86,7 @@ def diagnose_realtime(
 	proxy_configs: Sequence[str] = (),
 	user_type: str | None = None,
 	site_wide: bool = False,
+	with_clients: bool = True,
 ) -> dict:
 	"""Walk the browser's path to the realtime service; say in one line what is wrong.
 
@@ -93,8 +94,10 @@ def diagnose_realtime(
 	delivery end to end through Frappe's own publish path, on this thread (the checks run in
 	threads of their own, where frappe.local is unbound; the diagnosis hands the publish back
 	here). Without `sid`, `site_wide` checks delivery as Guest in the room every socket of the
-	site joins (the scheduled checks, which run with nobody's session). Never raises; the
-	session id never appears in the result.
+	site joins (the scheduled checks, which run with nobody's session). `with_clients=False`
+	leaves out the real clients' socket URLs: they depend on the web process (its DEV_SERVER),
+	which a background worker cannot see. Never raises; the session id never appears in the
+	result.
 	"""
 	from raven_ai_agent.publish import publish
 	from raven_ai_agent.realtime.diagnose import diagnose
@@ -105,7 +108,7 @@ def diagnose_realtime(
 	timeout = timeout if timeout is not None else settings["probe_timeout"]
 	ca_file = ca_file or settings["ca_file"]
 	external = external if external is not None else settings["check_external"]
-	clients, notes = client_paths(config)
+	clients, notes = client_paths(config) if with_clients else ((), [])
 	return diagnose(
 		config,
 		timeout=timeout,

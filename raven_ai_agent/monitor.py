@@ -57,7 +57,10 @@ def run_check() -> dict | None:
 	try:
 		started = time.monotonic()
 		try:
-			row = check_row(diagnose_realtime(site_wide=True, timeout=settings.probe_timeout))
+			# Without the client paths: which URL desk uses depends on the web process's DEV_SERVER,
+			# which this worker does not share; what browsers really do comes from field data.
+			report = diagnose_realtime(site_wide=True, with_clients=False, timeout=settings.probe_timeout)
+			row = check_row(report)
 		except Exception as e:  # noqa: BLE001 - a job timeout or crash becomes a failing row
 			frappe.log_error(title=_("Raven realtime: the scheduled check raised"))
 			row = failed_run_row(e, (time.monotonic() - started) * 1000)

@@ -96,6 +96,16 @@ def test_a_healthy_run_is_one_ok_row_with_versions_and_no_alert(site):
 	assert {m["room"] for m in published} == {"website"}  # nobody's room: no session was made
 
 
+def test_the_worker_does_not_judge_the_web_process_client_paths(site):
+	"""A worker runs without DEV_SERVER even where the web process has it (and the reverse): the
+	desk's socket URL is not the worker's to judge, so a scheduled check leaves client_paths out."""
+	frappe._dev_server = 0
+	scheduler_tick()
+	(row,) = rows()
+	assert row["ok"] == 1, row["hint"]
+	assert "client_paths" not in json.loads(row["check_ms"])
+
+
 def test_not_due_yet_then_due(site):
 	scheduler_tick()
 	scheduler_tick()  # the same minute: not due
