@@ -50,6 +50,36 @@ ROWS = [
 	("bench_publish", "delivery_p99_ms", "delivery p99 at 500 msg/s", "ms", 20, "<"),
 	("bench_publish", "max_sustained_per_s", "max sustained delivery rate", "msg/s", None, None),
 	("bench_publish", "redis_publish_ceiling_per_s", "bare Redis PUBLISH (ceiling)", "msg/s", None, None),
+	("bench_monitor", "report_p50_ms", "field report, server time p50 (stand-in cache)", "ms", 2, "<"),
+	("bench_monitor", "report_p99_ms", "field report, server time p99 (stand-in cache)", "ms", None, None),
+	(
+		"bench_monitor",
+		"report_round_trips",
+		"field report, cache round trips (Frappe's limiter 2 + ours 1)",
+		"per report",
+		2,
+		"<=",
+	),
+	(
+		"bench_monitor",
+		"report_round_trips_first_in_window",
+		"field report, round trips, first in a limiter window",
+		"per report",
+		None,
+		None,
+	),
+	("bench_monitor", "check_cpu_ms", "scheduled check, CPU, healthy stack", "ms", 200, "<"),
+	("bench_monitor", "check_wall_ms", "scheduled check, wall time, healthy stack", "ms", None, None),
+	("bench_monitor", "off_tick_cpu_us", "cron tick with monitoring Off, CPU", "µs", None, None),
+	("bench_monitor", "off_tick_queries", "cron tick with monitoring Off, DB queries", "per tick", 0, "=="),
+	(
+		"bench_monitor",
+		"off_tick_round_trips",
+		"cron tick with monitoring Off, cache round trips",
+		"per tick",
+		0,
+		"==",
+	),
 ]
 
 

@@ -73,7 +73,7 @@ def get_settings_overrides() -> dict:
 
 	try:
 		doc = frappe.get_cached_doc(SETTINGS_DOCTYPE)
-	except frappe.DoesNotExistError:
+	except (frappe.DoesNotExistError, ImportError):  # v15: ImportError when the DocType is not synced yet
 		return {}
 	return {field: doc.get(field) for field in OVERRIDE_FIELDS}
 
@@ -88,13 +88,16 @@ def diagnose_realtime(
 	handed_context: object = None,
 	proxy_configs: Sequence[str] = (),
 	user_type: str | None = None,
+	site_wide: bool = False,
 ) -> dict:
 	"""Walk the browser's path to the realtime service; say in one line what is wrong.
 
 	Defaults come from Raven Realtime Settings. With `sid` (a session id) it also checks
 	delivery end to end through Frappe's own publish path, on this thread (the checks run in
 	threads of their own, where frappe.local is unbound; the diagnosis hands the publish back
-	here). Never raises; the session id never appears in the result.
+	here). Without `sid`, `site_wide` checks delivery as Guest in the room every socket of the
+	site joins (the scheduled checks, which run with nobody's session). Never raises; the
+	session id never appears in the result.
 	"""
 	from raven_ai_agent.publish import publish
 	from raven_ai_agent.realtime.diagnose import diagnose
@@ -125,6 +128,7 @@ def diagnose_realtime(
 		session_owner=owner,
 		clients=clients,
 		client_notes=notes,
+		site_wide=site_wide,
 	)
 
 
@@ -183,7 +187,7 @@ def _diagnosis_settings() -> dict:
 	try:
 		doc = frappe.get_cached_doc(SETTINGS_DOCTYPE)
 		timeout, external, ca_file = doc.get("probe_timeout"), doc.get("check_external"), doc.get("ca_file")
-	except frappe.DoesNotExistError:
+	except (frappe.DoesNotExistError, ImportError):  # v15: ImportError when the DocType is not synced yet
 		timeout, external, ca_file = None, None, None
 	return {
 		"probe_timeout": timeout or None,

@@ -27,3 +27,16 @@ extend_bootinfo = "raven_ai_agent.boot.extend_bootinfo"
 # Installation
 # ------------
 after_install = "raven_ai_agent.install.after_install"
+
+# Scheduled checks
+# ----------------
+# A tick every 5 minutes (the shortest Check Interval); monitor.run_scheduled_check decides from
+# the settings whether a check is due, so "Off" costs one cached read per tick.
+scheduler_events = {
+	"cron": {
+		"*/5 * * * *": ["raven_ai_agent.monitor.run_scheduled_check"],
+	},
+}
+
+# Log Settings adds this row on its daily clean-up; an operator changes the days there.
+default_log_clearing_doctypes = {"Raven Realtime Check": 30}

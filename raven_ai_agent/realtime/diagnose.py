@@ -132,6 +132,7 @@ def diagnose(
 	session_owner: str | None = None,
 	clients: Sequence = (),
 	client_notes: Sequence[str] = (),
+	site_wide: bool = False,
 ) -> dict:
 	"""Check every hop of the realtime path of `config`; return a JSON-ready report. Never raises.
 
@@ -152,7 +153,8 @@ def diagnose(
 	`session_owner` is whose session `sid` is in the site's own session store ("" when the
 	store does not know it), which only the Frappe shell can read. `clients` (clients.client_urls)
 	and `client_notes` (clients.client_warnings) add the client_paths check: each real client's
-	socket URL probed once, the report's `clients` rows say which client breaks.
+	socket URL probed once, the report's `clients` rows say which client breaks. `site_wide`
+	without `sid` checks delivery as Guest in the room every socket joins (scheduled checks).
 	"""
 	start = time.monotonic()
 	timeout, timeout_note = bounded_timeout(timeout)
@@ -180,6 +182,7 @@ def diagnose(
 		session_owner=session_owner,
 		clients=tuple(clients or ()),
 		client_notes=tuple(client_notes or ()),
+		site_wide=bool(site_wide),
 	)
 	tasks = _tasks(run, {c["name"]: c for c in shared if c.get("name") in BENCH_WIDE})
 	outcome = schedule.run([_timed(task) for task in tasks], _gate, _crashed, context=run)

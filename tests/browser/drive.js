@@ -18,6 +18,9 @@
 //       those results and screenshots it.
 //   render: {result, probe, config, out, width}
 //       Renders raven_realtime_diagnosis.js output on a blank page and screenshots it.
+//   history: {history, out, width}
+//       Draws the settings form's history charts (raven_realtime_history.js) with frappe-charts
+//       on a blank page, reports what each chart drew, and screenshots it.
 //
 // Usage: node tests/browser/drive.js SPEC.json
 "use strict";
@@ -210,6 +213,60 @@ async function run_render(context, spec) {
 	return { text, injected, out: spec.out };
 }
 
+async function run_history(context, spec) {
+	const page = context.pages()[0] || (await context.newPage());
+	await page.setViewportSize({ width: spec.width || 1000, height: 600 });
+	const errors = [];
+	page.on("pageerror", (e) => errors.push(String(e)));
+	await page.setContent(
+		'<!DOCTYPE html><html><head><meta charset="utf-8"><title>history</title></head>' +
+			'<body style="font-family: sans-serif; margin: 24px;"><div id="history"></div></body></html>'
+	);
+	// Frappe's own chart library, the version Frappe v15 bundles as frappe.Chart
+	const charts_dist = path.join(__dirname, "..", "..", "node_modules", "frappe-charts", "dist");
+	await page.addStyleTag({ path: path.join(charts_dist, "frappe-charts.min.css") });
+	await page.addScriptTag({ path: path.join(charts_dist, "frappe-charts.min.umd.js") });
+	await page.addScriptTag({ path: path.join(JS_DIR, "raven_realtime_history.js") });
+	const drawn = await page.evaluate(
+		(s) =>
+			window.raven_realtime.render_history(
+				document.getElementById("history"),
+				s.history,
+				window.frappe.Chart
+			),
+		spec
+	);
+	// frappe-charts draws its axes at once and grows the data in (an animation): wait until
+	// every chart's data has a height, or the charts are there when there is nothing to show
+	await page.waitForFunction(
+		(n) => {
+			const svgs = document.querySelectorAll("#history svg.frappe-chart");
+			if (svgs.length < n) return false;
+			return Array.from(svgs).every((svg) => {
+				const bars = Array.from(svg.querySelectorAll("rect.bar"));
+				const lines = Array.from(svg.querySelectorAll("path"));
+				const grown = bars.some((b) => parseFloat(b.getAttribute("height")) > 0);
+				const drawn_line = lines.some((p) => /[0-9]/.test(p.getAttribute("d") || ""));
+				return grown || (!bars.length && drawn_line);
+			});
+		},
+		drawn,
+		{ timeout: spec.timeout_ms || 10000, polling: 50 }
+	);
+	const charts = await page.evaluate(() =>
+		Array.from(document.querySelectorAll("#history .raven-rt-history-chart")).map((el) => ({
+			key: el.getAttribute("data-chart"),
+			svg: Boolean(el.querySelector("svg.frappe-chart")),
+			bars: el.querySelectorAll("rect.bar").length,
+			paths: el.querySelectorAll("path").length,
+			text: el.innerText,
+		}))
+	);
+	fs.mkdirSync(path.dirname(spec.out), { recursive: true });
+	await page.screenshot({ path: spec.out, fullPage: true });
+	return { drawn, charts, errors, out: spec.out };
+}
+
 async function main() {
 	const spec = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 	const browser = await launch();
@@ -222,7 +279,9 @@ async function main() {
 		(spec.timeout_ms || 10000) * 3 + 10000
 	);
 	try {
-		const run = { realtime: run_realtime, clients: run_clients }[spec.mode] || run_render;
+		const run =
+			{ realtime: run_realtime, clients: run_clients, history: run_history }[spec.mode] ||
+			run_render;
 		emit("RESULT", await run(browser.context, spec));
 	} finally {
 		clearTimeout(guard);

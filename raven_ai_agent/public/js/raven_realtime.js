@@ -294,8 +294,134 @@
 					"pass the result of await raven_realtime.get_context()"
 			);
 		}
-		const built = build_client_options(ctx, extra_options);
-		return io_fn(built.url, built.options);
+		const extra = Object.assign({}, extra_options || {});
+		const probing = Boolean(extra[NO_FIELD_REPORTS]);
+		delete extra[NO_FIELD_REPORTS];
+		const built = build_client_options(ctx, extra);
+		const socket = io_fn(built.url, built.options);
+		if (!probing) watch(socket, "app");
+		return socket;
+	}
+
+	// ---- field data: what this browser's sockets did, reported to the server ------------------
+	// Compact enumerated records, fire-and-forget: never awaited by the page, never retried, a
+	// budget per page and one report per kind within THROTTLE_MS, so a reconnect loop cannot
+	// become a request loop. The server keeps only enumerated values (field_reports.py).
+	const REPORT_METHOD = "raven_ai_agent.api.field.report_connection";
+	const REPORT_ENDPOINT = "/api/method/" + REPORT_METHOD;
+	const NO_FIELD_REPORTS = "raven_no_field_reports";
+	const REPORTS_PER_PAGE = 40;
+	const THROTTLE_MS = 10000;
+	// How long a page load waits for desk's socket before it counts as not connected.
+	const PAGE_WAIT_MS = 20000;
+	const field = { sent: 0, last: {} };
+
+	function browser_family(ua) {
+		const s = String(ua || "");
+		if (/Edg\//.test(s)) return "edge";
+		if (/Firefox\//.test(s)) return "firefox";
+		if (/Chrome\/|Chromium\//.test(s)) return "chrome";
+		if (/Safari\//.test(s)) return "safari";
+		return "other";
+	}
+
+	// The record of one socket event: enumerated names only (the server maps the rest to "other").
+	function field_record(socket_name, event, detail) {
+		const d = detail || {};
+		const record = { socket: socket_name, event: event };
+		if (d.transport) record.transport = String(d.transport);
+		if (event === "disconnect") record.reason = String(d.reason || "");
+		if (event === "connect_error") record.error = String(d.error || "").slice(0, 80);
+		if (event === "page") {
+			record.connected = d.connected ? "1" : "0";
+			record.browser = browser_family(root && root.navigator && root.navigator.userAgent);
+		}
+		return record;
+	}
+
+	function report(record, opts) {
+		const o = opts || {};
+		const fetch_fn = o.fetch || (typeof fetch === "function" ? fetch : null);
+		const key = [record.socket, record.event, record.reason || record.error || ""].join("|");
+		const at = now();
+		if (!fetch_fn || field.sent >= REPORTS_PER_PAGE) return false;
+		if (field.last[key] !== undefined && at - field.last[key] < THROTTLE_MS) return false;
+		field.last[key] = at;
+		field.sent += 1;
+		const headers = { Accept: "application/json" };
+		const token = csrf_token();
+		if (token) headers["X-Frappe-CSRF-Token"] = token;
+		try {
+			const pending = fetch_fn((o.base_url || "") + REPORT_ENDPOINT, {
+				method: "POST",
+				credentials: "same-origin",
+				keepalive: true,
+				headers: headers,
+				body: new URLSearchParams(record),
+			});
+			if (pending && typeof pending.catch === "function") pending.catch(function () {});
+		} catch (e) {
+			// a report is advice: losing one never matters to the page
+		}
+		return true;
+	}
+
+	function watch(socket, socket_name, opts) {
+		if (!socket || typeof socket.on !== "function" || socket.__raven_field) return socket;
+		socket.__raven_field = true;
+		const send = function (event, detail) {
+			report(field_record(socket_name, event, detail), opts);
+		};
+		socket.on("connect", function () {
+			send("connect", { transport: transport_name(socket) });
+			const engine = socket.io && socket.io.engine;
+			if (engine && typeof engine.once === "function") {
+				engine.once("upgrade", function (t) {
+					send("upgrade", { transport: (t && t.name) || transport_name(socket) });
+				});
+			}
+		});
+		socket.on("connect_error", function (err) {
+			send("connect_error", { error: error_text(err) });
+		});
+		socket.on("disconnect", function (reason) {
+			send("disconnect", { reason: reason });
+		});
+		return socket;
+	}
+
+	// Once per page load: did desk's socket connect within PAGE_WAIT_MS?
+	function watch_page(socket, opts) {
+		const o = opts || {};
+		if (!socket || typeof socket.on !== "function") return;
+		let told = false;
+		const tell = function (connected) {
+			if (told) return;
+			told = true;
+			report(field_record("desk", "page", { connected: connected }), o);
+		};
+		if (socket.connected) tell(true);
+		else socket.once("connect", function () {
+			tell(true);
+		});
+		setTimeout(function () {
+			tell(Boolean(socket.connected));
+		}, o.page_wait_ms || PAGE_WAIT_MS);
+	}
+
+	function desk_socket() {
+		const f = get_frappe();
+		return (f && f.realtime && f.realtime.socket) || null;
+	}
+
+	// In desk: watch desk's own socket once the app is ready (frappe.realtime.init has run).
+	if (root && root.jQuery && root.document) {
+		root.jQuery(root.document).on("app_ready", function () {
+			const socket = desk_socket();
+			if (!socket) return;
+			watch(socket, "desk");
+			watch_page(socket);
+		});
 	}
 
 	function now() {
@@ -398,6 +524,7 @@
 				{ reconnection: false, timeout: timeout_ms },
 				o.options || {}
 			);
+			extra[NO_FIELD_REPORTS] = true; // a diagnosis probe is not a page's socket
 			socket = connect(o.io, context, extra);
 			const left = Math.max(1, timeout_ms - (now() - started));
 			const error = await wait_for_connect(socket, left, timeout_ms);
@@ -465,5 +592,15 @@
 		connect: connect,
 		probe: probe,
 		probe_clients: probe_clients,
+		REPORT_ENDPOINT: REPORT_ENDPOINT,
+		browser_family: browser_family,
+		field_record: field_record,
+		report: report,
+		watch: watch,
+		watch_page: watch_page,
+		_reset_field: function () {
+			field.sent = 0;
+			field.last = {};
+		},
 	};
 });

@@ -95,6 +95,9 @@ class Run:
 	client_notes: Sequence[str] = ()  # clients.client_warnings: why a client goes elsewhere, and the fix
 	client_rows: list = field(default_factory=list)  # per-client results, filled by check_clients
 	_secret: tuple | None = field(default=None, repr=False)  # (socket secret or None,) once read
+	# Without a session: check delivery as Guest through the room every socket of the site joins
+	# (scheduled checks run with nobody's session).
+	site_wide: bool = False
 
 	@property
 	def deadline(self) -> probe.Deadline:

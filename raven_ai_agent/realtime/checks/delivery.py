@@ -63,7 +63,7 @@ def check_redis(run: Run) -> list[Check]:
 
 def end_to_end_requires(run: Run) -> tuple[str, ...]:
 	"""The session must work; without a publish function the diagnosis' own PUBLISH needs Redis."""
-	if not run.sid:
+	if not run.sid and not run.site_wide:
 		return ()  # skipped at once, whatever the other checks find
 	return (NAMESPACE, STICKY_SESSION) + ((REDIS_BRIDGE,) if run.publish is None else ())
 
@@ -78,12 +78,14 @@ def check_end_to_end(run: Run) -> list[Check]:
 	System User may read; other users' sessions are checked on the user room only.
 	"""
 	config = run.config
-	if not run.sid:
+	if not run.sid and not run.site_wide:
 		return [skipped(END_TO_END, "skipped: needs a logged-in session (--sid or RAVEN_REALTIME_SID)")]
 	if run.publish is None and not config.redis_url:
 		return [skipped(END_TO_END, "skipped: no way to publish (no Redis URL in the config)")]
 	if run.other_site_answers():
 		return [skipped(END_TO_END, f"not reached: {WEB_SITE} failed (another site checks the sessions)")]
+	if not run.sid:
+		return [_site_wide_delivery(run)]
 	base, headers = run.route(run.sid)
 	web, web_headers = run.web_route()
 	http = run.http()
@@ -135,6 +137,39 @@ def check_end_to_end(run: Run) -> list[Check]:
 	finally:
 		http.close()
 	return [verdict]
+
+
+def _site_wide_delivery(run: Run) -> Check:
+	"""A real event to the `website` room, heard by a Guest socket: the whole path (Redis, the
+	realtime service, the route, the namespace) without anybody's session, and nothing created
+	that could outlive the check. Every socket of the site receives this one small event, which
+	no client listens to."""
+	base, headers = run.route(None)
+	http = run.http()
+	token = secrets.token_hex(8)
+	try:
+		delivery = polling.probe_delivery(
+			http,
+			base,
+			run.path,
+			run.config.namespace,
+			headers,
+			PROBE_EVENT,
+			token,
+			lambda room: _publish(
+				run, {"token": token, "room": room, "probe": "raven_ai_agent scheduled"}, room
+			),
+			[WEBSITE_ROOM],
+		)
+	finally:
+		http.close()
+	heard = delivery.received.get(WEBSITE_ROOM)
+	if heard is not None:
+		return passed(END_TO_END, f"event delivered to the {WEBSITE_ROOM} room in {heard:.0f} ms (as Guest)")
+	if delivery.published and delivery.failure is None and (delivery.connect and delivery.connect.ok):
+		detail = f"published to the {WEBSITE_ROOM} room, nothing arrived within the {run.timeout:g} s budget"
+		return failed(END_TO_END, detail, hints.undelivered_hint(run.config.namespace))
+	return _verdict(run, "Guest", [WEBSITE_ROOM], delivery)
 
 
 def _publish(run: Run, message: dict, room: str) -> bool:

@@ -2,12 +2,14 @@
 
 The checks (checks/) state facts in each check's `detail`; the `hint` (one sentence naming
 the cause and the fix) comes from this package, so all advice can be read and reworded in
-one place: route.py (the realtime port, the public URL, the WebSocket upgrade), session.py
+one place: route.py (the realtime port, the public URL, the WebSocket upgrade), field.py (what
+browsers reported), session.py
 (the namespace, the session, Redis and delivery), and here what any check may need. Plain
 functions of plain values: the config, a probe's outcome (its kind, detail, status, ...),
 the timeout. No I/O, no frappe import.
 """
 
+from raven_ai_agent.realtime.hints.field import field_no_cookie_hint, field_transport_close_hint
 from raven_ai_agent.realtime.hints.route import (
 	SOCKETIO_REQUIREMENT,
 	external_hint,
@@ -46,6 +48,8 @@ from raven_ai_agent.realtime.hints.session import (
 )
 
 __all__ = [
+	"field_no_cookie_hint",
+	"field_transport_close_hint",
 	"BOOT_MISSING_HINT",
 	"stale_boot_hint",
 	"CONNECT_NAMESPACE",

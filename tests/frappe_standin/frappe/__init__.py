@@ -983,6 +983,28 @@ def get_cached_value(doctype: str, name: str, fieldname="name", as_dict: bool = 
 	return values
 
 
+def get_all(doctype, *args, **kwargs):
+	"""Rows of an ordinary DocType without permission checks (see `Database.get_all`)."""
+	return db.get_all(doctype, *args, **kwargs)
+
+
+def get_list(doctype, *args, **kwargs):
+	"""`get_all` with the user's read permission (role permissions only, as the stand-in)."""
+	if not has_permission(doctype, "read"):
+		raise PermissionError(doctype)
+	return db.get_all(doctype, *args, **kwargs)
+
+
+SENT_MAIL: list[dict] = []
+
+
+def sendmail(recipients=None, sender="", subject="No Subject", message="No Message", now=None, **kwargs):
+	"""Queue an email (v15 writes an Email Queue row, sent by the scheduler); kept in SENT_MAIL."""
+	if isinstance(recipients, str):
+		recipients = [r.strip() for r in recipients.split(",") if r.strip()]
+	SENT_MAIL.append({"recipients": list(recipients or []), "subject": subject, "message": message})
+
+
 def get_value(*args, **kwargs):
 	return db.get_value(*args, **kwargs)
 

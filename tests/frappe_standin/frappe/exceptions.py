@@ -109,3 +109,11 @@ class FrappeTypeError(TypeError):
 	"""Raised by whitelisted-argument type validation (v15 `frappe.utils.typing_validations`)."""
 
 	http_status_code = 417
+
+
+class TooManyRequestsError(Exception):
+	http_status_code = 429
+
+
+class RateLimitExceededError(ValidationError):
+	http_status_code = 429

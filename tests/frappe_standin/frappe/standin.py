@@ -112,6 +112,7 @@ def reset(
 	_db.drop_all()
 	_bg._reset_connection()
 	frappe.realtime.PUBLISHED.clear()
+	frappe.SENT_MAIL.clear()
 	frappe.realtime.DROPPED.clear()
 	_logger.RECORDS.clear()
 	frappe.loggers.clear()
@@ -133,10 +134,11 @@ def reset(
 	installed = apps if installed is None else tuple(a for a in installed if a != "frappe")
 	tables["DefaultValue"][("__global", "installed_apps")] = json.dumps(["frappe", *installed])
 	tables["Role"].update(BUILTIN_ROLES)
-	tables["User"]["Administrator"] = {"user_type": "System User", "enabled": 1}
+	tables["User"]["Administrator"] = {"user_type": "System User", "enabled": 1, "email": "admin@example.com"}
 	tables["User"]["Guest"] = {"user_type": "Website User", "enabled": 1}
 	tables["Has Role"]["Administrator"] = ["Administrator", "System Manager"]
 	tables["Has Role"]["Guest"] = ["Guest"]
+	_sync_doctypes("frappe", tables)  # the few of Frappe's own DocTypes the stand-in models
 	for app in installed:
 		_sync_doctypes(app, tables)
 
@@ -177,6 +179,23 @@ def _sync_doctypes(app: str, tables: dict) -> None:
 			tables["Role"].update(p["role"] for p in data.get("permissions", []) if p.get("role"))
 
 
+def enable_scheduler(enabled: bool = True) -> None:
+	"""System Settings' enable_scheduler, committed (`bench --site X enable-scheduler`)."""
+	_db.committed(_state["db_name"])["Singles"].setdefault("System Settings", {})["enable_scheduler"] = (
+		"1" if enabled else "0"
+	)
+
+
+def rows(doctype: str) -> list[dict]:
+	"""The committed rows of an ordinary DocType (its list table)."""
+	return [dict(r) for r in _db.committed(_state["db_name"]).get(doctype, [])]
+
+
+def sent_mail() -> list[dict]:
+	"""What `frappe.sendmail` queued (its Email Queue), oldest first."""
+	return list(frappe.SENT_MAIL)
+
+
 def site() -> str:
 	return _state["site"]
 
@@ -198,7 +217,11 @@ def create_user(
 ) -> None:
 	"""A committed User with these roles; user_type "System User" | "Website User"."""
 	tables = _db.committed(_state["db_name"])
-	tables["User"][name] = {"user_type": user_type, "enabled": int(enabled)}
+	tables["User"][name] = {
+		"user_type": user_type,
+		"enabled": int(enabled),
+		"email": name if "@" in name else None,
+	}
 	tables["Has Role"][name] = list(roles)
 	tables["Role"].update(roles)
 	if getattr(frappe.local, "initialised", None):
@@ -245,6 +268,9 @@ def _init_request(method, user, sid, path, form, headers) -> None:
 	frappe.init(_state["site"], _state["sites_path"], force=True)
 	frappe.local.request = _Request(method=method.upper(), path=path, headers=dict(headers or {}))
 	frappe.local.is_ajax = False
+	# v15 init_request: X-Forwarded-For's first address, else the socket's peer
+	forwarded = (headers or {}).get("X-Forwarded-For")
+	frappe.local.request_ip = forwarded.split(",")[0].strip() if forwarded else "127.0.0.1"
 	frappe.connect(set_admin_as_user=False)
 	frappe.local.form_dict = frappe._dict(form or {})
 	frappe.local.form_dict.pop("_", None)

@@ -134,6 +134,56 @@
 		});
 	}
 
+	// History: scheduled checks and field data, as Frappe's own charts (last 24 hours or 7 days).
+	const RAVEN_RT_HISTORY_ASSET = "/assets/raven_ai_agent/js/raven_realtime_history.js";
+	const RAVEN_RT_PERIODS = [
+		["24h", __("Last 24 hours")],
+		["7d", __("Last 7 days")],
+	];
+
+	function raven_rt_history_ready() {
+		const rt = window.raven_realtime;
+		if (rt && rt.render_history) return Promise.resolve(rt);
+		return new Promise((resolve) => {
+			frappe.require(RAVEN_RT_HISTORY_ASSET, () => resolve(window.raven_realtime));
+		});
+	}
+
+	async function raven_rt_show_history(frm, period) {
+		const field = frm.get_field("history_html");
+		if (!field || !field.$wrapper) return;
+		frm.raven_rt_period = period || frm.raven_rt_period || "24h";
+		const wrapper = field.$wrapper[0];
+		try {
+			const [rt, r] = await Promise.all([
+				raven_rt_history_ready(),
+				frappe.call({
+					method: "raven_ai_agent.api.history.get_realtime_history",
+					type: "GET",
+					args: { period: frm.raven_rt_period },
+				}),
+			]);
+			wrapper.innerHTML = "";
+			const toolbar = document.createElement("div");
+			toolbar.className = "btn-group btn-group-sm";
+			RAVEN_RT_PERIODS.forEach(([value, label]) => {
+				const button = document.createElement("button");
+				button.type = "button";
+				button.className =
+					"btn btn-default btn-xs" + (value === frm.raven_rt_period ? " active" : "");
+				button.textContent = label;
+				button.addEventListener("click", () => raven_rt_show_history(frm, value));
+				toolbar.appendChild(button);
+			});
+			const charts = document.createElement("div");
+			wrapper.appendChild(toolbar);
+			wrapper.appendChild(charts);
+			rt.render_history(charts, r.message, frappe.Chart);
+		} catch (e) {
+			raven_rt_set_html(frm, "history_html", raven_rt_error_html(__("Could not load the history.")));
+		}
+	}
+
 	function raven_rt_copy(frm) {
 		const last = frm.raven_rt_last_run;
 		const payload = last
@@ -147,7 +197,11 @@
 		refresh(frm) {
 			frm.add_custom_button(__("Run Diagnosis"), () => raven_rt_run(frm));
 			frm.add_custom_button(__("Copy as JSON"), () => raven_rt_copy(frm));
-			return Promise.all([raven_rt_show_config(frm), raven_rt_show_diagnosis(frm)]);
+			return Promise.all([
+				raven_rt_show_config(frm),
+				raven_rt_show_diagnosis(frm),
+				raven_rt_show_history(frm),
+			]);
 		},
 
 		run_diagnosis(frm) {

@@ -18,12 +18,17 @@ class RavenRealtimeSettings(Document):
 	if TYPE_CHECKING:
 		from frappe.types import DF
 
+		alert_by_email: DF.Check
+		alert_state: DF.Data | None
 		base_url: DF.Data | None
 		ca_file: DF.Data | None
 		check_external: DF.Check
+		check_interval: DF.Literal["Off", "5 minutes", "15 minutes", "60 minutes"]  # noqa: F821, F722
 		deployment_type: DF.Literal["Auto", "vps_prod", "sandbox", "local"]  # noqa: F821
+		failure_alert_on: DF.Datetime | None
 		last_diagnosis: DF.Code | None
 		last_diagnosis_hint: DF.SmallText | None
+		last_check_on: DF.Datetime | None
 		last_diagnosis_on: DF.Datetime | None
 		probe_timeout: DF.Float
 		socketio_path: DF.Data | None

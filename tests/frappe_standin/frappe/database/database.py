@@ -10,6 +10,7 @@ a real site. Commit/rollback run the v15 CallbackManagers in v15's order.
 from __future__ import annotations
 
 import copy
+import datetime
 import re
 from typing import Any
 
@@ -70,6 +71,39 @@ def to_db_text(value):
 	if isinstance(value, str):
 		return value
 	return str(value)
+
+
+def _compare(value, op: str, operand) -> bool:
+	from frappe.utils import get_datetime
+
+	op = op.lower()
+	if isinstance(value, datetime.datetime) and isinstance(operand, str):
+		operand = get_datetime(operand)
+	if op == "=":
+		return value == operand
+	if op == "!=":
+		return value != operand
+	if op == "in":
+		return value in operand
+	if op == "not in":
+		return value not in operand
+	if op == "between":
+		low, high = (get_datetime(v) if isinstance(value, datetime.datetime) else v for v in operand)
+		return value is not None and low <= value <= high
+	if value is None:
+		return False
+	return {"<": value < operand, "<=": value <= operand, ">": value > operand, ">=": value >= operand}[op]
+
+
+def _match(row: dict, filters) -> bool:
+	"""Frappe's filter forms: {"f": v}, {"f": (op, v)}, [["f", op, v]] or [[dt, "f", op, v]]."""
+	if not filters:
+		return True
+	if isinstance(filters, dict):
+		conditions = [(f, *c) if isinstance(c, list | tuple) else (f, "=", c) for f, c in filters.items()]
+	else:
+		conditions = [tuple(c[-3:]) for c in filters]
+	return all(_compare(row.get(f), op, v) for f, op, v in conditions)
 
 
 class Database:
@@ -342,7 +376,11 @@ class Database:
 			if as_dict:
 				return frappe._dict(zip(fields, values, strict=True))
 			return values[0] if len(values) == 1 else values
-		raise NotImplementedError("frappe stand-in: get_value supports Single DocTypes only")
+		if doctype == "User" and isinstance(filters, str) and isinstance(fieldname, str):
+			self._log("select from", doctype, filters)
+			row = self._tables()["User"].get(filters)
+			return None if row is None else row.get(fieldname)
+		raise NotImplementedError("frappe stand-in: get_value supports Singles, DocType and User fields")
 
 	def set_value(
 		self, dt, dn, field, val=None, modified=None, modified_by=None, update_modified=True, debug=False
@@ -352,7 +390,21 @@ class Database:
 				dt, field, val, modified=modified, modified_by=modified_by, update_modified=update_modified
 			)
 			return
-		raise NotImplementedError("frappe stand-in: set_value supports Single DocTypes only")
+		if isinstance(self._tables().get(dt), list) and isinstance(dn, str):
+			self._log("update", dt, dn)
+			self.transaction_writes += 1
+			values = field if isinstance(field, dict) else {field: val}
+			if update_modified:
+				values = {
+					**values,
+					"modified": modified or now(),
+					"modified_by": modified_by or frappe.session.user,
+				}
+			for row in self._tables(write=True)[dt]:
+				if row.get("name") == dn:
+					row.update(values)
+			return
+		raise NotImplementedError("frappe stand-in: set_value supports Singles and list tables")
 
 	def exists(self, dt, dn=None, cache=False):
 		if dt != "DocType" and dt == dn:
@@ -375,6 +427,65 @@ class Database:
 		"""One value per key here (v15 deletes the key's rows, then inserts)."""
 		self.transaction_writes += 1
 		self._tables(write=True)["DefaultValue"][(parent, key)] = val
+
+	# -- rows of ordinary DocTypes (list tables: Error Log, the app's logs, Notification Log) --
+
+	def _rows(self, doctype: str) -> list[dict]:
+		return self._tables().get(doctype, [])
+
+	def _log(self, statement: str, doctype: str, filters) -> None:
+		"""Count a statement the query builder would send (what it does is done in Python)."""
+		self.last_query = f"{statement} `tab{doctype}` -- {filters!r}"
+		QUERY_LOG.append(self.last_query)
+
+	def get_all(
+		self,
+		doctype,
+		filters=None,
+		fields=None,
+		order_by="creation desc",
+		limit=None,
+		pluck=None,
+		limit_page_length=None,
+		as_list=False,
+		**kwargs,
+	):
+		"""`frappe.get_all` over a list table: dict or list filters (=, !=, <, <=, >, >=, in, not
+		in, between), `order_by` "<field> asc|desc", `limit`, `pluck`; fields as names or "*"."""
+		if doctype in self._tables() and not isinstance(self._tables()[doctype], list):
+			raise NotImplementedError(f"frappe stand-in: get_all on {doctype}")
+		self._log("select from", doctype, filters)
+		rows = [r for r in self._rows(doctype) if _match(r, filters)]
+		if order_by:
+			field, _, direction = str(order_by).replace("`", "").partition(" ")
+			field = field.rsplit(".", 1)[-1]
+			rows.sort(
+				key=lambda r: (r.get(field) is not None, r.get(field)),
+				reverse=direction.strip().lower() == "desc",
+			)
+		limit = limit or limit_page_length
+		if limit:
+			rows = rows[: int(limit)]
+		if pluck:
+			return [r.get(pluck) for r in rows]
+		fields = ["name"] if not fields else ([fields] if isinstance(fields, str) else list(fields))
+		if fields == ["*"]:
+			return [frappe._dict(r) for r in rows]
+		if as_list:
+			return [tuple(r.get(f) for f in fields) for r in rows]
+		return [frappe._dict({f: r.get(f) for f in fields}) for r in rows]
+
+	def count(self, dt, filters=None, debug=False, cache=False, distinct: bool = True):
+		self._log("select count(*) from", dt, filters)
+		return sum(1 for r in self._rows(dt) if _match(r, filters))
+
+	def delete(self, doctype: str, filters: dict | list | None = None, debug=False, **kwargs):
+		"""DELETE the matching rows (no DocType hooks, as v15)."""
+		filters = filters or kwargs.get("conditions")
+		self._log("delete from", doctype, filters)
+		self.transaction_writes += 1
+		table = self._tables(write=True).setdefault(doctype, [])
+		table[:] = [r for r in table if not _match(r, filters)]
 
 	def table_exists(self, doctype, cached=True) -> bool:
 		return doctype in self._tables()

@@ -136,17 +136,17 @@ class Document(BaseDocument):
 		self._validate_links()
 		self.check_permission("create")
 		self.run_method("before_insert")
-		if not self.meta.issingle:
-			raise NotImplementedError("frappe stand-in: only Single DocTypes can be inserted")
-		self.name = self.doctype
-		self.flags.name_set = True
+		self.set_new_name(set_name=set_name)
 
 		self.flags.in_insert = True
 		self.run_before_save_methods()
 		self._validate()
 		self.flags.in_insert = False
 
-		self.update_single(self.get_valid_dict())
+		if self.meta.issingle:
+			self.update_single(self.get_valid_dict())
+		else:
+			self.db_insert()
 		self.run_method("after_insert")
 		self.flags.in_insert = True
 		self.run_post_save_methods()
@@ -186,6 +186,33 @@ class Document(BaseDocument):
 		self.run_post_save_methods()
 		self.__dict__.pop("__unsaved", None)
 		return self
+
+	def set_new_name(self, set_name=None):
+		"""Singles are named after their DocType; others by `set_name`, a name already set, or
+		autoname "hash" (v15 `make_autoname("hash")`: 10 characters). Other naming rules are not
+		modelled."""
+		if self.meta.issingle:
+			self.name = self.doctype
+		elif set_name:
+			self.name = set_name
+		elif not self.name:
+			if (self.meta.autoname or "hash").lower() != "hash":
+				raise NotImplementedError(f"frappe stand-in: autoname {self.meta.autoname!r}")
+			self.name = frappe.generate_hash(length=10)
+		self.flags.name_set = True
+
+	def db_insert(self, ignore_if_duplicate=False):
+		"""INSERT the row into `tab<DocType>` (BaseDocument.db_insert): one statement."""
+		from frappe.utils import get_datetime
+
+		row = self.get_valid_dict()
+		row.pop("doctype", None)
+		for fieldname in ("creation", "modified"):
+			row[fieldname] = get_datetime(row.get(fieldname))
+		for df in self.meta.fields:
+			if df.fieldtype == "Datetime" and row.get(df.fieldname):
+				row[df.fieldname] = get_datetime(row[df.fieldname])  # as MariaDB hands it back
+		frappe.db._insert_row(self.doctype, row)
 
 	def update_single(self, d):
 		"""Replace the Single's rows in tabSingles (one DELETE, one INSERT per field)."""
@@ -275,7 +302,10 @@ class Document(BaseDocument):
 	def _validate_links(self):
 		if self.flags.ignore_links:
 			return
-		self.get_invalid_links()
+		invalid, _cancelled = self.get_invalid_links()
+		if invalid:
+			msg = ", ".join(f"{label}: {value}" for _field, value, label in invalid)
+			frappe.throw(_("Could not find {0}").format(msg), frappe.LinkValidationError)
 
 	def run_method(self, method, *args, **kwargs):
 		"""The controller method (if any), then `doc_events` hooks for this DocType and "*"."""

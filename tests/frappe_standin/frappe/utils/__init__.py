@@ -9,12 +9,16 @@ from collections import deque
 from collections.abc import Callable
 
 from frappe.utils.data import (  # noqa: F401 - public re-exports, as in real frappe.utils
+	add_days,
+	add_to_date,
 	cast,
 	cint,
 	cstr,
 	escape_html,
 	flt,
 	get_datetime,
+	get_url,
+	get_url_to_form,
 	getdate,
 	is_html,
 	now,

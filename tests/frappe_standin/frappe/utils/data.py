@@ -201,3 +201,53 @@ def escape_html(text):
 		return text
 	table = {"&": "&amp;", '"': "&quot;", "'": "&apos;", ">": "&gt;", "<": "&lt;"}
 	return "".join(table.get(c, c) for c in text)
+
+
+def add_to_date(date, years=0, months=0, weeks=0, days=0, hours=0, minutes=0, seconds=0, as_string=False):
+	"""v15 `add_to_date` for days/weeks/hours/minutes/seconds (months and years not modelled);
+	a datetime stays a datetime, a date a date."""
+	if years or months:
+		raise NotImplementedError("frappe stand-in: add_to_date with months/years")
+	if date is None:
+		date = now_datetime()
+	if isinstance(date, str):
+		date = get_datetime(date) if " " in date or "T" in date else getdate(date)
+	delta = datetime.timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+	result = date + delta
+	return str(result) if as_string else result
+
+
+def add_days(date, days):
+	return add_to_date(date, days=days)
+
+
+def get_url(uri: str | None = None, full_address: bool = False) -> str:
+	"""v15: `host_name` from the conf (http:// added when it has no scheme), else http://<site>;
+	the web port appended when the host has none and the bench is not under supervisor/systemd."""
+	from urllib.parse import urljoin, urlsplit
+
+	import frappe
+
+	if uri and uri.startswith(("http://", "https://")):
+		return uri
+	host_name = frappe.local.conf.host_name or frappe.local.conf.hostname or f"http://{frappe.local.site}"
+	if not host_name.startswith(("http://", "https://")):
+		host_name = "http://" + host_name
+	port = frappe.conf.http_port or frappe.conf.webserver_port
+	restarts = frappe.conf.restart_supervisor_on_update or frappe.conf.restart_systemd_on_update
+	if not restarts and port and not urlsplit(host_name).port:
+		host_name = f"{host_name}:{port}"
+	return urljoin(host_name, uri) if uri else host_name
+
+
+def quoted(url: str) -> str:
+	"""v15 frappe.utils.data.quoted: percent-encoding that keeps URL punctuation."""
+	from urllib.parse import quote
+
+	return quote(str(url).encode(), safe=b"~@#$&()*!+=:;,.?/'")
+
+
+def get_url_to_form(doctype: str, name: str) -> str:
+	"""v15: the form's desk route (`/app/<slug of the doctype>/<name>`) on the site's URL, where
+	`slug` is frappe.desk.utils.slug (lower case, spaces to hyphens)."""
+	return get_url(uri=f"/app/{quoted(doctype.lower().replace(' ', '-'))}/{quoted(name)}")

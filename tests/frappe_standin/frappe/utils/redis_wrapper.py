@@ -61,11 +61,44 @@ class RedisWrapper:
 		key = _b(key)
 		return _DATA[key] if self._alive(key) and isinstance(_DATA[key], bytes) else None
 
-	def _cmd_set(self, key, value):
+	def _cmd_set(self, key, value, *options):
+		"""SET key value [EX seconds] [NX]: None when NX finds the key (redis-py's answer)."""
 		key = _b(key)
+		opts = [o.upper() if isinstance(o, str) else o for o in options]
+		if "NX" in opts and self._alive(key):
+			return None
 		_DATA[key] = _b(value) if not isinstance(value, bytes) else value
 		_EXPIRY.pop(key, None)
+		if "EX" in opts:
+			_EXPIRY[key] = time.monotonic() + int(opts[opts.index("EX") + 1])
 		return True
+
+	def _cmd_incrby(self, key, amount):
+		key = _b(key)
+		value = int(_DATA[key]) if self._alive(key) else 0
+		value += int(amount)
+		_DATA[key] = str(value).encode()
+		return value
+
+	def _cmd_expire(self, key, seconds):
+		key = _b(key)
+		if not self._alive(key):
+			return False
+		_EXPIRY[key] = time.monotonic() + int(seconds)
+		return True
+
+	def _cmd_ttl(self, key):
+		key = _b(key)
+		if not self._alive(key):
+			return -2
+		exp = _EXPIRY.get(key)
+		return -1 if exp is None else max(0, round(exp - time.monotonic()))
+
+	def _cmd_hincrby(self, name, key, amount):
+		h = self._hash(name, create=True)
+		value = int(h.get(_b(key), b"0")) + int(amount)
+		h[_b(key)] = str(value).encode()
+		return value
 
 	def _cmd_setex(self, key, seconds, value):
 		self._cmd_set(key, value)
@@ -172,8 +205,29 @@ class RedisWrapper:
 	def get(self, name):
 		return self.execute_command("GET", name)
 
-	def set(self, name, value):
-		return self.execute_command("SET", name, value)
+	def set(self, name, value, ex=None, nx=False):
+		"""redis-py `set` with the options the app uses (EX seconds, NX)."""
+		options = (["EX", ex] if ex is not None else []) + (["NX"] if nx else [])
+		return self.execute_command("SET", name, value, *options)
+
+	def incrby(self, name, amount=1):
+		return self.execute_command("INCRBY", name, amount)
+
+	def incr(self, name, amount=1):
+		return self.incrby(name, amount)
+
+	def expire(self, name, time):
+		return self.execute_command("EXPIRE", name, time)
+
+	def ttl(self, name):
+		return self.execute_command("TTL", name)
+
+	def hincrby(self, name, key, amount=1):
+		return self.execute_command("HINCRBY", name, key, amount)
+
+	def pipeline(self, transaction=True, shard_hint=None) -> Pipeline:
+		"""redis-py pipeline: commands queue up and go in one round trip on `execute()`."""
+		return Pipeline(self)
 
 	def setex(self, name, time, value):
 		return self.execute_command("SETEX", name, time, value)
@@ -333,6 +387,36 @@ class RedisWrapper:
 
 	def ltrim(self, key, start, stop):
 		return self.execute_command("LTRIM", self.make_key(key), start, stop)
+
+
+class Pipeline:
+	"""redis-py's Pipeline: plain Redis commands (not RedisWrapper's pickling overrides, as in
+	v15 where `frappe.cache.pipeline()` is redis-py's), sent as one round trip on `execute()`."""
+
+	def __init__(self, client: RedisWrapper) -> None:
+		self._client = client
+		self._queue: list[tuple] = []
+
+	def __getattr__(self, name):
+		command = getattr(self._client, "_cmd_" + name.lower())
+
+		def queue(*args):
+			self._queue.append((command, args))
+			return self
+
+		return queue
+
+	def execute(self) -> list:
+		COMMANDS.append(("PIPELINE", len(self._queue)))
+		results = [command(*args) for command, args in self._queue]
+		self._queue.clear()
+		return results
+
+	def __enter__(self):
+		return self
+
+	def __exit__(self, *exc):
+		self._queue.clear()
 
 
 def setup_cache() -> RedisWrapper:
