@@ -226,6 +226,8 @@ async function run_history(context, spec) {
 	const charts_dist = path.join(__dirname, "..", "..", "node_modules", "frappe-charts", "dist");
 	await page.addStyleTag({ path: path.join(charts_dist, "frappe-charts.min.css") });
 	await page.addScriptTag({ path: path.join(charts_dist, "frappe-charts.min.umd.js") });
+	// as on desk: the diagnosis renderer (app_include_js) is on the page before the form's script
+	await page.addScriptTag({ path: path.join(JS_DIR, "raven_realtime_diagnosis.js") });
 	await page.addScriptTag({ path: path.join(JS_DIR, "raven_realtime_history.js") });
 	const drawn = await page.evaluate(
 		(s) =>

@@ -11,6 +11,7 @@ const vm = require("node:vm");
 const ROOT = path.join(__dirname, "..", "..", "raven_ai_agent");
 const FORM_JS = path.join(ROOT, "raven_ai_agent", "doctype", "raven_realtime_settings", "raven_realtime_settings.js");
 const HISTORY_JS = path.join(ROOT, "public", "js", "raven_realtime_history.js");
+const RENDER_JS = path.join(ROOT, "public", "js", "raven_realtime_diagnosis.js");
 
 function element(tag) {
 	return {
@@ -83,6 +84,8 @@ function desk() {
 	};
 	const sandbox = { window: {}, frappe, document: document_stub, __: (s) => s, console, setTimeout, Promise, JSON };
 	vm.createContext(sandbox);
+	// as on desk: app_include_js has loaded the diagnosis renderer before any form script
+	vm.runInContext(fs.readFileSync(RENDER_JS, "utf8"), sandbox);
 	vm.runInContext(fs.readFileSync(FORM_JS, "utf8"), sandbox);
 	return { frm, calls, charts, wrapper, handlers: () => handlers };
 }

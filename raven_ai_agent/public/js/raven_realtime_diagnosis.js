@@ -399,5 +399,6 @@
 		render_diagnosis: render_diagnosis,
 		render_config: render_config,
 		escape_html: escape_html,
+		translate: __,
 	};
 });

@@ -26,13 +26,10 @@
 })(typeof window !== "undefined" ? window : null, function (root) {
 	"use strict";
 
-	function __(text, args) {
-		if (root && typeof root.__ === "function") return root.__(text, args);
-		if (!args) return text;
-		return text.replace(/\{(\d+)\}/g, function (m, i) {
-			return args[i] === undefined ? m : String(args[i]);
-		});
-	}
+	// The app's one translation helper, from raven_realtime_diagnosis.js (app_include_js: on every
+	// desk page before a form loads this file); under Node, required from beside this file.
+	const shared = root && root.raven_realtime && root.raven_realtime.translate;
+	const __ = shared || require("./raven_realtime_diagnosis.js").translate;
 
 	const GREEN = "#2f9d58";
 	const RED = "#e24c4c";
