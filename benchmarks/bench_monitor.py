@@ -26,6 +26,7 @@ from raven_ai_agent.config import SETTINGS_DOCTYPE  # noqa: E402
 from raven_ai_agent.install import after_install  # noqa: E402
 from raven_ai_agent.monitor import run_check, run_scheduled_check  # noqa: E402
 from tests.stack.stack import Stack  # noqa: E402
+from tests.test_shell_live import install_site_on  # noqa: E402
 
 USER = "staff@example.com"
 CMD = "raven_ai_agent.api.field.report_connection"
@@ -74,15 +75,7 @@ def bench_report(calls: int = 3000) -> dict:
 
 def bench_check(runs: int = 5) -> dict:
 	with Stack() as stack:
-		frappe._dev_server = 1  # a local site served by `bench start`: desk connects to the port
-		standin.reset(
-			site=stack.site,
-			apps=("raven_ai_agent",),
-			site_config={"host_name": stack.web_url},
-			common_site_config=dict(stack.common),
-		)
-		after_install()
-		frappe.db.commit()
+		install_site_on(stack)  # a local site served by `bench start`: desk connects to the port
 		cpu, wall = [], []
 		for _ in range(runs):
 			with standin.background():

@@ -90,6 +90,8 @@ def _compare(value, op: str, operand) -> bool:
 	if op == "between":
 		low, high = (get_datetime(v) if isinstance(value, datetime.datetime) else v for v in operand)
 		return value is not None and low <= value <= high
+	if op not in ("<", "<=", ">", ">="):
+		raise NotImplementedError(f"stand-in filter operator {op}")
 	if value is None:
 		return False
 	return {"<": value < operand, "<=": value <= operand, ">": value > operand, ">=": value >= operand}[op]
