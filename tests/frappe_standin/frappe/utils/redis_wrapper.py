@@ -227,7 +227,7 @@ class RedisWrapper:
 
 	def pipeline(self, transaction=True, shard_hint=None) -> Pipeline:
 		"""redis-py pipeline: commands queue up and go in one round trip on `execute()`."""
-		return Pipeline(self)
+		return Pipeline(self, transaction)
 
 	def setex(self, name, time, value):
 		return self.execute_command("SETEX", name, time, value)
@@ -391,24 +391,30 @@ class RedisWrapper:
 
 class Pipeline:
 	"""redis-py's Pipeline: plain Redis commands (not RedisWrapper's pickling overrides, as in
-	v15 where `frappe.cache.pipeline()` is redis-py's), sent as one round trip on `execute()`."""
+	v15 where `frappe.cache.pipeline()` is redis-py's), sent as one round trip on `execute()`.
+	The log entry is ("PIPELINE", n, sent): `sent` is what the server sees, wrapped in MULTI/EXEC
+	when the pipeline is a transaction (redis-py's default)."""
 
-	def __init__(self, client: RedisWrapper) -> None:
+	def __init__(self, client: RedisWrapper, transaction: bool = True) -> None:
 		self._client = client
+		self._transaction = transaction
 		self._queue: list[tuple] = []
 
 	def __getattr__(self, name):
 		command = getattr(self._client, "_cmd_" + name.lower())
 
 		def queue(*args):
-			self._queue.append((command, args))
+			self._queue.append((command, name.upper(), args))
 			return self
 
 		return queue
 
 	def execute(self) -> list:
-		COMMANDS.append(("PIPELINE", len(self._queue)))
-		results = [command(*args) for command, args in self._queue]
+		sent = tuple((name, *args) for _command, name, args in self._queue)
+		if self._transaction:
+			sent = (("MULTI",), *sent, ("EXEC",))
+		COMMANDS.append(("PIPELINE", len(self._queue), sent))
+		results = [command(*args) for command, _name, args in self._queue]
 		self._queue.clear()
 		return results
 
