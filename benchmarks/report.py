@@ -55,10 +55,26 @@ ROWS = [
 	(
 		"bench_monitor",
 		"report_round_trips",
-		"field report, cache round trips (Frappe's limiter 2 + ours 1)",
+		"field report, cache round trips (Frappe's limiter + ours)",
 		"per report",
 		2,
 		"<=",
+	),
+	(
+		"bench_monitor",
+		"report_round_trips_limiter",
+		"field report, round trips of Frappe's rate_limit",
+		"per report",
+		None,
+		None,
+	),
+	(
+		"bench_monitor",
+		"report_round_trips_own",
+		"field report, round trips of the endpoint itself",
+		"per report",
+		None,
+		None,
 	),
 	(
 		"bench_monitor",
