@@ -4,7 +4,6 @@ and folded into the scheduled check's row."""
 
 import json
 import re
-from pathlib import Path
 
 import frappe
 import pytest
@@ -12,6 +11,8 @@ from frappe import standin
 
 from raven_ai_agent.api.field import REPORTS_PER_WINDOW, field_summary
 from raven_ai_agent.install import after_install
+from raven_ai_agent.realtime.field_reports import BUCKET_PREFIX
+from tests.recorded import FIELD_REPORT_REDIS
 
 API = "/api/method/raven_ai_agent.api.field.report_connection"
 USER = "staff@example.com"
@@ -37,9 +38,6 @@ def post(user=USER, ip="10.0.0.7", **form):
 	return standin.call_api(API, "POST", user=user, headers={"X-Forwarded-For": ip}, **form)
 
 
-REAL = json.loads((Path(__file__).parent / "fixtures" / "frappe-v15.41-field-report-redis.json").read_text())
-
-
 def endpoint_commands(ip: str) -> list[list[str]]:
 	"""The limiter's and our cache commands, as the fixture writes them (MONITOR's view)."""
 	prefix = f"{frappe.conf.db_name}|"
@@ -47,13 +45,13 @@ def endpoint_commands(ip: str) -> list[list[str]]:
 	def text(arg) -> str:
 		arg = arg.decode() if isinstance(arg, bytes) else str(arg)
 		arg = arg.removeprefix(prefix).replace(f":{ip}", ":<ip>")
-		return re.sub(r"^raven_realtime_field:\d{10}$", "raven_realtime_field:<hour>", arg)
+		return re.sub(rf"^{BUCKET_PREFIX}\d{{10}}$", f"{BUCKET_PREFIX}<hour>", arg)
 
 	sent = []
 	for command in standin.cache_commands():
 		if command[0] == "PIPELINE":
 			sent += [[text(a) for a in c] for c in command[2]]
-		elif any(b"|rl:" in a or b"raven_realtime_field" in a for a in command[1:] if isinstance(a, bytes)):
+		elif any(b"|rl:" in a or BUCKET_PREFIX.encode() in a for a in command[1:] if isinstance(a, bytes)):
 			sent.append([text(a) for a in command])
 	return sent
 
@@ -62,7 +60,7 @@ def test_a_report_costs_what_it_costs_on_a_real_bench(site):
 	"""Four reports in a row, as recorded with MONITOR on a Frappe 15.41 bench: the rate
 	limiter's GET (+ SETEX when its window starts) + INCRBY, then our one MULTI/EXEC pipeline;
 	a refused report stops after the limiter; a Guest never reaches it."""
-	for name, real in REAL["requests"].items():
+	for name, real in FIELD_REPORT_REDIS.items():
 		standin.reset_counters()
 		response = post(user=real["user"], ip="10.0.0.5", **real["form"])
 		assert response.status_code == real["status"], (name, response.body)
