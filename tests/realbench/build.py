@@ -45,7 +45,9 @@ def _fetch_source(host: BenchHost, src: inputs.Source, dest: Path) -> None:
 	if archive.is_file():
 		digest = _sha256(archive)
 		if digest != src.sha256:
-			raise BuildError(f"{archive}: sha256 {digest}, expected {src.sha256} (see {inputs.VENDOR}/README.md)")
+			raise BuildError(
+				f"{archive}: sha256 {digest}, expected {src.sha256} (see {inputs.VENDOR}/README.md)"
+			)
 		tmp = dest.parent / f".{dest.name}.extract"
 		shutil.rmtree(tmp, ignore_errors=True)
 		tmp.mkdir(parents=True)
@@ -149,7 +151,11 @@ def build(force: bool = False) -> Path:
 			["bench", "get-app", str(src / "raven"), "--branch", inputs.RAVEN.ref],
 			cwd=bench,
 		)
-		host.step("pins for Frappe 15.41", host.run, [str(bench / "env/bin/pip"), "install", "-q", *inputs.BENCH_ENV_PINS])
+		host.step(
+			"pins for Frappe 15.41",
+			host.run,
+			[str(bench / "env/bin/pip"), "install", "-q", *inputs.BENCH_ENV_PINS],
+		)
 		for site in (inputs.SITE, inputs.OTHER_SITE):
 			host.step(f"new-site {site}", host.new_site, site, ports["db"])
 		host.step("install-app raven", host.bench, inputs.SITE, "install-app", "raven")

@@ -20,7 +20,9 @@ from tests.stack.services import RedisServer
 from . import inputs
 
 # The environment a registry client needs here, handed to the bench user's commands.
-PASSTHROUGH = re.compile(r"^(.*_proxy|.*_PROXY|.*CA_CERTS?|.*CA_BUNDLE|.*CAINFO|SSL_CERT_(FILE|DIR)|PIP_.*|npm_config_.*)$")
+PASSTHROUGH = re.compile(
+	r"^(.*_proxy|.*_PROXY|.*CA_CERTS?|.*CA_BUNDLE|.*CAINFO|SSL_CERT_(FILE|DIR)|PIP_.*|npm_config_.*)$"
+)
 # Generous bounds for the slow steps of a cold build on 2 cores; a hung step still ends.
 STEP_TIMEOUT = 1500
 DB_START_TIMEOUT = 60
@@ -70,7 +72,16 @@ class BenchHost:
 			pwd.getpwnam(inputs.BENCH_USER)
 		except KeyError:
 			subprocess.run(
-				["useradd", "--system", "--no-create-home", "--home-dir", str(self.user_home), "--shell", "/bin/bash", inputs.BENCH_USER],
+				[
+					"useradd",
+					"--system",
+					"--no-create-home",
+					"--home-dir",
+					str(self.user_home),
+					"--shell",
+					"/bin/bash",
+					inputs.BENCH_USER,
+				],
 				check=True,
 			)
 
@@ -114,7 +125,14 @@ class BenchHost:
 
 	# -- running things -------------------------------------------------------------------
 
-	def run(self, argv: list[str], cwd: Path | None = None, timeout: float = STEP_TIMEOUT, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+	def run(
+		self,
+		argv: list[str],
+		cwd: Path | None = None,
+		timeout: float = STEP_TIMEOUT,
+		env: dict | None = None,
+		check: bool = True,
+	) -> subprocess.CompletedProcess:
 		"""Run as the bench user; output goes to the build log and is returned."""
 		full = as_bench_user([str(a) for a in argv], env or self.env())
 		with open(self.log_path, "a") as log:
@@ -122,10 +140,17 @@ class BenchHost:
 			log.flush()
 			try:
 				proc = subprocess.run(
-					full, cwd=cwd or self.home, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout
+					full,
+					cwd=cwd or self.home,
+					stdin=subprocess.DEVNULL,
+					capture_output=True,
+					text=True,
+					timeout=timeout,
 				)
 			except subprocess.TimeoutExpired as e:
-				raise BuildError(f"`{' '.join(map(str, argv))}` did not finish in {timeout:.0f} s (log: {self.log_path})") from e
+				raise BuildError(
+					f"`{' '.join(map(str, argv))}` did not finish in {timeout:.0f} s (log: {self.log_path})"
+				) from e
 			log.write(proc.stdout)
 			log.write(proc.stderr)
 		if check and proc.returncode != 0:
@@ -140,17 +165,30 @@ class BenchHost:
 		print(f"realbench: {name} done in {time.monotonic() - started:.1f} s", flush=True)
 		return result
 
-	def bench(self, site: str | None, *args: str, timeout: float = STEP_TIMEOUT, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+	def bench(
+		self,
+		site: str | None,
+		*args: str,
+		timeout: float = STEP_TIMEOUT,
+		check: bool = True,
+		env: dict | None = None,
+	) -> subprocess.CompletedProcess:
 		"""`bench [--site site] args...` in the bench folder."""
 		argv = ["bench"] + (["--site", site] if site else []) + list(args)
 		return self.run(argv, cwd=self.bench_dir, timeout=timeout, check=check, env=env)
 
 	def require_tools(self) -> None:
-		missing = [t for t in ("git", "node", "npm", "mariadbd", "mariadb-install-db", "mariadb", "redis-server") if not shutil.which(t, path=self.env()["PATH"])]
+		missing = [
+			t
+			for t in ("git", "node", "npm", "mariadbd", "mariadb-install-db", "mariadb", "redis-server")
+			if not shutil.which(t, path=self.env()["PATH"])
+		]
 		if not Path("/usr/bin/python3").exists():
 			missing.append("/usr/bin/python3 (Debian's python3, python3-venv, python3-dev)")
 		if missing:
-			raise BuildError(f"missing tools for the real bench: {', '.join(missing)} (scripts/setup installs them from Debian)")
+			raise BuildError(
+				f"missing tools for the real bench: {', '.join(missing)} (scripts/setup installs them from Debian)"
+			)
 
 	def install_tools(self) -> None:
 		self.tools.mkdir(parents=True, exist_ok=True)
@@ -159,7 +197,18 @@ class BenchHost:
 		self.run([str(self.tools / "bench-cli" / "bin" / "pip"), "install", "-q", inputs.BENCH_CLI])
 		(self.tools / "yarn").mkdir(exist_ok=True)
 		self.chown(self.tools / "yarn")
-		self.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(self.tools / "yarn"), inputs.YARN])
+		self.run(
+			[
+				"npm",
+				"install",
+				"--silent",
+				"--no-audit",
+				"--no-fund",
+				"--prefix",
+				str(self.tools / "yarn"),
+				inputs.YARN,
+			]
+		)
 
 	# -- configuration ----------------------------------------------------------------------
 
@@ -282,7 +331,11 @@ class BenchHost:
 		"""MariaDB (a new data folder) and two Redis on free loopback ports, for the build's steps."""
 		datadir = self.home / "mariadb"
 		self.init_database(datadir)
-		with self.database(datadir, set_root_password=True) as db, RedisServer() as cache, RedisServer() as queue:
+		with (
+			self.database(datadir, set_root_password=True) as db,
+			RedisServer() as cache,
+			RedisServer() as queue,
+		):
 			yield {"db": db, "redis_cache": cache.port, "redis_queue": queue.port}
 
 	def new_site(self, site: str, db_port: int) -> None:

@@ -43,7 +43,9 @@ def outside(pytest_args: list[str]) -> int:
 	from .host import BenchHost, BuildError
 
 	if os.geteuid() != 0:
-		print("realbench: the real-bench suite needs root (network namespaces, the bench user)", file=sys.stderr)
+		print(
+			"realbench: the real-bench suite needs root (network namespaces, the bench user)", file=sys.stderr
+		)
 		return 2
 	if not shutil.which("unshare"):
 		print("realbench: `unshare` (util-linux) is missing", file=sys.stderr)
@@ -51,11 +53,24 @@ def outside(pytest_args: list[str]) -> int:
 	try:
 		home = build()
 		host = BenchHost(home)
-		host.run([str(host.bench_dir / "env/bin/pip"), "install", "-q", *_app_requirements()], cwd=host.bench_dir)
+		host.run(
+			[str(host.bench_dir / "env/bin/pip"), "install", "-q", *_app_requirements()], cwd=host.bench_dir
+		)
 	except BuildError as e:
 		print(f"realbench: {e}", file=sys.stderr)
 		return 1
-	argv = ["unshare", "--net", "--mount", "--fork", "--", sys.executable, "-m", "tests.realbench.run", "--inside", *pytest_args]
+	argv = [
+		"unshare",
+		"--net",
+		"--mount",
+		"--fork",
+		"--",
+		sys.executable,
+		"-m",
+		"tests.realbench.run",
+		"--inside",
+		*pytest_args,
+	]
 	return subprocess.call(argv, env={**os.environ, NETNS_ENV: "1"})
 
 

@@ -32,7 +32,9 @@ SOCKETIO_PORT = 9000
 REDIS_CACHE_PORT = 13000
 REDIS_QUEUE_PORT = 11000
 # What `bench get-app` would not bring: the checkout's own tooling and caches.
-COPY_IGNORE = shutil.ignore_patterns(".git", "node_modules", "__pycache__", "*.pyc", "output", ".ruff_cache", "probe_app")
+COPY_IGNORE = shutil.ignore_patterns(
+	".git", "node_modules", "__pycache__", "*.pyc", "output", ".ruff_cache", "probe_app"
+)
 SERVICE_TIMEOUT = 90
 # A test-only Frappe app that publishes from a request, a job and a rolled-back request.
 PROBE_APP = Path(__file__).resolve().parent / "probe_app"
@@ -41,7 +43,9 @@ PROBE_APP = Path(__file__).resolve().parent / "probe_app"
 class BenchProcess(ManagedProcess):
 	"""A bench process run as the bench user; ready when its port answers `ready_path`."""
 
-	def __init__(self, name: str, argv: list[str], env: dict, cwd: Path, port: int | None, ready_path: str | None):
+	def __init__(
+		self, name: str, argv: list[str], env: dict, cwd: Path, port: int | None, ready_path: str | None
+	):
 		self.name = name
 		super().__init__(as_bench_user(argv, env), cwd=cwd)
 		self.port = port
@@ -58,12 +62,17 @@ class BenchProcess(ManagedProcess):
 				if self._ready_path is None:
 					return
 				try:
-					if requests.get(f"http://127.0.0.1:{self.port}{self._ready_path}", timeout=5).status_code < 500:
+					if (
+						requests.get(f"http://127.0.0.1:{self.port}{self._ready_path}", timeout=5).status_code
+						< 500
+					):
 						return
 				except requests.RequestException:
 					pass
 			time.sleep(0.1)
-		raise ServiceError(f"{self.name} did not answer on 127.0.0.1:{self.port} within {timeout}s\n{self.describe()}")
+		raise ServiceError(
+			f"{self.name} did not answer on 127.0.0.1:{self.port} within {timeout}s\n{self.describe()}"
+		)
 
 	def stop(self, timeout: float = 10):
 		# runuser forwards SIGTERM to its child; the group is ours alone (start_new_session).
@@ -84,10 +93,14 @@ class RealBench:
 
 	def __init__(self, dev_server: bool = True):
 		if os.environ.get(NETNS_ENV) != "1":
-			raise BuildError("the real-bench suite runs in a network namespace of its own: `python3 -m tests.realbench.run`")
+			raise BuildError(
+				"the real-bench suite runs in a network namespace of its own: `python3 -m tests.realbench.run`"
+			)
 		self.home = inputs.bench_home()
 		if not (self.home / "READY").is_file():
-			raise BuildError(f"no finished bench at {self.home}: run `python3 -m tests.realbench.build` first")
+			raise BuildError(
+				f"no finished bench at {self.home}: run `python3 -m tests.realbench.build` first"
+			)
 		self.host = BenchHost(self.home)
 		self.dir = self.host.bench_dir
 		self.site = inputs.SITE
@@ -128,7 +141,10 @@ class RealBench:
 
 		self._timed("restore", self._restore_pristine)
 		datadir = self.run_dir / "mariadb"
-		self._timed("database copy", lambda: subprocess.run(["cp", "-a", str(self.host.db_snapshot), str(datadir)], check=True))
+		self._timed(
+			"database copy",
+			lambda: subprocess.run(["cp", "-a", str(self.host.db_snapshot), str(datadir)], check=True),
+		)
 		self.db_port = self._exit.enter_context(self.host.database(datadir))
 		self.redis_cache = self._exit.enter_context(RedisServer(REDIS_CACHE_PORT))
 		self.redis_queue = self._exit.enter_context(RedisServer(REDIS_QUEUE_PORT))
@@ -174,7 +190,11 @@ class RealBench:
 		for site in (self.site, self.other_site):
 			self.host.update_json(
 				self.host.site_config_path(site),
-				{"db_host": "127.0.0.1", "db_port": self.db_port, "host_name": f"http://{site}:{self.web_port}"},
+				{
+					"db_host": "127.0.0.1",
+					"db_port": self.db_port,
+					"host_name": f"http://{site}:{self.web_port}",
+				},
 			)
 
 	def _install_app(self) -> None:
@@ -185,7 +205,15 @@ class RealBench:
 			shutil.copytree(source, app, ignore=COPY_IGNORE, symlinks=True)
 			self.host.chown(app)
 			# No registry in here: run.py installed the app's dependencies and flit_core beforehand.
-			pip = [str(self.dir / "env/bin/pip"), "install", "-q", "--no-deps", "--no-build-isolation", "-e", str(app)]
+			pip = [
+				str(self.dir / "env/bin/pip"),
+				"install",
+				"-q",
+				"--no-deps",
+				"--no-build-isolation",
+				"-e",
+				str(app),
+			]
 			self.host.run(pip, cwd=self.dir)
 			apps_txt = self.dir / "sites" / "apps.txt"
 			names = apps_txt.read_text().split()
@@ -197,7 +225,9 @@ class RealBench:
 
 	# -- processes ------------------------------------------------------------------------
 
-	def _start_proc(self, name: str, argv: list[str], cwd: Path, port: int | None, ready_path: str | None, **env) -> BenchProcess:
+	def _start_proc(
+		self, name: str, argv: list[str], cwd: Path, port: int | None, ready_path: str | None, **env
+	) -> BenchProcess:
 		old = self.procs.pop(name, None)
 		if old is not None:
 			old.stop()
@@ -245,7 +275,9 @@ class RealBench:
 		return proc
 
 	def start_worker(self) -> BenchProcess:
-		return self._start_proc("worker", ["bench", "worker", "--queue", "default,short,long"], self.dir, None, None)
+		return self._start_proc(
+			"worker", ["bench", "worker", "--queue", "default,short,long"], self.dir, None, None
+		)
 
 	def stop(self, name: str) -> None:
 		proc = self.procs.pop(name)
@@ -265,7 +297,9 @@ class RealBench:
 
 	# -- using it ---------------------------------------------------------------------------
 
-	def bench(self, site: str | None, *args: str, check: bool = True, timeout: float = 600, **env) -> subprocess.CompletedProcess:
+	def bench(
+		self, site: str | None, *args: str, check: bool = True, timeout: float = 600, **env
+	) -> subprocess.CompletedProcess:
 		return self.host.bench(site, *args, check=check, timeout=timeout, env=self.host.env(**env))
 
 	def execute(self, method: str, site: str | None = None, **kwargs):
@@ -279,14 +313,18 @@ class RealBench:
 	def url(self, path: str = "", site: str | None = None) -> str:
 		return f"http://{site or self.site}:{self.web_port}{path}"
 
-	def login(self, user: str = "Administrator", password: str = inputs.ADMIN_PASSWORD, site: str | None = None) -> requests.Session:
+	def login(
+		self, user: str = "Administrator", password: str = inputs.ADMIN_PASSWORD, site: str | None = None
+	) -> requests.Session:
 		"""A logged-in HTTP session, as the desk's login form makes one."""
 		s = requests.Session()
 		r = s.post(self.url("/api/method/login", site), data={"usr": user, "pwd": password}, timeout=30)
 		r.raise_for_status()
 		return s
 
-	def create_user(self, email: str, roles: tuple[str, ...] = (), password: str = "Raven-bench-user-1") -> requests.Session:
+	def create_user(
+		self, email: str, roles: tuple[str, ...] = (), password: str = "Raven-bench-user-1"
+	) -> requests.Session:
 		"""A user made through the REST API as an administrator would; its logged-in session."""
 		admin = self.login()
 		if admin.get(self.url(f"/api/resource/User/{email}"), timeout=30).status_code == 404:

@@ -36,7 +36,9 @@ def test_run_diagnosis_from_the_desk_is_green_with_delivery(real_bench):
 def test_bench_command_with_a_session_delivers_and_never_prints_the_sid(real_bench):
 	session = real_bench.login()
 	sid = session.cookies["sid"]
-	result = real_bench.bench(real_bench.site, "raven-realtime", "diagnose", "--json", check=False, **{SID_ENV: sid})
+	result = real_bench.bench(
+		real_bench.site, "raven-realtime", "diagnose", "--json", check=False, **{SID_ENV: sid}
+	)
 	assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 	report = json.loads(result.stdout[result.stdout.index("{") :])
 	assert _checks(report)["end_to_end"]["ok"] is True

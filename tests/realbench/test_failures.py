@@ -62,7 +62,10 @@ def test_realtime_stopped(healthy):
 	report = diagnose(healthy)
 	assert first_failure(report) == "local_handshake"
 	assert "connection refused" in check(report, "local_handshake")["detail"]
-	assert report["hint"].startswith("Start the realtime service") and str(healthy.socketio_port) in report["hint"]
+	assert (
+		report["hint"].startswith("Start the realtime service")
+		and str(healthy.socketio_port) in report["hint"]
+	)
 
 
 def test_wrong_socketio_port(healthy):
@@ -82,9 +85,13 @@ def test_redis_for_events_stopped(healthy):
 
 
 def test_nginx_in_front_without_the_upgrade_headers(healthy):
-	conf = topologies.render("no_upgrade", FRONT_PORT, healthy.web_port, healthy.socketio_port, site=healthy.site)
+	conf = topologies.render(
+		"no_upgrade", FRONT_PORT, healthy.web_port, healthy.socketio_port, site=healthy.site
+	)
 	with Nginx(conf):
-		healthy.host.update_json(healthy.host.site_config_path(healthy.site), {"host_name": f"http://{healthy.site}"})
+		healthy.host.update_json(
+			healthy.host.site_config_path(healthy.site), {"host_name": f"http://{healthy.site}"}
+		)
 		report = diagnose(healthy)
 	assert first_failure(report) == "external_websocket"
 	assert "Bad request" in check(report, "external_websocket")["detail"]

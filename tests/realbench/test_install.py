@@ -13,12 +13,16 @@ def test_install_app_put_the_app_on_the_site(real_bench):
 	apps = real_bench.execute("frappe.get_installed_apps")
 	assert apps[:1] == ["frappe"] and "raven" in apps and "raven_ai_agent" in apps
 	# after_install saved the settings once, so a never-edited Single reads its defaults.
-	assert real_bench.execute("frappe.db.get_single_value", doctype=SETTINGS_DOCTYPE, fieldname="probe_timeout")
+	assert real_bench.execute(
+		"frappe.db.get_single_value", doctype=SETTINGS_DOCTYPE, fieldname="probe_timeout"
+	)
 
 
 def test_bench_run_tests_passes_for_the_app(real_bench):
 	"""`bench --site ... run-tests --app raven_ai_agent`, as the app's CI template runs it."""
-	result = real_bench.bench(real_bench.site, "run-tests", "--app", "raven_ai_agent", check=False, timeout=900)
+	result = real_bench.bench(
+		real_bench.site, "run-tests", "--app", "raven_ai_agent", check=False, timeout=900
+	)
 	output = result.stdout + result.stderr
 	print(output)
 	assert result.returncode == 0, output[-4000:]
@@ -52,7 +56,10 @@ def _raven_boot_json(html: str) -> str:
 def test_rest_context_is_for_logged_in_users_and_settings_for_system_managers(real_bench):
 	method = "/api/method/raven_ai_agent.api.realtime."
 	assert requests.get(real_bench.url(method + "get_raven_realtime_context"), timeout=30).status_code == 403
-	assert requests.get(real_bench.url(method + "get_site_name"), timeout=30).json()["message"] == real_bench.site
+	assert (
+		requests.get(real_bench.url(method + "get_site_name"), timeout=30).json()["message"]
+		== real_bench.site
+	)
 
 	user = real_bench.create_user("desk-user@raven-bench.invalid", roles=("Desk User",))
 	context = user.get(real_bench.url(method + "get_raven_realtime_context"), timeout=30)
@@ -61,7 +68,15 @@ def test_rest_context_is_for_logged_in_users_and_settings_for_system_managers(re
 	assert user.get(real_bench.url(method + "get_effective_config"), timeout=30).status_code == 403
 	desk = Desk(user, real_bench.url("/app"))
 	assert desk.call("raven_ai_agent.api.realtime.run_diagnosis").status_code == 403
-	assert user.get(real_bench.url(f"/api/resource/{SETTINGS_DOCTYPE}/{SETTINGS_DOCTYPE}"), timeout=30).status_code == 403
+	assert (
+		user.get(
+			real_bench.url(f"/api/resource/{SETTINGS_DOCTYPE}/{SETTINGS_DOCTYPE}"), timeout=30
+		).status_code
+		== 403
+	)
 
 	admin = real_bench.login()
-	assert admin.get(real_bench.url(method + "get_effective_config"), timeout=30).json()["message"]["site_name"] == real_bench.site
+	assert (
+		admin.get(real_bench.url(method + "get_effective_config"), timeout=30).json()["message"]["site_name"]
+		== real_bench.site
+	)

@@ -50,12 +50,16 @@ def _raven_sends(desk: Desk, channel_id: str, text: str) -> str:
 	"""A message through Raven's own API: Raven's insert publishes message_created itself."""
 	sent = desk.call("raven.api.raven_message.send_message", channel_id=channel_id, text=text)
 	assert sent.status_code == 200, sent.text[-2000:]
-	return sent.json()["message"]["name"] if isinstance(sent.json()["message"], dict) else sent.json()["message"]
+	return (
+		sent.json()["message"]["name"] if isinstance(sent.json()["message"], dict) else sent.json()["message"]
+	)
 
 
 def _created(listener: ChannelListener, message_id: str) -> dict:
 	line = listener.next(
-		lambda m: m.get("event") == MESSAGE_CREATED and m["args"] and m["args"][0].get("message_id") == message_id
+		lambda m: (
+			m.get("event") == MESSAGE_CREATED and m["args"] and m["args"][0].get("message_id") == message_id
+		)
 	)
 	return line["args"][0]
 
@@ -65,11 +69,15 @@ def test_raven_and_the_app_send_the_same_payload_from_every_path(real_bench, cha
 	message_id = _raven_sends(desk, channel_id, "<p>sent by Raven</p>")
 	ravens = _created(listener, message_id)
 
-	from_request = desk.call(PROBE + "publish_from_request", message=message_id, channel=channel_id, after_commit=0)
+	from_request = desk.call(
+		PROBE + "publish_from_request", message=message_id, channel=channel_id, after_commit=0
+	)
 	assert from_request.status_code == 200 and from_request.json()["message"] is True
 	assert _created(listener, message_id) == ravens
 
-	after_commit = desk.call(PROBE + "publish_from_request", message=message_id, channel=channel_id, after_commit=1)
+	after_commit = desk.call(
+		PROBE + "publish_from_request", message=message_id, channel=channel_id, after_commit=1
+	)
 	assert after_commit.status_code == 200
 	assert _created(listener, message_id) == ravens
 

@@ -3,8 +3,8 @@ one alert when the realtime service stops, one recovery when it is back."""
 
 import pytest
 
-from raven_ai_agent.monitor import CHECK_DOCTYPE
 from raven_ai_agent.config import SETTINGS_DOCTYPE
+from raven_ai_agent.monitor import CHECK_DOCTYPE
 
 TICK = "raven_ai_agent.monitor.run_scheduled_check"
 

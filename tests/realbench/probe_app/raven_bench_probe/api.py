@@ -21,7 +21,9 @@ def publish_from_request(message: str, channel: str, after_commit: int = 0) -> b
 @frappe.whitelist(methods=["POST"])
 def publish_from_job(message: str, channel: str) -> str:
 	"""From a background job on the short queue (the worker's own site context)."""
-	job = frappe.enqueue("raven_bench_probe.api.publish_in_job", queue="short", message=message, channel=channel)
+	job = frappe.enqueue(
+		"raven_bench_probe.api.publish_in_job", queue="short", message=message, channel=channel
+	)
 	return job.id
 
 
