@@ -16,7 +16,9 @@ from pathlib import Path
 
 import yaml
 
-from raven_ai_agent.realtime.configfiles import config_files, read_config_text
+from raven_ai_agent.realtime import nginxconf
+from raven_ai_agent.realtime.configfiles import ConfigFile, config_kind, read_configs
+from raven_ai_agent.realtime.nginxconf import NginxConfig
 
 # What makes a line about the realtime service, and what makes it about something else.
 # "realtime.example.com" is a host name, not the realtime service.
@@ -84,10 +86,8 @@ def audit_ports(
 	binary files and files over 1 MB; a file named explicitly is always read.
 	"""
 	findings: list[Finding] = []
-	for path in config_files(paths):
-		text = read_config_text(path)
-		if text is not None:
-			findings.extend(audit_text(text, socketio_port, str(path), socketio_uds))
+	for config in read_configs(paths):
+		findings.extend(_config_findings(config, _Expected(socketio_port, socketio_uds)))
 	return findings
 
 
@@ -101,9 +101,18 @@ def format_finding(finding: Finding) -> str:
 def audit_text(
 	text: str, socketio_port: int, file: str = "<text>", socketio_uds: str | None = None
 ) -> list[Finding]:
-	"""The findings in one file's text; `file` names it (its name and suffix steer the parsing)."""
-	expected = _Expected(socketio_port, socketio_uds)
-	name = Path(file).name.lower()
+	"""The findings in one file's text; `file` names it (its name and suffix steer the parsing;
+	an nginx file's includes are followed from its folder)."""
+	kind = config_kind(file, text)
+	nginx = nginxconf.load(Path(file), text) if kind == "nginx" else None
+	return _config_findings(ConfigFile(Path(file), text, kind, nginx), _Expected(socketio_port, socketio_uds))
+
+
+def _config_findings(config: ConfigFile, expected: "_Expected") -> list[Finding]:
+	text, file = config.text, str(config.path)
+	name = config.path.name.lower()
+	if config.nginx is not None:
+		return _nginx_findings(config.nginx, expected, name)
 	if name.endswith(".json"):
 		data = _json_object(text)
 		if data is not None:
@@ -124,6 +133,31 @@ def audit_text(
 		for port, suggestion in _stale_ports(line, context, under_ports, expected, name):
 			findings.setdefault((number, port), Finding(file, number, line.strip(), port, suggestion))
 	return list(findings.values())
+
+
+def _nginx_findings(config: NginxConfig, expected: "_Expected", name: str) -> list[Finding]:
+	"""An nginx config directive by directive: a port counts inside a block about the realtime
+	service (`location /socket.io`, `upstream <bench>-socketio-server`, the upstream a socket.io
+	location passes to) or in a directive that names it."""
+	aliases: dict[str, bool] = {}
+	for d in config.walk():
+		m = _PROXY_PASS_NAME.search(d.text) if d.name == "proxy_pass" else None
+		if m:
+			realtime = any(_is_realtime_header(_header(a), {}) for a in d.ancestors())
+			aliases[m.group("name")] = aliases.get(m.group("name"), False) or realtime
+	findings: dict[tuple[str, int, int], Finding] = {}
+	for d in config.walk():
+		if d.block is not None and d.name != "upstream":
+			continue
+		context = any(_is_realtime_header(_header(a), aliases) for a in d.ancestors())
+		context = context or bool(_REALTIME.search(d.text))
+		for port, suggestion in _stale_ports(d.text, context, False, expected, name):
+			findings.setdefault((d.file, d.line, port), Finding(d.file, d.line, d.text, port, suggestion))
+	return list(findings.values())
+
+
+def _header(block: nginxconf.Directive) -> str:
+	return " ".join((block.name, *block.args))
 
 
 def _json_object(text: str) -> dict | None:
