@@ -82,7 +82,8 @@ def read_config_text(path: Path) -> str | None:
 
 # An nginx block opening: what makes a `.conf` (or an extensionless file in sites-enabled/) nginx
 # rather than INI, Redis or supervisor.
-_NGINX_BLOCK = re.compile(r"(?m)^[^#\n]*?\b(?:server|location|upstream|http|map|events|if)\b[^;{\n]*\{")
+# A statement starts a line or follows `;`, `{` or `}`; its `{` may come on a later line.
+_NGINX_BLOCK = re.compile(r"(?m)(?:^|[;{}])\s*(?:server|location|upstream|http|map|events)\b[^;{}#]*\{")
 _CADDY_WORDS = re.compile(r"(?m)^\s*(?:reverse_proxy|handle|handle_path|route)\b")
 
 

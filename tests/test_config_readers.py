@@ -1,0 +1,342 @@
+"""Proxy configs read the way their servers read them (tests/config_corpus/).
+
+Every nginx file of the corpus is accepted by real `nginx -t`, so none of it is a made-up
+syntax; each finding of audit-proxy, the timeout audit and audit-ports is asserted with its
+file:line; reflowing the tokens of a valid config (any blanks and line breaks between them)
+changes no finding.
+"""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from raven_ai_agent.cli import cli
+from raven_ai_agent.realtime import nginxconf
+from raven_ai_agent.realtime.audit import audit_ports, audit_text
+from raven_ai_agent.realtime.configfiles import read_configs
+from raven_ai_agent.realtime.constants import ENGINEIO_PING_WINDOW
+from raven_ai_agent.realtime.nginxconf import NginxSyntaxError, Token, parse_text, serving_location, tokenize
+from raven_ai_agent.realtime.proxyaudit import (
+	audit_proxies,
+	audit_proxy_text,
+	audit_timeout_text,
+	audit_timeouts,
+)
+from tests.stack.procs import require_tool
+
+CORPUS = Path(__file__).parent / "config_corpus"
+WINDOW = ENGINEIO_PING_WINDOW
+
+ORIGIN = "nginx sets Origin on every request"
+SID_LOG = "the access log stores session ids"
+SHORT = "is shorter than Engine.IO's heartbeat window"
+DROPPED = "is not inherited here"
+
+# (file, line, directive as written, what the finding says): everything audit-proxy must report.
+EXPECTED_PROXY = {
+	("bench/nginx.conf", 29, "location /socket.io {", SID_LOG),  # bench logs the session check
+	("bench/nginx.conf", 34, "proxy_set_header Origin $scheme://$http_host;", ORIGIN),
+	("frappe_docker/default.conf", 36, "location /socket.io {", SID_LOG),
+	("frappe_docker/default.conf", 41, "proxy_set_header Origin $scheme://$host;", ORIGIN),
+	# the socket location sets Host, so the server's (included) Upgrade and Connection are dropped
+	("etc_nginx/conf.d/erp.conf", 6, "proxy_set_header Host $host;", "`proxy_set_header Upgrade"),
+	("etc_nginx/conf.d/erp.conf", 6, "proxy_set_header Host $host;", "`proxy_set_header Connection"),
+	# the 8085 server logs with a format that records $request
+	("modifiers/locations.conf", 45, "location /socket.io {", SID_LOG),
+}
+EXPECTED_TIMEOUTS = {
+	# the operator's compact line: the socket location's own 30 s
+	("compact/site.conf", 6, "proxy_read_timeout 30s;", SHORT),
+	# inherited from http in the main file, through `include conf.d/*.conf`
+	("etc_nginx/nginx.conf", 5, "proxy_read_timeout 20s;", SHORT),
+	# the regex beats the plain prefix (whose 5 s is never in force)
+	("modifiers/locations.conf", 10, "proxy_read_timeout 10s;", SHORT),
+	# `^~` stops the regex search (whose 1 s is never in force); the quoted value is read
+	("modifiers/locations.conf", 19, 'proxy_send_timeout "15s";', SHORT),
+	# a regex nested in `location /` serves; `= /socket.io` and `/socket.io/x` do not
+	("modifiers/locations.conf", 35, "proxy_read_timeout 20;", SHORT),
+}
+# audit-ports with socketio_port 9000: (file, line, port).
+EXPECTED_PORTS = {
+	("bench/nginx.conf", 6, 9001),  # upstream frappe-bench-socketio-server
+	("etc_nginx/conf.d/erp.conf", 7, 9001),  # read through the main file's include
+}
+
+
+def _rel(file: str) -> str:
+	return Path(file).resolve().relative_to(CORPUS.resolve()).as_posix()
+
+
+def _proxy(findings) -> set[tuple[str, int, str, str]]:
+	out = set()
+	for f in findings:
+		kind = next(
+			k
+			for k in (ORIGIN, SID_LOG, SHORT, "`proxy_set_header Upgrade", "`proxy_set_header Connection")
+			if k in f.problem
+		)
+		out.add((_rel(f.file), f.line, f.text, kind))
+	return out
+
+
+def test_audit_proxy_reports_each_finding_with_its_file_and_line():
+	assert _proxy(audit_proxies([CORPUS])) == EXPECTED_PROXY
+	dropped = [f for f in audit_proxies([CORPUS]) if DROPPED in f.problem]
+	assert all(
+		"etc_nginx/snippets/upgrade.conf:" in f.problem and "long-polling" in f.problem for f in dropped
+	)
+
+
+def test_timeouts_in_force_where_nginx_serves_the_socket_path():
+	assert _proxy(audit_timeouts([CORPUS], WINDOW)) == EXPECTED_TIMEOUTS
+
+
+def test_audit_ports_reads_nginx_by_directive():
+	found = {(_rel(f.file), f.line, f.port) for f in audit_ports([CORPUS], 9000)}
+	assert found == EXPECTED_PORTS
+	# the right port: nothing; the included file is read once, through its includer
+	assert audit_ports([CORPUS], 9001) and all(f.port != 9001 for f in audit_ports([CORPUS], 9001))
+
+
+def test_cli_output_and_counts():
+	result = CliRunner().invoke(cli, ["audit-proxy", str(CORPUS)])
+	assert result.exit_code == 1
+	total = len(EXPECTED_PROXY) + len(EXPECTED_TIMEOUTS)
+	assert f"{total} proxy setting(s)" in result.stderr and result.stdout.count("why: ") == total
+	assert f"{CORPUS / 'compact/site.conf'}:6: proxy_read_timeout 30s;" in result.stdout
+	ports = CliRunner().invoke(cli, ["audit-ports", str(CORPUS), "--socketio-port", "9000"])
+	assert ports.exit_code == 1
+	assert (
+		f"{CORPUS / 'bench/nginx.conf'}:6: port 9001: server 127.0.0.1:9001 fail_timeout=0;" in ports.stdout
+	)
+
+
+# ---- the operator's report: a compact file, the short timeout next to other directives ----------
+
+
+def test_the_compact_socket_location_is_flagged_by_the_diagnosis_and_audit_proxy(tmp_path):
+	bench = tmp_path / "bench"
+	(bench / "sites" / "erp.test").mkdir(parents=True)
+	(bench / "sites" / "common_site_config.json").write_text('{"socketio_port": 9000}')
+	(bench / "sites" / "erp.test" / "site_config.json").write_text("{}")
+	compact = tmp_path / "compact.conf"
+	compact.write_text(
+		"server { listen 80; location /socket.io/ { proxy_pass http://127.0.0.1:9000; "
+		"proxy_http_version 1.1; proxy_read_timeout 30s; proxy_set_header Upgrade $http_upgrade; } }\n"
+	)
+	args = ["diagnose", "--bench", str(bench), "--site", "erp.test", "--json", "--no-external"]
+	result = CliRunner().invoke(cli, [*args, "--timeout", "0.5", "--proxy-config", str(compact)])
+	config = next(c for c in json.loads(result.stdout)["checks"] if c["name"] == "config")
+	assert config["ok"] is False and f"{compact}:1 (proxy_read_timeout 30s;)" in config["detail"]
+	assert result.exit_code != 0
+	audit = CliRunner().invoke(cli, ["audit-proxy", str(compact)])
+	assert audit.exit_code == 1 and f"{compact}:1: proxy_read_timeout 30s;" in audit.stdout
+	# the same settings one per line are flagged the same way, on their own line
+	spread = compact.read_text().replace("; ", ";\n").replace("{ ", "{\n")
+	[finding] = audit_timeout_text(spread, WINDOW, "spread.conf")
+	assert (finding.line, finding.text) == (6, "proxy_read_timeout 30s;")
+
+
+# ---- real nginx accepts every nginx file of the corpus ------------------------------------------
+
+
+def _nginx_files() -> list[Path]:
+	"""The nginx files of the corpus that no other one includes (those are read through it)."""
+	return [c.path for c in read_configs([CORPUS]) if c.nginx is not None]
+
+
+def _wrapper(path: Path, top: list[nginxconf.Directive]) -> str:
+	"""What nginx needs around a file written for inclusion: the main context's events/http, or
+	a server for a bare list of locations."""
+	names = {d.name for d in top}
+	if "http" in names or "events" in names:
+		return ""
+	body = f"include {path};"
+	if "location" in names:
+		body = f"server {{ listen 127.0.0.1:8099; {body} }}"
+	return f"pid nginx.pid; events {{ worker_connections 64; }} http {{ {body} }}\n"
+
+
+@pytest.mark.parametrize("path", _nginx_files(), ids=lambda p: p.relative_to(CORPUS).as_posix())
+def test_nginx_accepts_every_nginx_file_of_the_corpus(path, tmp_path):
+	nginx = require_tool("nginx")
+	copy = tmp_path / "conf"
+	shutil.copytree(CORPUS, copy)
+	(tmp_path / "logs").mkdir()
+	target = copy / path.relative_to(CORPUS)
+	wrapper = _wrapper(target, parse_text(target.read_text(), str(target)))
+	if wrapper:
+		conf = tmp_path / "wrapper.conf"
+		conf.write_text(wrapper)
+	else:
+		conf = target
+	result = subprocess.run(
+		[nginx, "-t", "-p", str(tmp_path), "-c", str(conf), "-e", "stderr"],
+		capture_output=True,
+		text=True,
+		timeout=30,
+	)
+	assert result.returncode == 0, result.stderr
+	assert "test is successful" in result.stderr
+
+
+def test_the_corpus_covers_the_shapes_the_issue_names():
+	files = {p.relative_to(CORPUS).as_posix() for p in _nginx_files()}
+	assert {
+		"bench/nginx.conf",
+		"frappe_docker/default.conf",
+		"compact/site.conf",
+		"etc_nginx/nginx.conf",
+	} <= files
+	files |= {"etc_nginx/conf.d/erp.conf", "etc_nginx/snippets/upgrade.conf"}  # read through the include
+	text = "\n".join((CORPUS / f).read_text() for f in files)
+	for shape in (
+		"include conf.d/*.conf",
+		"location ~* ",
+		"location ^~ ",
+		"location = ",
+		"if (",
+		"map $http_origin",
+		'"1; mode=block"',
+		"  # ",
+	):
+		assert shape in text, shape
+
+
+# ---- the grammar -----------------------------------------------------------------------------------
+
+
+def test_tokens_quotes_escapes_comments_and_variables():
+	text = 'add_header X "a;b # {c}" \'it\\\'s\';  # comment ; {\nset ${x}y "\\"q\\"";\nlocation ~ \\.php$ {}'
+	directives = parse_text(text, "t.conf")
+	assert [(d.name, d.args, d.line) for d in directives] == [
+		("add_header", ("X", "a;b # {c}", "it's"), 1),
+		("set", ("${x}y", '"q"'), 2),
+		("location", ("~", "\\.php$"), 3),
+	]
+	assert directives[0].text == "add_header X \"a;b # {c}\" 'it\\'s';"
+
+
+def test_a_directive_across_lines_takes_the_line_it_starts_on():
+	[server] = parse_text("server {\n\tserver_name\n\t\ta.example\n\t\t;\n}\n", "t.conf")
+	[name] = server.block
+	assert (name.line, name.args, name.text) == (2, ("a.example",), "server_name a.example;")
+
+
+@pytest.mark.parametrize(
+	"text, line, message",
+	[
+		("server { listen 80;", 1, "never closed"),
+		("listen 80", 1, 'expecting ";"'),
+		("a;\n}\n", 3, 'unexpected "}"'),
+		('a "b;\n', 1, "unterminated"),
+		('a "b"c;', 1, 'unexpected "c"'),
+		("a;\n;", 2, 'unexpected ";"'),
+	],
+)
+def test_syntax_errors_name_file_and_line(text, line, message):
+	with pytest.raises(NginxSyntaxError) as raised:
+		parse_text(text, "bad.conf")
+	assert raised.value.file == "bad.conf" and message in raised.value.message
+	assert str(raised.value).startswith(f"bad.conf:{raised.value.line}:") and raised.value.line <= line
+
+
+def test_a_file_nginx_would_refuse_is_a_clear_error_not_a_silent_pass(tmp_path):
+	bad = tmp_path / "site.conf"
+	bad.write_text("server {\n\tlocation /socket.io/ {\n\t\tproxy_read_timeout 30s\n\t}\n}\n")
+	result = CliRunner().invoke(cli, ["audit-proxy", str(bad)])
+	assert result.exit_code == 2 and f"{bad}:3:" in result.output
+	result = CliRunner().invoke(cli, ["audit-ports", str(bad), "--socketio-port", "9000"])
+	assert result.exit_code == 2 and f"{bad}:3:" in result.output
+
+
+def test_includes_follow_the_prefix_globs_in_order_and_loops_are_refused(tmp_path):
+	(tmp_path / "nginx.conf").write_text("http { include sites-enabled/*; }\n")
+	(tmp_path / "sites-enabled").mkdir()
+	(tmp_path / "snippets").mkdir()
+	(tmp_path / "sites-enabled" / "b").write_text(
+		"server { include snippets/ws.conf; location /socket.io/ { proxy_pass http://127.0.0.1:9000; } }\n"
+	)
+	(tmp_path / "sites-enabled" / "a").write_text("server { listen 81; include snippets/missing.conf; }\n")
+	(tmp_path / "snippets" / "ws.conf").write_text("proxy_read_timeout 10s;\n")
+	config = nginxconf.load(tmp_path / "sites-enabled" / "b")  # prefix: the folder of nginx.conf
+	assert [d.name for d in config.directives[0].block] == ["proxy_read_timeout", "location"]
+	whole = nginxconf.load(tmp_path / "nginx.conf")
+	assert [Path(f).name for f in whole.files] == ["nginx.conf", "a", "missing.conf", "b", "ws.conf"][:1] + [
+		"a",
+		"b",
+		"ws.conf",
+	]
+	assert [d.args for d in whole.missing_includes] == [("snippets/missing.conf",)]
+	[finding] = audit_timeouts([tmp_path / "nginx.conf"], WINDOW)
+	assert (Path(finding.file).name, finding.line) == ("ws.conf", 1)
+	(tmp_path / "snippets" / "ws.conf").write_text("include sites-enabled/b;\n")
+	with pytest.raises(NginxSyntaxError, match="include loop"):
+		nginxconf.load(tmp_path / "nginx.conf")
+
+
+@pytest.mark.parametrize(
+	"locations, serving",
+	[
+		("location /socket.io {} location / {}", "location /socket.io {"),
+		("location / {} location /socket.io/ {} location /socket.io {}", "location /socket.io/ {"),
+		("location /socket.io/ {} location ~ ^/socket {}", "location ~ ^/socket {"),
+		("location ^~ /socket.io {} location ~ ^/socket {}", "location ^~ /socket.io {"),
+		("location ~ ^/SOCKET {} location ~* ^/SOCKET {}", "location ~* ^/SOCKET {"),
+		("location = /socket.io/ {} location ~ socket {}", "location = /socket.io/ {"),
+		("location =/socket.io/ {} location ~ socket {}", "location =/socket.io/ {"),
+		("location / { location ~ io/$ {} } location ~ socket {}", "location ~ io/$ {"),
+		("location /s { location /socket.io/ {} } location ~ socket {}", "location ~ socket {"),
+		("location ^~ /s { location /socket.io/ {} } location ~ socket {}", "location /socket.io/ {"),
+		("location @socket.io {} location /api {}", None),
+	],
+)
+def test_location_matching_follows_nginx(locations, serving):
+	found = serving_location(parse_text(locations, "t.conf"), "/socket.io/")
+	assert (found.text if found else None) == serving
+
+
+# ---- fuzz: blanks and line breaks between tokens change nothing ----------------------------------
+
+SEPARATORS = st.sampled_from([" ", "\n", "\t", "  ", "\n\n\t", " \r\n "])
+
+
+def _reflow(text: str, file: str, data) -> str:
+	"""The file's tokens (comments dropped) joined by random blanks: a word needs one before the
+	next token, punctuation needs none."""
+	out, previous_word = [], False
+	for token in tokenize(text, file):
+		if out:
+			out.append(
+				data.draw(SEPARATORS) if previous_word else data.draw(st.sampled_from(["", " ", "\n"]))
+			)
+		out.append(token.raw if isinstance(token, Token) else token)
+		previous_word = isinstance(token, Token)
+	return "".join(out) + "\n"
+
+
+def _findings(text: str, file: str) -> list[tuple]:
+	found = audit_proxy_text(text, file) + audit_timeout_text(text, WINDOW, file)
+	ports = audit_text(text, 9000, file)
+	return sorted((_rel(f.file), f.text, f.problem) for f in found) + sorted(
+		(_rel(f.file), f.text, f.port) for f in ports
+	)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), index=st.integers(min_value=0, max_value=len(_nginx_files()) - 1))
+def test_blanks_and_line_breaks_between_tokens_change_no_finding(data, index):
+	path = _nginx_files()[index]
+	text = path.read_text()
+	reflowed = _reflow(text, str(path), data)
+	assert _findings(reflowed, str(path)) == _findings(text, str(path))
+	lines = reflowed.splitlines()
+	for f in audit_proxy_text(reflowed, str(path)) + audit_timeout_text(reflowed, WINDOW, str(path)):
+		if Path(f.file) == path:  # the reflowed file's own findings stand on their directive's line
+			assert f.text.split()[0] in lines[f.line - 1]
