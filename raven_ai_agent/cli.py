@@ -25,6 +25,7 @@ from raven_ai_agent.realtime.benchfiles import (
 	read_raven_build,
 )
 from raven_ai_agent.realtime.clients import NOT_INSTALLED, DevServer, describe_clients
+from raven_ai_agent.realtime.configsyntax import ConfigSyntaxError
 from raven_ai_agent.realtime.constants import (
 	DEFAULT_DOCKER_HOST_GATEWAY,
 	DEFAULT_LOCAL_UPSTREAM_HOST,
@@ -39,7 +40,6 @@ from raven_ai_agent.realtime.constants import (
 	NGROK_AUTHTOKEN_ENV,
 )
 from raven_ai_agent.realtime.diagnose import diagnose
-from raven_ai_agent.realtime.nginxconf import NginxSyntaxError
 from raven_ai_agent.realtime.proxyaudit import audit_proxies, audit_timeouts, format_proxy_finding
 from raven_ai_agent.realtime.render import (
 	NGROK,
@@ -451,8 +451,8 @@ def run_audit(paths, socketio_port: int, socketio_uds: str | None = None) -> int
 	exit code says whether there were any."""
 	try:
 		findings = audit_ports(paths, socketio_port, socketio_uds)
-	except NginxSyntaxError as e:
-		raise ConfigError(f"{e} (nginx would refuse this file too)") from None
+	except ConfigSyntaxError as e:
+		raise ConfigError(f"{e} (its server would refuse this file too)") from None
 	for finding in findings:
 		click.echo(format_finding(finding))
 	expected = f"unix:{socketio_uds}" if socketio_uds else f"socketio_port {socketio_port}"
@@ -509,8 +509,8 @@ def run_proxy_audit(paths) -> int:
 	"""Print every proxy setting that weakens the realtime route; the exit code says whether any."""
 	try:
 		findings = audit_proxies(paths) + audit_timeouts(paths, ENGINEIO_PING_WINDOW)
-	except NginxSyntaxError as e:
-		raise ConfigError(f"{e} (nginx would refuse this file too)") from None
+	except ConfigSyntaxError as e:
+		raise ConfigError(f"{e} (its server would refuse this file too)") from None
 	for finding in findings:
 		click.echo(format_proxy_finding(finding))
 	if findings:

@@ -17,9 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from raven_ai_agent.cli import cli
-from raven_ai_agent.realtime import nginxconf
+from raven_ai_agent.realtime import caddyfile, nginxconf, traefikconf
 from raven_ai_agent.realtime.audit import audit_ports, audit_text
 from raven_ai_agent.realtime.configfiles import read_configs
+from raven_ai_agent.realtime.configsyntax import ConfigSyntaxError
 from raven_ai_agent.realtime.constants import ENGINEIO_PING_WINDOW
 from raven_ai_agent.realtime.nginxconf import NginxSyntaxError, Token, parse_text, serving_location, tokenize
 from raven_ai_agent.realtime.proxyaudit import (
@@ -37,6 +38,8 @@ ORIGIN = "nginx sets Origin on every request"
 SID_LOG = "the access log stores session ids"
 SHORT = "is shorter than Engine.IO's heartbeat window"
 DROPPED = "is not inherited here"
+TRAEFIK = "Traefik sets a fixed Origin"
+CADDY = "Caddy sets Origin on every request"
 
 # (file, line, directive as written, what the finding says): everything audit-proxy must report.
 EXPECTED_PROXY = {
@@ -49,6 +52,16 @@ EXPECTED_PROXY = {
 	("etc_nginx/conf.d/erp.conf", 6, "proxy_set_header Host $host;", "`proxy_set_header Connection"),
 	# the 8085 server logs with a format that records $request
 	("modifiers/locations.conf", 45, "location /socket.io {", SID_LOG),
+	# Traefik through its parsers: a YAML flow mapping, a quoted TOML key, a compose label map
+	("traefik/dynamic.yml", 11, "Origin: https://erp.example.com", TRAEFIK),
+	("traefik/dynamic.toml", 11, '"Origin" = "https://erp.example.com"', TRAEFIK),
+	(
+		"compose/compose.yml",
+		9,
+		"traefik.http.middlewares.rt.headers.customrequestheaders.Origin: https://erp.example.com",
+		TRAEFIK,
+	),
+	("caddy/Caddyfile", 11, 'header_up +Origin "https://erp.example.com"', CADDY),
 }
 EXPECTED_TIMEOUTS = {
 	# the operator's compact line: the socket location's own 30 s
@@ -61,6 +74,8 @@ EXPECTED_TIMEOUTS = {
 	("modifiers/locations.conf", 19, 'proxy_send_timeout "15s";', SHORT),
 	# a regex nested in `location /` serves; `= /socket.io` and `/socket.io/x` do not
 	("modifiers/locations.conf", 35, "proxy_read_timeout 20;", SHORT),
+	# Caddy: the reverse_proxy the @socket matcher sends it to; the catch-all's 5 s is not on it
+	("caddy/Caddyfile", 12, "stream_timeout 30s", SHORT),
 }
 # audit-ports with socketio_port 9000: (file, line, port).
 EXPECTED_PORTS = {
@@ -78,7 +93,15 @@ def _proxy(findings) -> set[tuple[str, int, str, str]]:
 	for f in findings:
 		kind = next(
 			k
-			for k in (ORIGIN, SID_LOG, SHORT, "`proxy_set_header Upgrade", "`proxy_set_header Connection")
+			for k in (
+				ORIGIN,
+				SID_LOG,
+				SHORT,
+				TRAEFIK,
+				CADDY,
+				"`proxy_set_header Upgrade",
+				"`proxy_set_header Connection",
+			)
 			if k in f.problem
 		)
 		out.add((_rel(f.file), f.line, f.text, kind))
@@ -340,3 +363,39 @@ def test_blanks_and_line_breaks_between_tokens_change_no_finding(data, index):
 	for f in audit_proxy_text(reflowed, str(path)) + audit_timeout_text(reflowed, WINDOW, str(path)):
 		if Path(f.file) == path:  # the reflowed file's own findings stand on their directive's line
 			assert f.text.split()[0] in lines[f.line - 1]
+
+
+def test_toml_settings_carry_the_line_their_statement_starts_on():
+	text = (CORPUS / "traefik/dynamic.toml").read_text()
+	found = {s.path: s.line for s in traefikconf.toml_settings(text, "dynamic.toml")}
+	assert found[("http", "routers", "rt", "middlewares")] == 4  # a multi-line array: its first line
+	assert found[("http", "services", "rt", "loadBalancer", "servers", "0", "url")] == 14
+	with pytest.raises(ConfigSyntaxError, match="dynamic.toml"):
+		traefikconf.toml_settings("[http\n", "dynamic.toml")
+
+
+def test_yaml_labels_in_list_and_map_form_are_one_setting_each():
+	text = (CORPUS / "compose/compose.yml").read_text()
+	labels = {
+		s.path: (s.line, s.value)
+		for s in traefikconf.yaml_settings(text, "compose.yml")
+		if s.path[0] == "traefik"
+	}
+	assert labels[("traefik", "http", "routers", "web", "rule")] == (16, "Host(`erp.example.com`)")
+	assert labels[("traefik", "enable")] == (7, "true")
+
+
+@pytest.mark.parametrize(
+	"text, serving",
+	[
+		("a.example {\n\treverse_proxy /socket.io/* 127.0.0.1:9000\n\treverse_proxy 127.0.0.1:8000\n}\n", 2),
+		(
+			"a.example\nhandle /api/* {\n\treverse_proxy 127.0.0.1:8000\n}\nhandle {\n\treverse_proxy 127.0.0.1:9000\n}\n",
+			6,
+		),
+		("a.example {\n\troute /socket.io* {\n\t\treverse_proxy 127.0.0.1:9000\n\t}\n}\n", 3),
+	],
+)
+def test_caddy_reverse_proxy_serving_the_socket_path(text, serving):
+	[proxy] = caddyfile.serving_proxies(caddyfile.parse(text, "Caddyfile"), "/socket.io/")
+	assert proxy.line == serving

@@ -24,15 +24,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from raven_ai_agent.realtime.configsyntax import ConfigSyntaxError
+
 MAX_INCLUDE_DEPTH = 16
 
 
-class NginxSyntaxError(ValueError):
-	"""A file nginx itself would refuse: `file:line: what`."""
-
-	def __init__(self, file: str, line: int, message: str):
-		super().__init__(f"{file}:{line}: {message}")
-		self.file, self.line, self.message = file, line, message
+class NginxSyntaxError(ConfigSyntaxError):
+	"""A file the server itself would refuse: `file:line: what`."""
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from raven_ai_agent.realtime import nginxconf
+from raven_ai_agent.realtime import caddyfile, nginxconf, traefikconf
 from raven_ai_agent.realtime.configfiles import ConfigFile, config_kind, read_configs
+from raven_ai_agent.realtime.configsyntax import ConfigSyntaxError
 from raven_ai_agent.realtime.constants import USER_INFO_PATH
 from raven_ai_agent.realtime.nginxconf import Directive, NginxConfig
 
@@ -28,8 +29,6 @@ _TRAEFIK_ORIGIN = re.compile(
 )
 _TRAEFIK_ORIGIN_KEY = re.compile(r"^\s*[\"']?Origin[\"']?\s*:", re.IGNORECASE)
 _TRAEFIK_HEADERS_KEY = re.compile(r"^\s*customRequestHeaders\s*:\s*$", re.IGNORECASE)
-# Caddy: `header_up Origin ...`.
-_CADDY_ORIGIN = re.compile(r"^\s*header_up\s+\+?Origin\s+", re.IGNORECASE)
 _COMMENT = re.compile(r"^\s*(?:#|//)")
 
 WHY_ORIGIN = (
@@ -99,7 +98,31 @@ def audit_proxy_text(text: str, file: str = "<text>") -> list[ProxyFinding]:
 def _proxy_findings(config: ConfigFile) -> list[ProxyFinding]:
 	if config.nginx is not None:
 		return _nginx_origin(config.nginx) + _nginx_session_log(config.nginx) + _nginx_dropped(config.nginx)
+	if config.kind == "caddy":
+		return _caddy_origin(caddyfile.parse(config.text, str(config.path)))
+	if config.kind in ("yaml", "toml"):
+		return _traefik_origin(traefikconf.settings(config.kind, config.text, str(config.path)))
 	return _origin_findings(config.text.splitlines(), str(config.path))
+
+
+def _traefik_origin(settings: list[traefikconf.Setting]) -> list[ProxyFinding]:
+	"""A headers middleware's customRequestHeaders.Origin (file provider or Docker label)."""
+	findings = []
+	for setting in settings:
+		if setting.ends_with("headers", "customRequestHeaders", "Origin"):
+			what = f"Traefik sets a fixed Origin: {WHY_ORIGIN}"
+			findings.append(ProxyFinding(setting.file, setting.line, setting.text, what, FIX_TRAEFIK))
+	return findings
+
+
+def _caddy_origin(nodes: list[caddyfile.Node]) -> list[ProxyFinding]:
+	"""`header_up Origin <value>` (or `+Origin`) in any reverse_proxy: set on every request."""
+	findings = []
+	for node in caddyfile.walk(nodes):
+		if node.name == "header_up" and node.args and node.args[0].lstrip("+").lower() == "origin":
+			what = f"Caddy sets Origin on every request: {WHY_ORIGIN}"
+			findings.append(ProxyFinding(node.file, node.line, node.text, what, FIX_CADDY))
+	return findings
 
 
 def _nginx_origin(config: NginxConfig) -> list[ProxyFinding]:
@@ -207,8 +230,6 @@ def _origin_findings(lines: list[str], file: str) -> list[ProxyFinding]:
 			headers_indent = None
 		if _TRAEFIK_ORIGIN.search(line) or (headers_indent is not None and _TRAEFIK_ORIGIN_KEY.match(line)):
 			findings.append(_finding(file, number, line, "Traefik sets a fixed Origin", FIX_TRAEFIK))
-		elif _CADDY_ORIGIN.match(line):
-			findings.append(_finding(file, number, line, "Caddy sets Origin on every request", FIX_CADDY))
 		elif _TRAEFIK_HEADERS_KEY.match(line):
 			headers_indent = indent
 	return findings
@@ -232,7 +253,8 @@ def format_proxy_finding(finding: ProxyFinding) -> str:
 
 _DURATION_RE = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<unit>ms|s|m|h|d)?$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
-_CADDY_TIMEOUT = re.compile(r"^\s*(?P<name>read_timeout|write_timeout|stream_timeout)\s+(?P<value>\S+)\s*$")
+# reverse_proxy's stream_timeout, and its `transport http` read/write timeouts.
+CADDY_TIMEOUTS = ("read_timeout", "write_timeout", "stream_timeout")
 NGINX_TIMEOUTS = ("proxy_read_timeout", "proxy_send_timeout")
 
 
@@ -264,15 +286,18 @@ def audit_timeout_text(text: str, window: int, file: str = "<text>") -> list[Pro
 def _timeout_findings(config: ConfigFile, window: int) -> list[ProxyFinding]:
 	if config.nginx is not None:
 		return _nginx_timeouts(config.nginx, window)
-	text, file = config.text, str(config.path)
-	if not ("socket.io" in text and "reverse_proxy" in text):
+	if config.kind != "caddy":
 		return []
 	findings = []
-	for number, line in enumerate(text.splitlines(), 1):
-		timeout = None if _COMMENT.match(line) else _CADDY_TIMEOUT.match(line)
-		seconds = duration_seconds(timeout.group("value")) if timeout else None
-		if seconds is not None and seconds < window:
-			findings.append(_timeout_finding(file, number, line.strip(), seconds, window, FIX_CADDY_TIMEOUT))
+	for proxy in caddyfile.serving_proxies(caddyfile.parse(config.text, str(config.path)), SOCKET_PATH):
+		for node in caddyfile.walk(proxy.block or []):
+			if node.name not in CADDY_TIMEOUTS or not node.args:
+				continue
+			seconds = duration_seconds(node.args[0])
+			if seconds is not None and seconds < window:
+				findings.append(
+					_timeout_finding(node.file, node.line, node.text, seconds, window, FIX_CADDY_TIMEOUT)
+				)
 	return findings
 
 
@@ -324,7 +349,7 @@ def fixed_site_headers(paths: Iterable, host: str, site_name: str) -> list[Proxy
 	findings: list[ProxyFinding] = []
 	try:
 		configs = read_configs(paths)
-	except nginxconf.NginxSyntaxError:
+	except ConfigSyntaxError:
 		return []
 	for config in configs:
 		for d in config.nginx.walk() if config.nginx else ():
