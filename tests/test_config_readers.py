@@ -53,11 +53,16 @@ EXPECTED_PROXY = {
 	# the 8085 server logs with a format that records $request
 	("modifiers/locations.conf", 45, "location /socket.io {", SID_LOG),
 	# Traefik through its parsers: a YAML flow mapping, a quoted TOML key, a compose label map
-	("traefik/dynamic.yml", 11, "Origin: https://erp.example.com", TRAEFIK),
+	(
+		"traefik/dynamic.yml",
+		11,
+		'customRequestHeaders: {X-Frappe-Site-Name: erp.example.com, Origin: "https://erp.example.com"}',
+		TRAEFIK,
+	),
 	("traefik/dynamic.toml", 11, '"Origin" = "https://erp.example.com"', TRAEFIK),
 	(
 		"compose/compose.yml",
-		9,
+		11,
 		"traefik.http.middlewares.rt.headers.customrequestheaders.Origin: https://erp.example.com",
 		TRAEFIK,
 	),
@@ -81,6 +86,10 @@ EXPECTED_TIMEOUTS = {
 EXPECTED_PORTS = {
 	("bench/nginx.conf", 6, 9001),  # upstream frappe-bench-socketio-server
 	("etc_nginx/conf.d/erp.conf", 7, 9001),  # read through the main file's include
+	("compose/compose.yml", 4, 9001),  # a command written as a YAML list
+	("compose/compose.yml", 6, 9001),  # environment, map form (REDIS_SOCKETIO beside it is Redis)
+	("compose/compose.yml", 16, 9001),  # environment, list form
+	("traefik/dynamic.toml", 14, 9001),  # the service of the socket.io router, [[...servers]]
 }
 
 
@@ -134,7 +143,7 @@ def test_cli_output_and_counts():
 	assert f"{total} proxy setting(s)" in result.stderr and result.stdout.count("why: ") == total
 	assert f"{CORPUS / 'compact/site.conf'}:6: proxy_read_timeout 30s;" in result.stdout
 	ports = CliRunner().invoke(cli, ["audit-ports", str(CORPUS), "--socketio-port", "9000"])
-	assert ports.exit_code == 1
+	assert ports.exit_code == 1 and f"{len(EXPECTED_PORTS)} place(s)" in ports.stderr
 	assert (
 		f"{CORPUS / 'bench/nginx.conf'}:6: port 9001: server 127.0.0.1:9001 fail_timeout=0;" in ports.stdout
 	)
@@ -381,8 +390,12 @@ def test_yaml_labels_in_list_and_map_form_are_one_setting_each():
 		for s in traefikconf.yaml_settings(text, "compose.yml")
 		if s.path[0] == "traefik"
 	}
-	assert labels[("traefik", "http", "routers", "web", "rule")] == (16, "Host(`erp.example.com`)")
-	assert labels[("traefik", "enable")] == (7, "true")
+	assert labels[("traefik", "http", "routers", "web", "rule")] == (19, "Host(`erp.example.com`)")
+	assert labels[("traefik", "enable")] == (9, "true")
+	environment = {
+		s.text: s.line for s in traefikconf.yaml_settings(text, "compose.yml") if "environment" in s.where
+	}
+	assert environment["SOCKETIO_PORT: 9001"] == 6 and environment["- SOCKETIO=websocket:9001"] == 16
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from raven_ai_agent.realtime import nginxconf
+from raven_ai_agent.realtime import caddyfile, nginxconf, traefikconf
 from raven_ai_agent.realtime.configfiles import ConfigFile, config_kind, read_configs
 from raven_ai_agent.realtime.nginxconf import NginxConfig
 
@@ -113,6 +113,10 @@ def _config_findings(config: ConfigFile, expected: "_Expected") -> list[Finding]
 	name = config.path.name.lower()
 	if config.nginx is not None:
 		return _nginx_findings(config.nginx, expected, name)
+	if config.kind in ("yaml", "toml"):
+		return _settings_findings(traefikconf.settings(config.kind, text, file), text, expected, name)
+	if config.kind == "caddy":
+		return _directive_findings(list(caddyfile.walk(caddyfile.parse(text, file))), {}, expected, name)
 	if name.endswith(".json"):
 		data = _json_object(text)
 		if data is not None:
@@ -136,17 +140,25 @@ def _config_findings(config: ConfigFile, expected: "_Expected") -> list[Finding]
 
 
 def _nginx_findings(config: NginxConfig, expected: "_Expected", name: str) -> list[Finding]:
-	"""An nginx config directive by directive: a port counts inside a block about the realtime
-	service (`location /socket.io`, `upstream <bench>-socketio-server`, the upstream a socket.io
-	location passes to) or in a directive that names it."""
+	"""An nginx config directive by directive; an upstream that a socket.io location passes to is
+	realtime whatever its name, one that only other locations use is not."""
 	aliases: dict[str, bool] = {}
 	for d in config.walk():
 		m = _PROXY_PASS_NAME.search(d.text) if d.name == "proxy_pass" else None
 		if m:
 			realtime = any(_is_realtime_header(_header(a), {}) for a in d.ancestors())
 			aliases[m.group("name")] = aliases.get(m.group("name"), False) or realtime
+	return _directive_findings(list(config.walk()), aliases, expected, name)
+
+
+def _directive_findings(
+	directives: list, aliases: dict[str, bool], expected: "_Expected", name: str
+) -> list[Finding]:
+	"""nginx or Caddy directives: a port counts inside a block about the realtime service
+	(`location /socket.io`, `upstream <bench>-socketio-server`, `handle /socket.io/*`, an aliased
+	upstream) or in a directive that names it (`reverse_proxy /socket.io/* host:port`)."""
 	findings: dict[tuple[str, int, int], Finding] = {}
-	for d in config.walk():
+	for d in directives:
 		if d.block is not None and d.name != "upstream":
 			continue
 		context = any(_is_realtime_header(_header(a), aliases) for a in d.ancestors())
@@ -154,6 +166,44 @@ def _nginx_findings(config: NginxConfig, expected: "_Expected", name: str) -> li
 		for port, suggestion in _stale_ports(d.text, context, False, expected, name):
 			findings.setdefault((d.file, d.line, port), Finding(d.file, d.line, d.text, port, suggestion))
 	return list(findings.values())
+
+
+def _settings_findings(
+	settings: list[traefikconf.Setting], text: str, expected: "_Expected", name: str
+) -> list[Finding]:
+	"""YAML (compose, Traefik) and TOML values with the keys around them: a compose service or a
+	Traefik service that a socket.io router uses makes its ports, environment (list or map form)
+	and server URLs realtime; `ports`/`expose` make bare numbers and pairs published ports."""
+	aliases = _setting_aliases(settings)
+	lines = text.splitlines()
+	findings: dict[tuple[int, int], Finding] = {}
+	for s in settings:
+		keys = [(0, k) for k in s.where]
+		logical = s.text
+		context = (
+			_yaml_realtime(keys, aliases) or bool(_REALTIME.search(logical)) or _names_alias(logical, aliases)
+		)
+		for port, suggestion in _stale_ports(logical, context, _yaml_ports(keys), expected, name):
+			source = lines[s.line - 1].strip() if 0 < s.line <= len(lines) else logical
+			findings.setdefault((s.line, port), Finding(s.file, s.line, source, port, suggestion))
+	return list(findings.values())
+
+
+def _setting_aliases(settings: list[traefikconf.Setting]) -> dict[str, bool]:
+	"""Traefik services that a router whose rule names the socket.io path uses (labels or a file
+	provider): `routers.<r>.service`, else the router's own name (Traefik's label default)."""
+	routers: dict[str, dict[str, str]] = {}
+	for s in settings:
+		path = [k.lower() for k in s.path]
+		at = path.index("routers") if "routers" in path else -1
+		if at >= 0 and at + 3 == len(path) and path[-1] in ("rule", "service"):
+			router = s.path[at + 1]
+			routers.setdefault(router, {})[path[-1]] = s.value
+	return {
+		conf.get("service", router).split("@")[0]: True
+		for router, conf in routers.items()
+		if _REALTIME.search(conf.get("rule", ""))
+	}
 
 
 def _header(block: nginxconf.Directive) -> str:

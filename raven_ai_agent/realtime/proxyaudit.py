@@ -101,17 +101,18 @@ def _proxy_findings(config: ConfigFile) -> list[ProxyFinding]:
 	if config.kind == "caddy":
 		return _caddy_origin(caddyfile.parse(config.text, str(config.path)))
 	if config.kind in ("yaml", "toml"):
-		return _traefik_origin(traefikconf.settings(config.kind, config.text, str(config.path)))
+		return _traefik_origin(traefikconf.settings(config.kind, config.text, str(config.path)), config.text)
 	return _origin_findings(config.text.splitlines(), str(config.path))
 
 
-def _traefik_origin(settings: list[traefikconf.Setting]) -> list[ProxyFinding]:
+def _traefik_origin(settings: list[traefikconf.Setting], text: str) -> list[ProxyFinding]:
 	"""A headers middleware's customRequestHeaders.Origin (file provider or Docker label)."""
 	findings = []
 	for setting in settings:
 		if setting.ends_with("headers", "customRequestHeaders", "Origin"):
 			what = f"Traefik sets a fixed Origin: {WHY_ORIGIN}"
-			findings.append(ProxyFinding(setting.file, setting.line, setting.text, what, FIX_TRAEFIK))
+			written = traefikconf.source_line(text, setting.line)
+			findings.append(ProxyFinding(setting.file, setting.line, written, what, FIX_TRAEFIK))
 	return findings
 
 

@@ -25,15 +25,31 @@ else:  # pragma: no cover - Python 3.10 (Frappe v15's floor)
 
 @dataclass(frozen=True)
 class Setting:
+	"""One value where it is written: its key path (a label's own key split at the dots), the
+	path of the keys around it in the file (a label: the compose service's `labels`), and
+	whether it is a list item."""
+
 	path: tuple[str, ...]
 	value: str
 	file: str
 	line: int
-	text: str  # `key: value` or the label as written
+	text: str  # `key: value`, `key = value`, or the item / label as written
+	where: tuple[str, ...] = ()
+	item: bool = False
 
 	def ends_with(self, *keys: str) -> bool:
 		tail = tuple(k.lower() for k in self.path[-len(keys) :])
 		return tail == tuple(k.lower() for k in keys)
+
+
+# compose keys whose list is one command line (`["node", "socketio.js", "--port", "9001"]`).
+COMMAND_KEYS = ("command", "entrypoint", "test")
+
+
+def source_line(text: str, line: int) -> str:
+	"""The line a setting stands on, as written (what a finding shows)."""
+	lines = text.splitlines()
+	return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
 
 def yaml_settings(text: str, file: str) -> list[Setting]:
@@ -55,25 +71,29 @@ def _yaml_walk(node: yaml.Node, path: tuple[str, ...], file: str) -> Iterator[Se
 		for key, value in node.value:
 			name = str(key.value)
 			if isinstance(value, yaml.ScalarNode):
-				yield from _scalar((*path, name), str(value.value), file, key.start_mark.line + 1)
+				yield _scalar((*path, name), str(value.value), file, key.start_mark.line + 1)
 			else:
 				yield from _yaml_walk(value, (*path, name), file)
 	elif isinstance(node, yaml.SequenceNode):
+		scalars = [item for item in node.value if isinstance(item, yaml.ScalarNode)]
 		for item in node.value:
 			if isinstance(item, yaml.ScalarNode):
-				yield from _scalar(path, str(item.value), file, item.start_mark.line + 1, item=True)
+				yield _scalar(path, str(item.value), file, item.start_mark.line + 1, item=True)
 			else:
 				yield from _yaml_walk(item, path, file)
+		if len(scalars) > 1 and path and path[-1].lower() in COMMAND_KEYS:  # also read as one command line
+			joined = " ".join(str(item.value) for item in scalars)
+			yield Setting(path, joined, file, scalars[0].start_mark.line + 1, f"{path[-1]}: {joined}", path)
 
 
-def _scalar(path: tuple[str, ...], value: str, file: str, line: int, item: bool = False) -> Iterator[Setting]:
+def _scalar(path: tuple[str, ...], value: str, file: str, line: int, item: bool = False) -> Setting:
 	if item and value.startswith("traefik.") and "=" in value:
 		key, _, label_value = value.partition("=")
-		yield Setting(tuple(key.split(".")), label_value, file, line, value)
-	elif path and path[-1].startswith("traefik.") and not item:
-		yield Setting(tuple(path[-1].split(".")), value, file, line, f"{path[-1]}: {value}")
-	else:
-		yield Setting(path, value, file, line, f"{path[-1]}: {value}" if path and not item else value)
+		return Setting(tuple(key.split(".")), label_value, file, line, f"- {value}", path, True)
+	if not item and path and path[-1].startswith("traefik."):
+		return Setting(tuple(path[-1].split(".")), value, file, line, f"{path[-1]}: {value}", path)
+	text = f"- {value}" if item else f"{path[-1]}: {value}" if path else value
+	return Setting(path, value, file, line, text, path, item)
 
 
 def toml_settings(text: str, file: str) -> list[Setting]:
@@ -97,7 +117,8 @@ def toml_settings(text: str, file: str) -> list[Setting]:
 			table = _header_path(parsed, stripped.startswith("[["), counts)
 		else:
 			for path, value in _leaves(parsed, ()):
-				out.append(Setting((*table, *path), str(value), file, i + 1, stripped))
+				full = (*table, *path)
+				out.append(Setting(full, str(value), file, i + 1, f"{full[-1]} = {value}", full))
 		i = end
 	return out
 
