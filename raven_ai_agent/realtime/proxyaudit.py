@@ -23,12 +23,10 @@ from raven_ai_agent.realtime.configsyntax import ConfigSyntaxError
 from raven_ai_agent.realtime.constants import USER_INFO_PATH
 from raven_ai_agent.realtime.nginxconf import Directive, NginxConfig
 
-# Traefik: a headers middleware that sets Origin (labels or a file-provider YAML).
+# Traefik: a label of a headers middleware that sets Origin, in a file read line by line.
 _TRAEFIK_ORIGIN = re.compile(
 	r"customrequestheaders(?:\.|\s*:\s*\{?\s*[\"']?)origin[\"']?\s*[=:]", re.IGNORECASE
 )
-_TRAEFIK_ORIGIN_KEY = re.compile(r"^\s*[\"']?Origin[\"']?\s*:", re.IGNORECASE)
-_TRAEFIK_HEADERS_KEY = re.compile(r"^\s*customRequestHeaders\s*:\s*$", re.IGNORECASE)
 _COMMENT = re.compile(r"^\s*(?:#|//)")
 
 WHY_ORIGIN = (
@@ -60,7 +58,7 @@ class ProxyFinding:
 
 def audit_proxies(paths: Iterable) -> list[ProxyFinding]:
 	"""Every unconditional Origin rewrite, session-id access log and dropped upgrade header in the
-	config files under `paths` (NginxSyntaxError: a file nginx would refuse, with its line)."""
+	config files under `paths` (ConfigSyntaxError: a file its server would refuse, with its line)."""
 	findings: list[ProxyFinding] = []
 	for config in read_configs(paths):
 		findings.extend(_proxy_findings(config))
@@ -102,7 +100,7 @@ def _proxy_findings(config: ConfigFile) -> list[ProxyFinding]:
 		return _caddy_origin(caddyfile.parse(config.text, str(config.path)))
 	if config.kind in ("yaml", "toml"):
 		return _traefik_origin(traefikconf.settings(config.kind, config.text, str(config.path)), config.text)
-	return _origin_findings(config.text.splitlines(), str(config.path))
+	return _label_origin(config.text.splitlines(), str(config.path))
 
 
 def _traefik_origin(settings: list[traefikconf.Setting], text: str) -> list[ProxyFinding]:
@@ -220,20 +218,13 @@ def _nginx_dropped(config: NginxConfig) -> list[ProxyFinding]:
 	return findings
 
 
-def _origin_findings(lines: list[str], file: str) -> list[ProxyFinding]:
-	findings: list[ProxyFinding] = []
-	headers_indent: int | None = None  # inside a YAML `customRequestHeaders:` block
-	for number, line in enumerate(lines, 1):
-		if _COMMENT.match(line) or not line.strip():
-			continue
-		indent = len(line) - len(line.lstrip())
-		if headers_indent is not None and indent <= headers_indent:
-			headers_indent = None
-		if _TRAEFIK_ORIGIN.search(line) or (headers_indent is not None and _TRAEFIK_ORIGIN_KEY.match(line)):
-			findings.append(_finding(file, number, line, "Traefik sets a fixed Origin", FIX_TRAEFIK))
-		elif _TRAEFIK_HEADERS_KEY.match(line):
-			headers_indent = indent
-	return findings
+def _label_origin(lines: list[str], file: str) -> list[ProxyFinding]:
+	"""Files read line by line (a script's `docker run --label ...`): a Traefik Origin label."""
+	return [
+		_finding(file, number, line, "Traefik sets a fixed Origin", FIX_TRAEFIK)
+		for number, line in enumerate(lines, 1)
+		if not _COMMENT.match(line) and _TRAEFIK_ORIGIN.search(line)
+	]
 
 
 def _directive_finding(d: Directive, what: str, fix: str) -> ProxyFinding:
