@@ -22,7 +22,7 @@ from raven_ai_agent.realtime.audit import audit_ports, audit_text
 from raven_ai_agent.realtime.configfiles import read_configs
 from raven_ai_agent.realtime.configsyntax import ConfigSyntaxError
 from raven_ai_agent.realtime.constants import ENGINEIO_PING_WINDOW
-from raven_ai_agent.realtime.nginxconf import NginxSyntaxError, Token, parse_text, serving_location, tokenize
+from raven_ai_agent.realtime.nginxconf import NginxSyntaxError, parse_text, serving_location, tokenize
 from raven_ai_agent.realtime.proxyaudit import (
 	audit_proxies,
 	audit_proxy_text,
@@ -80,7 +80,7 @@ EXPECTED_TIMEOUTS = {
 	# a regex nested in `location /` serves; `= /socket.io` and `/socket.io/x` do not
 	("modifiers/locations.conf", 35, "proxy_read_timeout 20;", SHORT),
 	# Caddy: the reverse_proxy the @socket matcher sends it to; the catch-all's 5 s is not on it
-	("caddy/Caddyfile", 12, "stream_timeout 30s", SHORT),
+	("caddy/Caddyfile", 13, "read_timeout 30s", SHORT),
 }
 # audit-ports with socketio_port 9000: (file, line, port).
 EXPECTED_PORTS = {
@@ -218,6 +218,40 @@ def test_nginx_accepts_every_nginx_file_of_the_corpus(path, tmp_path):
 	assert "test is successful" in result.stderr
 
 
+CADDYFILES = [
+	CORPUS / "caddy/Caddyfile",
+	CORPUS.parent / "audit_corpus/caddy/Caddyfile",
+	CORPUS.parent / "audit_corpus/proxy/Caddyfile",
+]
+
+
+@pytest.mark.parametrize("path", CADDYFILES, ids=lambda p: p.relative_to(CORPUS.parent).as_posix())
+def test_caddy_accepts_every_caddyfile_of_the_corpora(path):
+	result = subprocess.run(
+		[require_tool("caddy"), "adapt", "--config", str(path), "--adapter", "caddyfile"],
+		capture_output=True,
+		text=True,
+		timeout=30,
+	)
+	assert result.returncode == 0, result.stderr
+	assert caddyfile.parse(path.read_text(), str(path))
+
+
+def test_a_caddyfile_caddy_refuses_is_refused_at_the_same_line(tmp_path):
+	bad = tmp_path / "Caddyfile"
+	bad.write_text("a.example {\n\treverse_proxy 127.0.0.1:9000 { transport http }\n}\n")
+	result = subprocess.run(
+		[require_tool("caddy"), "adapt", "--config", str(bad), "--adapter", "caddyfile"],
+		capture_output=True,
+		text=True,
+		timeout=30,
+	)
+	assert result.returncode != 0 and f"{bad}:2" in result.stderr
+	with pytest.raises(ConfigSyntaxError, match=f"{bad}:2: unexpected next token after"):
+		caddyfile.parse(bad.read_text(), str(bad))
+	assert CliRunner().invoke(cli, ["audit-proxy", str(bad)]).exit_code == 2
+
+
 def test_the_corpus_covers_the_shapes_the_issue_names():
 	files = {p.relative_to(CORPUS).as_posix() for p in _nginx_files()}
 	assert {
@@ -266,7 +300,7 @@ def test_a_directive_across_lines_takes_the_line_it_starts_on():
 	[
 		("server { listen 80;", 1, "never closed"),
 		("listen 80", 1, 'expecting ";"'),
-		("a;\n}\n", 3, 'unexpected "}"'),
+		("a;\n}\n", 2, 'unexpected "}"'),
 		('a "b;\n', 1, "unterminated"),
 		('a "b"c;', 1, 'unexpected "c"'),
 		("a;\n;", 2, 'unexpected ";"'),
@@ -276,16 +310,34 @@ def test_syntax_errors_name_file_and_line(text, line, message):
 	with pytest.raises(NginxSyntaxError) as raised:
 		parse_text(text, "bad.conf")
 	assert raised.value.file == "bad.conf" and message in raised.value.message
-	assert str(raised.value).startswith(f"bad.conf:{raised.value.line}:") and raised.value.line <= line
+	assert str(raised.value).startswith(f"bad.conf:{line}:") and raised.value.line == line
 
 
-def test_a_file_nginx_would_refuse_is_a_clear_error_not_a_silent_pass(tmp_path):
+def test_a_file_nginx_would_refuse_is_a_clear_error_at_the_line_nginx_names(tmp_path):
 	bad = tmp_path / "site.conf"
 	bad.write_text("server {\n\tlocation /socket.io/ {\n\t\tproxy_read_timeout 30s\n\t}\n}\n")
+	(tmp_path / "logs").mkdir()
+	(tmp_path / "wrapper.conf").write_text(_wrapper(bad, []))
+	nginx = subprocess.run(
+		[
+			require_tool("nginx"),
+			"-t",
+			"-p",
+			str(tmp_path),
+			"-c",
+			str(tmp_path / "wrapper.conf"),
+			"-e",
+			"stderr",
+		],
+		capture_output=True,
+		text=True,
+		timeout=30,
+	)
+	assert nginx.returncode == 1 and f'unexpected "}}" in {bad}:4' in nginx.stderr
 	result = CliRunner().invoke(cli, ["audit-proxy", str(bad)])
-	assert result.exit_code == 2 and f"{bad}:3:" in result.output
+	assert result.exit_code == 2 and f'{bad}:4: unexpected "}}"' in result.output
 	result = CliRunner().invoke(cli, ["audit-ports", str(bad), "--socketio-port", "9000"])
-	assert result.exit_code == 2 and f"{bad}:3:" in result.output
+	assert result.exit_code == 2 and f"{bad}:4:" in result.output
 
 
 def test_includes_follow_the_prefix_globs_in_order_and_loops_are_refused(tmp_path):
@@ -348,8 +400,8 @@ def _reflow(text: str, file: str, data) -> str:
 			out.append(
 				data.draw(SEPARATORS) if previous_word else data.draw(st.sampled_from(["", " ", "\n"]))
 			)
-		out.append(token.raw if isinstance(token, Token) else token)
-		previous_word = isinstance(token, Token)
+		out.append(token.raw)
+		previous_word = token.word
 	return "".join(out) + "\n"
 
 

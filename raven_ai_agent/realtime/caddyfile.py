@@ -96,6 +96,9 @@ def parse(text: str, file: str = "Caddyfile") -> list[Node]:
 				raise CaddySyntaxError(file, words[0].line, 'unexpected "}"')
 			stack.pop()
 			continue
+		early = next((w for w in words[:-1] if w.raw == "{"), None)
+		if early is not None:
+			raise CaddySyntaxError(file, early.line, "unexpected next token after '{' on same line")
 		opens = words[-1].raw == "{"
 		line = words[0].line
 		if opens:

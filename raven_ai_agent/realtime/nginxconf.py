@@ -38,6 +38,7 @@ class Token:
 	value: str  # unquoted, escapes applied
 	raw: str  # as written
 	line: int
+	word: bool = True  # False for the punctuation `;`, `{`, `}`
 
 
 @dataclass
@@ -86,9 +87,8 @@ def _unescape(raw: str) -> str:
 	return _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(0)), raw)
 
 
-def tokenize(text: str, file: str = "<text>") -> Iterator[Token | str]:
-	"""Words as Token, and the punctuation `;`, `{`, `}` as plain strings (the parser keeps the
-	line of the word that starts each directive)."""
+def tokenize(text: str, file: str = "<text>") -> Iterator[Token]:
+	"""Words, and the punctuation `;`, `{`, `}` (word=False), each with its line."""
 	i, n, line = 0, len(text), 1
 	while i < n:
 		ch = text[i]
@@ -99,7 +99,7 @@ def tokenize(text: str, file: str = "<text>") -> Iterator[Token | str]:
 			end = text.find("\n", i)
 			i = n if end < 0 else end
 		elif ch in ";{}":
-			yield ch
+			yield Token(ch, ch, line, word=False)
 			i += 1
 		elif ch in "\"'":
 			j = i + 1
@@ -134,26 +134,26 @@ def parse_text(text: str, file: str = "<text>") -> list[Directive]:
 	stack: list[tuple[list[Directive], Directive | None]] = [(root, None)]
 	words: list[Token] = []
 	for token in tokenize(text, file):
-		if isinstance(token, Token):
+		if token.word:
 			words.append(token)
 			continue
 		body, parent = stack[-1]
-		if token == "}":
+		if token.value == "}":
 			if words:
-				raise NginxSyntaxError(file, words[-1].line, f'unexpected "}}" after "{words[-1].raw}"')
+				raise NginxSyntaxError(file, token.line, f'unexpected "}}" after "{words[-1].raw}"')
 			if parent is None:
-				raise NginxSyntaxError(file, _last_line(text), 'unexpected "}"')
+				raise NginxSyntaxError(file, token.line, 'unexpected "}"')
 			stack.pop()
 			continue
 		if not words:
-			raise NginxSyntaxError(file, _last_line(text), f'unexpected "{token}"')
+			raise NginxSyntaxError(file, token.line, f'unexpected "{token.value}"')
 		directive = Directive(
 			words[0].value,
 			tuple(w.value for w in words[1:]),
 			file,
 			words[0].line,
 			tuple(w.raw for w in words),
-			[] if token == "{" else None,
+			[] if token.value == "{" else None,
 			parent,
 		)
 		body.append(directive)
@@ -168,10 +168,6 @@ def parse_text(text: str, file: str = "<text>") -> list[Directive]:
 		opened = stack[-1][1]
 		raise NginxSyntaxError(file, opened.line, f'"{opened.text}" is never closed (unexpected end of file)')
 	return root
-
-
-def _last_line(text: str) -> int:
-	return text.count("\n") + 1
 
 
 # ---- files and includes ------------------------------------------------------------------------
