@@ -464,3 +464,34 @@ def test_yaml_labels_in_list_and_map_form_are_one_setting_each():
 def test_caddy_reverse_proxy_serving_the_socket_path(text, serving):
 	[proxy] = caddyfile.serving_proxies(caddyfile.parse(text, "Caddyfile"), "/socket.io/")
 	assert proxy.line == serving
+
+
+BLANKS = st.sampled_from([" ", "\t", "   ", " \t "])
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_caddy_blanks_between_tokens_and_blank_lines_change_no_finding(data):
+	"""In a Caddyfile a line break ends a directive, so only blanks on a line and whole blank lines
+	may move."""
+	path = CORPUS / "caddy/Caddyfile"
+	text = path.read_text()
+	out = []
+	for line in text.splitlines():
+		words = [t.raw for t in caddyfile._tokens(line, str(path))]
+		if words:
+			out.append(
+				data.draw(BLANKS)
+				+ data.draw(BLANKS).join(words)
+				+ data.draw(st.sampled_from(["", " ", "\t"]))
+			)
+		out.extend([""] * data.draw(st.integers(min_value=0, max_value=2)))
+	reflowed = "\n".join(out) + "\n"
+
+	def findings(source: str) -> list[tuple]:
+		found = audit_proxy_text(source, str(path)) + audit_timeout_text(source, WINDOW, str(path))
+		return sorted((f.text, f.problem) for f in found) + sorted(
+			(f.text, f.port) for f in audit_text(source, 9001, str(path))
+		)
+
+	assert findings(reflowed) == findings(text) and findings(text)
