@@ -29,6 +29,7 @@ from raven_ai_agent.realtime.proxyaudit import (
 	audit_timeout_text,
 	audit_timeouts,
 )
+from tests.stack import nginx_test
 from tests.stack.procs import require_tool
 
 CORPUS = Path(__file__).parent / "config_corpus"
@@ -495,3 +496,40 @@ def test_caddy_blanks_between_tokens_and_blank_lines_change_no_finding(data):
 		)
 
 	assert findings(reflowed) == findings(text) and findings(text)
+
+
+@pytest.mark.parametrize(
+	"text, expected",
+	[
+		# "" removes the header: no overwrite
+		('server { access_log off; location /socket.io/ { proxy_set_header Origin ""; } }', []),
+		# no access_log anywhere: nginx logs `combined`, query included
+		("server { location /socket.io/ { proxy_pass http://127.0.0.1:9000; } }", [(1, SID_LOG)]),
+		# a nested socket location setting its own header drops its parent location's upgrade headers
+		(
+			"server { access_log off; location / { proxy_set_header Upgrade $http_upgrade;\n"
+			"location /socket.io/ { proxy_set_header Host $host; proxy_pass http://127.0.0.1:9000; } } }",
+			[(2, "`proxy_set_header Upgrade")],
+		),
+		# setting none of its own, the socket location inherits them: nothing lost
+		(
+			"server { access_log off; proxy_set_header Upgrade $http_upgrade;\n"
+			"location /socket.io/ { proxy_pass http://127.0.0.1:9000; } }",
+			[],
+		),
+		# repeating them is the fix
+		(
+			"server { access_log off; proxy_set_header Connection upgrade;\n"
+			"location /socket.io/ { proxy_set_header connection upgrade; proxy_set_header Host $host; } }",
+			[],
+		),
+	],
+)
+def test_inheritance_as_nginx_applies_it(text, expected):
+	found = [
+		(f.line, next(k for k in (SID_LOG, ORIGIN, "`proxy_set_header Upgrade") if k in f.problem))
+		for f in audit_proxy_text(text, "site.conf")
+	]
+	assert found == expected
+	ok, message = nginx_test(text)  # each case is nginx, not a made-up syntax
+	assert ok, message

@@ -125,8 +125,8 @@ def _caddy_origin(nodes: list[caddyfile.Node]) -> list[ProxyFinding]:
 
 
 def _nginx_origin(config: NginxConfig) -> list[ProxyFinding]:
-	"""`proxy_set_header Origin <value>` is fine only with the browser's own Origin, or a variable
-	that a `map $http_origin` builds (which keeps it)."""
+	"""`proxy_set_header Origin <value>` is fine only with the browser's own Origin, a variable
+	that a `map $http_origin` builds (which keeps it), or "" (which removes the header)."""
 	kept = {
 		d.args[1].lstrip("$")
 		for d in config.walk()
@@ -136,7 +136,7 @@ def _nginx_origin(config: NginxConfig) -> list[ProxyFinding]:
 	for d in config.walk():
 		if d.name == "proxy_set_header" and len(d.args) >= 2 and d.args[0].lower() == "origin":
 			value = d.args[1]
-			if value != "$http_origin" and value.lstrip("$") not in kept:
+			if value not in ("$http_origin", "") and value.lstrip("$") not in kept:  # "" removes it
 				findings.append(_directive_finding(d, "nginx sets Origin on every request", FIX_NGINX))
 	return findings
 
@@ -152,7 +152,7 @@ def _nginx_session_log(config: NginxConfig) -> list[ProxyFinding]:
 			continue
 		check = nginxconf.serving_location(server, USER_INFO_PATH)
 		logs = _in_force(check, server, config.directives, "access_log")
-		if all(_logs_query(log, formats) for log in logs) or not logs:
+		if all(_logs_query(log, formats) for log in logs):  # none in force: nginx logs `combined`
 			findings.append(
 				ProxyFinding(
 					socket.file,
