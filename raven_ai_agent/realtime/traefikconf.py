@@ -42,7 +42,7 @@ class Setting:
 		return tail == tuple(k.lower() for k in keys)
 
 
-# compose keys whose list is one command line (`["node", "socketio.js", "--port", "9001"]`).
+# compose keys whose list is one command line (`["node", "socketio.js", "--port", "<port>"]`).
 COMMAND_KEYS = ("command", "entrypoint", "test")
 
 
