@@ -25,6 +25,7 @@ from raven_ai_agent.realtime.benchfiles import (
 	read_raven_build,
 )
 from raven_ai_agent.realtime.clients import NOT_INSTALLED, DevServer, describe_clients
+from raven_ai_agent.realtime.configsyntax import ConfigSyntaxError
 from raven_ai_agent.realtime.constants import (
 	DEFAULT_DOCKER_HOST_GATEWAY,
 	DEFAULT_LOCAL_UPSTREAM_HOST,
@@ -448,7 +449,10 @@ def render_bench_command(target: str, bench, sites, output: str | None, **option
 def run_audit(paths, socketio_port: int, socketio_uds: str | None = None) -> int:
 	"""Print every stale realtime port under `paths` (any realtime port, with `socketio_uds`); the
 	exit code says whether there were any."""
-	findings = audit_ports(paths, socketio_port, socketio_uds)
+	try:
+		findings = audit_ports(paths, socketio_port, socketio_uds)
+	except ConfigSyntaxError as e:
+		raise ConfigError(f"{e} (its server would refuse this file too)") from None
 	for finding in findings:
 		click.echo(format_finding(finding))
 	expected = f"unix:{socketio_uds}" if socketio_uds else f"socketio_port {socketio_port}"
@@ -503,7 +507,10 @@ def audit_ports_command(paths, port, bench, site, site_config, common_config):
 
 def run_proxy_audit(paths) -> int:
 	"""Print every proxy setting that weakens the realtime route; the exit code says whether any."""
-	findings = audit_proxies(paths) + audit_timeouts(paths, ENGINEIO_PING_WINDOW)
+	try:
+		findings = audit_proxies(paths) + audit_timeouts(paths, ENGINEIO_PING_WINDOW)
+	except ConfigSyntaxError as e:
+		raise ConfigError(f"{e} (its server would refuse this file too)") from None
 	for finding in findings:
 		click.echo(format_proxy_finding(finding))
 	if findings:
