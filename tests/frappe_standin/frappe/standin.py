@@ -64,10 +64,11 @@ class _Request:
 
 # --- the release it behaves as -----------------------------------------------------------------
 
-# 15.41 as captured on the real bench; 16: frappe.tests' UnitTestCase/IntegrationTestCase exist and
-# FrappeTestCase warns (frappe/tests/classes/, frappe/deprecation_dumpster.py on version-16),
-# get_user_info answers only with the socket secret (frappe/realtime.py), desk routes are /desk/...
-VERSIONS = ("15.41.0", "16.0.0")
+# 15.41 as captured on the real bench; 16.4.1 as its release source reads (no v16 bench can be
+# built here): frappe.tests' UnitTestCase/IntegrationTestCase exist and FrappeTestCase warns
+# (frappe/tests/classes/, frappe/deprecation_dumpster.py), get_user_info adds installed_apps
+# (frappe/realtime.py, no socket secret: that is develop), desk routes are /desk/...
+VERSIONS = ("15.41.0", "16.4.1")
 DEFAULT_VERSION = "15.41.0"
 
 
