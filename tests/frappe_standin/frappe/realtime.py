@@ -20,17 +20,6 @@ PUBLISHED: list[dict] = []
 DROPPED: list[dict] = []
 
 
-def publish_progress(percent, title=None, doctype=None, docname=None, description=None, task_id=None):
-	publish_realtime(
-		"progress",
-		{"percent": percent, "title": title, "description": description},
-		user=None if doctype and docname else frappe.session.user,
-		doctype=doctype,
-		docname=docname,
-		task_id=task_id,
-	)
-
-
 def publish_realtime(
 	event: str | None = None,
 	message: dict | None = None,
@@ -144,7 +133,3 @@ def get_site_room():
 
 def get_task_progress_room(task_id):
 	return f"task_progress:{task_id}"
-
-
-def get_website_room():
-	return "website"

@@ -274,12 +274,6 @@ class Database:
 			self.begin()
 			self.after_rollback.run()
 
-	def savepoint(self, save_point):
-		self.sql(f"savepoint {save_point}")
-
-	def release_savepoint(self, save_point):
-		self.sql(f"release savepoint {save_point}")
-
 	def close(self):
 		"""Closing the connection discards the open transaction (MariaDB rolls it back)."""
 		self._tx = None
@@ -319,9 +313,6 @@ class Database:
 		val = cast(df.fieldtype, val)
 		self.value_cache[doctype][fieldname] = val
 		return val
-
-	def get_singles_value(self, *args, **kwargs):
-		return self.get_single_value(*args, **kwargs)
 
 	@staticmethod
 	def _get_update_dict(fieldname, value, *, modified, modified_by, update_modified) -> dict:
@@ -488,9 +479,3 @@ class Database:
 		self.transaction_writes += 1
 		table = self._tables(write=True).setdefault(doctype, [])
 		table[:] = [r for r in table if not _match(r, filters)]
-
-	def table_exists(self, doctype, cached=True) -> bool:
-		return doctype in self._tables()
-
-	def estimate_count(self, doctype: str) -> int:
-		return 0
