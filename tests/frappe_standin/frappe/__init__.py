@@ -558,12 +558,6 @@ def clear_last_message() -> None:
 		local.message_log = local.message_log[:-1]
 
 
-def log(msg: str) -> None:
-	if not request:
-		print(repr(msg))
-	debug_log.append(as_unicode(msg))
-
-
 def get_traceback(with_context: bool = False) -> str:
 	"""The current exception's traceback as text (frappe.utils.get_traceback)."""
 	from frappe.utils import get_traceback as _get_traceback
@@ -919,10 +913,6 @@ def sendmail(recipients=None, sender="", subject="No Subject", message="No Messa
 	SENT_MAIL.append({"recipients": list(recipients or []), "subject": subject, "message": message})
 
 
-def get_value(*args, **kwargs):
-	return db.get_value(*args, **kwargs)
-
-
 def clear_cache(user: str | None = None, doctype: str | None = None) -> None:
 	"""Clear the cache of one user (drops its `bootinfo`), one DocType, or everything of the site."""
 	import frappe.cache_manager
@@ -977,11 +967,6 @@ def logger(module=None, with_more_info=False, allow_site=True, filter=None, max_
 		max_size=max_size,
 		file_count=file_count,
 	)
-
-
-@whitelist(allow_guest=True)
-def ping():
-	return "pong"
 
 
 from frappe.utils.error import log_error as log_error  # noqa: E402 - v15 imports it here too

@@ -399,22 +399,12 @@ class Database:
 			return
 		raise NotImplementedError("frappe stand-in: set_value supports Singles and list tables")
 
-	def exists(self, dt, dn=None, cache=False):
-		if dt != "DocType" and dt == dn:
-			return dn  # single always exists (!)
-		if dt == "DocType":
-			return dn if self.sql(Q_DOCTYPE, (dn,)) else None
-		raise NotImplementedError("frappe stand-in: exists supports Singles and DocType only")
-
 	def get_default(self, key, parent="__default"):
 		value = self.sql(Q_DEFAULT, (parent, key))
 		return value[0][0] if value else None
 
 	def get_global(self, key, user="__global"):
 		return self.get_default(key, user)
-
-	def set_global(self, key, val, user="__global"):
-		self.set_default(key, val, user)
 
 	def set_default(self, key, val, parent="__default", parenttype=None):
 		"""One value per key here (v15 deletes the key's rows, then inserts)."""
@@ -467,10 +457,6 @@ class Database:
 		if as_list:
 			return [tuple(r.get(f) for f in fields) for r in rows]
 		return [frappe._dict({f: r.get(f) for f in fields}) for r in rows]
-
-	def count(self, dt, filters=None, debug=False, cache=False, distinct: bool = True):
-		self._log("select count(*) from", dt, filters)
-		return sum(1 for r in self._rows(dt) if _match(r, filters))
 
 	def delete(self, doctype: str, filters: dict | list | None = None, debug=False, **kwargs):
 		"""DELETE the matching rows (no DocType hooks, as v15)."""

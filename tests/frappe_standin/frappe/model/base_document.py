@@ -207,9 +207,6 @@ class BaseDocument:
 				doc[key] = value
 		return doc
 
-	def as_json(self):
-		return frappe.as_json(self.as_dict())
-
 	def _fix_numeric_types(self):
 		for df in self.meta.get("fields"):
 			if df.fieldtype == "Check":

@@ -161,12 +161,6 @@ class RedisWrapper:
 	def incrby(self, name, amount=1):
 		return self.execute_command("INCRBY", name, amount)
 
-	def expire(self, name, time):
-		return self.execute_command("EXPIRE", name, time)
-
-	def hincrby(self, name, key, amount=1):
-		return self.execute_command("HINCRBY", name, key, amount)
-
 	def pipeline(self, transaction=True, shard_hint=None) -> Pipeline:
 		"""redis-py pipeline: commands queue up and go in one round trip on `execute()`."""
 		return Pipeline(self, transaction)
@@ -179,9 +173,6 @@ class RedisWrapper:
 
 	def keys(self, pattern="*"):
 		return self.execute_command("KEYS", pattern)
-
-	def connected(self) -> bool:
-		return True
 
 	# -- RedisWrapper (frappe/utils/redis_wrapper.py) --
 
@@ -223,12 +214,6 @@ class RedisWrapper:
 					frappe.local.cache[key] = val
 		return val
 
-	def get_all(self, key):
-		ret = {}
-		for k in self.get_keys(key):
-			ret[key] = self.get_value(k)
-		return ret
-
 	def get_keys(self, key):
 		"""Keys starting with `key` (already made into full keys)."""
 		return self.keys(self.make_key(key + "*"))
@@ -257,10 +242,6 @@ class RedisWrapper:
 		_name = self.make_key(name, shared=shared)
 		frappe.local.cache.setdefault(_name, {})[key] = value
 		self.execute_command("HSET", _name, key, pickle.dumps(value))
-
-	def hgetall(self, name):
-		value = self.execute_command("HGETALL", self.make_key(name))
-		return {key: pickle.loads(v) for key, v in value.items()}
 
 	def hget(self, name, key, generator=None, shared=False):
 		"""Hash field via `frappe.local.cache[name]` first, then Redis, then `generator`."""
