@@ -190,10 +190,6 @@ def sent_mail() -> list[dict]:
 	return list(frappe.SENT_MAIL)
 
 
-def site() -> str:
-	return _state["site"]
-
-
 def sites_path() -> str:
 	return _state["sites_path"]
 
