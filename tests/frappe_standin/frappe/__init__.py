@@ -914,7 +914,7 @@ def sendmail(recipients=None, sender="", subject="No Subject", message="No Messa
 
 
 def clear_cache(user: str | None = None, doctype: str | None = None) -> None:
-	"""Clear the cache of one user (drops its `bootinfo`), one DocType, or everything of the site."""
+	"""Clear the cache of one user (drops its `bootinfo`); see cache_manager."""
 	import frappe.cache_manager
 
 	frappe.cache_manager.clear_cache(user=user, doctype=doctype)

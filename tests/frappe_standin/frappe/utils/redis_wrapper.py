@@ -221,9 +221,6 @@ class RedisWrapper:
 	def delete_keys(self, key):
 		self.delete_value(self.get_keys(key), make_keys=False)
 
-	def delete_key(self, *args, **kwargs):
-		self.delete_value(*args, **kwargs)
-
 	def delete_value(self, keys, user=None, make_keys=True, shared=False):
 		"""Delete one key or a list, locally and in Redis (one DEL for all)."""
 		if not keys:
