@@ -65,9 +65,9 @@ class _Request:
 # --- the release it behaves as -----------------------------------------------------------------
 
 # 15.41 as captured on the real bench; 16.4.1 as the version-16 sources read (no v16 bench can be
-# built here; get_user_info re-read at 16.4.1): frappe.tests' UnitTestCase/IntegrationTestCase exist and FrappeTestCase warns
-# (frappe/tests/classes/, frappe/deprecation_dumpster.py), get_user_info adds installed_apps
-# (frappe/realtime.py, no socket secret: that is develop), desk routes are /desk/...
+# built here; get_user_info re-read at 16.4.1): frappe.tests' UnitTestCase/IntegrationTestCase
+# exist and FrappeTestCase warns (frappe/tests/classes/, frappe/deprecation_dumpster.py),
+# get_user_info adds installed_apps (frappe/realtime.py, no socket secret: that is develop).
 VERSIONS = ("15.41.0", "16.4.1")
 DEFAULT_VERSION = "15.41.0"
 
