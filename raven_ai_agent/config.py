@@ -106,8 +106,8 @@ def diagnose_realtime(
 	settings = _diagnosis_settings()
 	owner = user
 	if sid and not user:
-		# Whose session it is comes from the site's own store, not from get_user_info: newer
-		# Frappe answers that only to its realtime service (the socket secret).
+		# Whose session it is comes from the site's own store: no round trip to the web server,
+		# which may not be reachable from here at the address the browser uses.
 		owner, owner_type = session_owner(sid)
 		user, user_type = owner or None, user_type or owner_type
 	timeout = timeout if timeout is not None else settings["probe_timeout"]

@@ -361,36 +361,3 @@ def test_bench_render_and_audit_commands(site, tmp_path):
 	overwrite.write_text("location /socket.io/ {\n\tproxy_set_header Origin $scheme://$http_host;\n}\n")
 	result = standin.invoke_command(group, ["audit-proxy", str(overwrite)], site=SITE)
 	assert result.exit_code == 1 and "origin.conf:2" in result.output, result.output
-
-
-# -- install-app, as bench runs it -----------------------------------------------------------
-
-
-def test_install_app_resolves_required_apps_offline():
-	"""`bench --site S install-app raven_ai_agent` on a server with no route to GitHub: every bare
-	name in hooks.required_apps goes to GitHub through parse_app_name, so none may be listed."""
-	import frappe.installer
-
-	from raven_ai_agent import hooks
-
-	standin.reset(site=SITE, apps=("raven_ai_agent",), installed=())
-	assert "raven_ai_agent" not in frappe.get_installed_apps()
-	frappe.installer.install_app("raven_ai_agent")
-	assert "raven_ai_agent" in frappe.get_installed_apps()
-	assert frappe.db.get_single_value(SETTINGS_DOCTYPE, "check_external") == 1  # after_install ran
-	assert not getattr(hooks, "required_apps", None)
-	frappe.destroy()
-
-
-def test_a_bare_required_app_fails_install_offline(monkeypatch):
-	"""The stand-in's installer fails as the real one did with `required_apps = ["frappe"]`."""
-	import frappe.installer
-	import requests
-
-	from raven_ai_agent import hooks
-
-	standin.reset(site=SITE, apps=("raven_ai_agent",), installed=())
-	monkeypatch.setattr(hooks, "required_apps", ["frappe"], raising=False)
-	with pytest.raises(requests.exceptions.ConnectionError, match="api.github.com"):
-		frappe.installer.install_app("raven_ai_agent")
-	frappe.destroy()

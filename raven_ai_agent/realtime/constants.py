@@ -34,11 +34,6 @@ DEFAULT_PROXY_TIMEOUT = 120  # seconds, for proxy_read_timeout / proxy_send_time
 DEFAULT_NGINX_ACCESS_LOG = "/var/log/nginx/access.log"  # Debian's and the nginx image's
 # Frappe's realtime service checks a session with GET <origin>USER_INFO_PATH?sid=<session id>.
 USER_INFO_PATH = "/api/method/frappe.realtime.get_user_info"
-# Newer v16 / develop (frappe/realtime.py get_user_info, realtime/middlewares/authenticate.js):
-# get_user_info answers {} unless the request carries this header with the value the realtime
-# service reads from this key of redis_queue; 15.41 and earlier v15 know neither.
-SOCKET_SECRET_HEADER = "X-Frappe-Socket-Secret"
-SOCKET_SECRET_KEY = "socketio_auth_secret"
 # ... and allows a doc_subscribe (doc rooms: Raven streams messages to them) through this one.
 CAN_SUBSCRIBE_DOC_PATH = "/api/method/frappe.realtime.can_subscribe_doc"
 # This app's answer to "which site are you?" (see checks/web_site.py).

@@ -94,12 +94,11 @@ def check_end_to_end(run: Run) -> list[Check]:
 		if not user:
 			info, detail = run.fetch_user(http, web, web_headers)
 			if info is None:
-				refused = polling.refused_for_the_secret(detail)
 				return [
 					failed(
 						END_TO_END,
 						f"could not learn whose session this is: {detail}",
-						hints.unknown_user_hint(web, refused),
+						hints.unknown_user_hint(web),
 					)
 				]
 			user, user_type = info

@@ -10,12 +10,10 @@
 //
 // Usage: node tests/stack/web/server.js --sessions FILE [--port N] [--host H]
 //                                       [--static DIR] [--socketio-port N] [--site NAME] [--verbose]
-//                                       [--profile v15.41|v15|v16] [--redis-url URL]
+//                                       [--profile v15.41|v15|v16]
 //
-// frappe.realtime.get_user_info per profile: 15.41 answers {user, user_type}; later v15 adds
-// installed_apps; v16 (version-16 / develop frappe/realtime.py) answers {} unless the request
-// carries X-Frappe-Socket-Secret equal to Redis key `socketio_auth_secret` on --redis-url
-// (redis_queue), which it creates on first use, as get_socketio_secret does.
+// frappe.realtime.get_user_info per profile: 15.41 answers {user, user_type}; later v15 and v16
+// (a v16.4.1 release) add installed_apps. None checks a socket secret (only develop does).
 //
 // Which site answers: with --site, that one for every request (as `bench serve`/`bench start`
 // pin the default site); without, X-Frappe-Site-Name, else the Host's name (as gunicorn's
@@ -31,14 +29,11 @@
 // only what "allow" lists.
 "use strict";
 
-const crypto = require("node:crypto");
 const fs = require("node:fs");
 const http = require("node:http");
 const path = require("node:path");
-const redis = require("redis");
 
 const PROFILES = ["v15.41", "v15", "v16"];
-const SOCKET_SECRET_KEY = "socketio_auth_secret";
 
 function parse_args(argv) {
 	const args = {
@@ -49,7 +44,6 @@ function parse_args(argv) {
 		socketio_port: 9000,
 		verbose: false,
 		profile: "v15.41",
-		redis_url: null,
 	};
 	for (let i = 0; i < argv.length; i++) {
 		const flag = argv[i];
@@ -64,7 +58,6 @@ function parse_args(argv) {
 		else if (flag === "--static") args.static_dir = path.resolve(value);
 		else if (flag === "--socketio-port") args.socketio_port = Number(value);
 		else if (flag === "--site") args.site = value;
-		else if (flag === "--redis-url") args.redis_url = value;
 		else if (flag === "--profile") {
 			if (!PROFILES.includes(value)) {
 				console.error(`--profile: ${value} is not one of ${PROFILES.join(", ")}`);
@@ -75,10 +68,6 @@ function parse_args(argv) {
 			console.error(`unknown argument: ${flag}`);
 			process.exit(2);
 		}
-	}
-	if (args.profile === "v16" && !args.redis_url) {
-		console.error("--profile v16 needs --redis-url (get_user_info checks the socket secret there)");
-		process.exit(2);
 	}
 	return args;
 }
@@ -95,33 +84,10 @@ function read_dev_server(value) {
 	process.exit(2);
 }
 const DEV_SERVER = read_dev_server(process.env.DEV_SERVER);
-let redis_client = null;
-// frappe.realtime.get_socketio_secret: the stored secret, else a new one stored.
-async function socketio_secret() {
-	if (!redis_client) {
-		redis_client = redis.createClient({ url: args.redis_url });
-		redis_client.on("error", (err) => console.error(`web stand-in: Redis error: ${err}`));
-		await redis_client.connect();
-	}
-	const stored = await redis_client.get(SOCKET_SECRET_KEY);
-	if (stored) return stored;
-	const secret = crypto.randomBytes(16).toString("hex");
-	await redis_client.set(SOCKET_SECRET_KEY, secret);
-	return secret;
-}
-
-function user_info(session, req, res) {
+function user_info(session, res) {
 	const info = { user: session.user, user_type: session.user_type };
-	if (args.profile === "v15.41") return send_json(res, 200, { message: info });
-	info.installed_apps = ["frappe"];
-	if (args.profile !== "v16") return send_json(res, 200, { message: info });
-	socketio_secret().then(
-		(secret) => {
-			const given = req.headers["x-frappe-socket-secret"];
-			send_json(res, 200, { message: given === secret ? info : {} });
-		},
-		(err) => send_exception(res, 500, "ConnectionError", String(err))
-	);
+	if (args.profile !== "v15.41") info.installed_apps = ["frappe"];
+	send_json(res, 200, { message: info });
 }
 
 // ---- sessions, re-read when the file changes ------------------------------------------
@@ -267,7 +233,7 @@ const METHODS = {
 	ping: (_session, _form, res) => send_json(res, 200, { message: "pong" }),
 	"raven_ai_agent.api.realtime.get_site_name": (_session, _form, res, req) =>
 		send_json(res, 200, { message: site_of(req) }),
-	"frappe.realtime.get_user_info": (session, _form, res, req) => user_info(session, req, res),
+	"frappe.realtime.get_user_info": (session, _form, res) => user_info(session, res),
 	"frappe.realtime.can_subscribe_doc": (session, form, res) => {
 		if (!can_read(session, form.doctype, form.docname)) {
 			return send_exception(res, 403, "PermissionError", "Insufficient Permission for " + form.doctype);
@@ -334,7 +300,6 @@ function record(req, url, res) {
 			cookie: req.headers.cookie || null,
 			authorization: req.headers.authorization || null,
 			site: req.headers["x-frappe-site-name"] || null,
-			secret: req.headers["x-frappe-socket-secret"] || null,
 			status: res.statusCode,
 		});
 		if (seen.length > SEEN_MAX) seen.shift();
@@ -399,7 +364,7 @@ server.listen(args.port, args.host, () => {
 
 function shutdown() {
 	setTimeout(() => process.exit(0), 1000).unref();
-	server.close(() => (redis_client ? redis_client.disconnect().finally(() => process.exit(0)) : process.exit(0)));
+	server.close(() => process.exit(0));
 	server.closeAllConnections();
 }
 process.on("SIGTERM", shutdown);
