@@ -7,23 +7,29 @@ setting reaches the next page load, never a stale context.
 
 import frappe
 
-from raven_ai_agent.config import get_frontend_context
+from raven_ai_agent.config import field_reports_enabled, get_frontend_context
 from raven_ai_agent.error_log import log_error_rate_limited
 
 BOOT_KEY = "raven_realtime"
+# 1 when Raven Realtime Settings lets browsers send field reports; raven_realtime_desk.js sends
+# nothing (and opens nothing) unless it is 1. Read on every page load: no cache clear needed.
+FIELD_REPORTS_KEY = "raven_realtime_field_reports"
 
 
 def extend_bootinfo(bootinfo) -> None:
 	"""Put the realtime context under `frappe.boot.raven_realtime`, on every page load.
 
+	Also says whether this page may send field reports (`frappe.boot.raven_realtime_field_reports`).
 	Costs one cached-document read (and a memoised resolution) and no network call. Must never break login: any
 	failure is logged (rate-limited) and the key is left out, so the frontend falls back
 	to the REST endpoint or its defaults.
 	"""
 	try:
+		bootinfo[FIELD_REPORTS_KEY] = 1 if field_reports_enabled() else 0
 		bootinfo[BOOT_KEY] = get_frontend_context()
 	except Exception:  # noqa: BLE001 - the boot hook must never break login
 		bootinfo.pop(BOOT_KEY, None)
+		bootinfo.setdefault(FIELD_REPORTS_KEY, 0)
 		try:
 			log_error_rate_limited("Raven realtime: boot context failed", frappe.get_traceback())
 		except Exception:  # noqa: BLE001 - nor may logging that it failed

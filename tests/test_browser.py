@@ -23,7 +23,7 @@ from raven_ai_agent.realtime.clients import DevServer, RavenBuild, describe_clie
 from raven_ai_agent.realtime.constants import namespace_for, user_room
 from raven_ai_agent.realtime.diagnose import diagnose
 from raven_ai_agent.realtime.resolve import resolve
-from tests.stack.procs import REPO_ROOT, free_port
+from tests.stack.procs import NODE_MODULES, REPO_ROOT, free_port
 from tests.stack.stack import ADMIN_SID, Stack
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,8 +37,8 @@ def require_browser():
 	problems = []
 	if not CHROMIUM.exists():
 		problems.append(f"{CHROMIUM} is missing (apt-get install chromium; scripts/setup does it)")
-	if not (REPO_ROOT / "node_modules" / "playwright-core").is_dir():
-		problems.append("node_modules/playwright-core is missing (run `npm ci`)")
+	if not (NODE_MODULES / "playwright-core").is_dir():
+		problems.append(f"{NODE_MODULES}/playwright-core is missing (run `npm ci --prefix tests`)")
 	if not shutil.which("node"):
 		problems.append("node is not on PATH")
 	if problems:
@@ -112,7 +112,7 @@ def static_root(tmp_path: Path) -> Path:
 	assets = root / "assets"
 	assets.mkdir(parents=True)
 	(assets / "raven_ai_agent").symlink_to(REPO_ROOT / "raven_ai_agent" / "public")
-	(assets / "socket.io-client").symlink_to(REPO_ROOT / "node_modules" / "socket.io-client" / "dist")
+	(assets / "socket.io-client").symlink_to(NODE_MODULES / "socket.io-client" / "dist")
 	shutil.copy(REPO_ROOT / "tests" / "browser" / "realtime.html", root / "raven_realtime_test.html")
 	return root
 
@@ -214,10 +214,16 @@ def test_diagnosis_renders_readably_on_a_bare_page(tmp_path, stack, nginx_factor
 	text = result["text"]
 	assert result["injected"] == 0
 	assert "<script>alert(1)</script>" in text, "shown as text, not run"
-	assert text.index("Most likely cause") < text.index(result_data["checks"][0]["name"]), "hint first"
+	labels = dict(result["check_labels"])
+	assert set(labels) == {check["name"] for check in result_data["checks"]}
+	for name, label in labels.items():
+		assert "_" not in label and label[0].isupper() and label != name, (name, label)
+	assert labels["local_handshake"] == "Realtime service on this server"
+	assert text.index("Most likely cause") < text.index(labels[result_data["checks"][0]["name"]]), (
+		"hint first"
+	)
 	assert result_data["hint"] in text
-	for check in result_data["checks"]:
-		assert check["name"] in text
+	assert "Deployment: Production VPS" in text
 	for badge in ("Pass", "Fail", "Polling only"):
 		assert badge in text
 	assert "Browser connection (this tab)" in text

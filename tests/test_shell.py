@@ -97,7 +97,7 @@ def test_after_install_stores_defaults(site):
 def test_saved_override_reaches_the_next_request(site):
 	with standin.request("GET", user=SYSTEM_USER):
 		assert get_config().deployment_type.value == "vps_prod"
-	save_settings(deployment_type="sandbox", base_url="https://tunnel.example.org")
+	save_settings(deployment_type="Sandbox tunnel", base_url="https://tunnel.example.org")
 	with standin.request("GET", user=SYSTEM_USER):
 		config = get_config()
 	assert config.deployment_type.value == "sandbox"
@@ -144,11 +144,59 @@ def test_saved_settings_reach_every_users_next_page_load(site):
 	for user in (SYSTEM_USER, SYSTEM_MANAGER):
 		assert boot_as(user)["raven_realtime"]["deployment_type"] == "vps_prod"
 		assert boot_as(user).get("from_cache")  # the second load is served from the cache
-	save_settings(deployment_type="sandbox", base_url="https://tunnel.example.org")
+	save_settings(deployment_type="Sandbox tunnel", base_url="https://tunnel.example.org")
 	for user in (SYSTEM_USER, SYSTEM_MANAGER):
 		context = boot_as(user)["raven_realtime"]
 		assert context["deployment_type"] == "sandbox"
 		assert context["socketio_base_url"] == "https://tunnel.example.org"
+
+
+def test_field_reports_are_off_in_the_boot_until_turned_on_without_clear_cache(site):
+	"""A fresh install tells pages to send nothing; saving the setting reaches every user's next
+	page load (the per-user boot cache notwithstanding), and so does turning it off again."""
+	for user in (SYSTEM_USER, SYSTEM_MANAGER):
+		assert boot_as(user)[boot.FIELD_REPORTS_KEY] == 0
+		assert boot_as(user).get("from_cache")
+	save_settings(field_reports=1)
+	for user in (SYSTEM_USER, SYSTEM_MANAGER):
+		assert boot_as(user)[boot.FIELD_REPORTS_KEY] == 1
+	save_settings(field_reports=0)
+	assert boot_as(SYSTEM_USER)[boot.FIELD_REPORTS_KEY] == 0
+
+
+def test_boot_says_off_when_the_settings_cannot_be_read(site, monkeypatch):
+	def broken():
+		raise RuntimeError("cache down")
+
+	monkeypatch.setattr("raven_ai_agent.boot.field_reports_enabled", broken)
+	monkeypatch.setattr("raven_ai_agent.error_log._last", {})
+	bootinfo = frappe._dict()
+	boot.extend_bootinfo(bootinfo)
+	assert bootinfo[boot.FIELD_REPORTS_KEY] == 0
+
+
+def test_deployment_type_is_stored_as_words_and_old_identifiers_are_migrated(site):
+	"""The form shows and stores "Production VPS"; a value stored as "vps_prod" before still
+	resolves, and the patch in patches.txt rewrites it so the next save passes Frappe's check."""
+	from raven_ai_agent.patches.v1 import deployment_type_words
+
+	patches = (Path(__file__).parents[1] / "raven_ai_agent" / "patches.txt").read_text()
+	assert "raven_ai_agent.patches.v1.deployment_type_words" in patches.split("[post_model_sync]")[1]
+	save_settings(deployment_type="Production VPS", base_url="https://erp.example.com")
+	assert get_config().sources["deployment_type"].value == "settings override"
+	frappe.db.set_single_value(SETTINGS_DOCTYPE, "deployment_type", "sandbox")
+	frappe.db.commit()
+	frappe.clear_document_cache(SETTINGS_DOCTYPE, SETTINGS_DOCTYPE)
+	with standin.request("GET", user=SYSTEM_MANAGER):
+		assert get_config().deployment_type.value == "sandbox"  # still honoured before the patch
+	deployment_type_words.execute()
+	frappe.db.commit()
+	assert standin.single_values(SETTINGS_DOCTYPE)["deployment_type"] == "Sandbox tunnel"
+	with standin.request("GET", user=SYSTEM_MANAGER):
+		assert get_config().deployment_type.value == "sandbox"
+	save_settings(check_external=0)  # passes the Select check now
+	deployment_type_words.execute()  # a second run changes nothing
+	assert standin.single_values(SETTINGS_DOCTYPE)["deployment_type"] == "Sandbox tunnel"
 
 
 def test_boot_hook_warm_cost_is_no_query_and_one_cache_round_trip(site):

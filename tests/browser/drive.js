@@ -208,9 +208,16 @@ async function run_render(context, spec) {
 	const injected = await page.evaluate(
 		() => document.querySelectorAll("#diagnosis img, #config img").length
 	);
+	// each check row: its identifier (on hover) and what the reader sees
+	const check_labels = await page.evaluate(() =>
+		Array.from(document.querySelectorAll("#diagnosis strong[title]")).map((el) => [
+			el.getAttribute("title"),
+			el.innerText,
+		])
+	);
 	fs.mkdirSync(path.dirname(spec.out), { recursive: true });
 	await page.screenshot({ path: spec.out, fullPage: true });
-	return { text, injected, out: spec.out };
+	return { text, injected, check_labels, out: spec.out };
 }
 
 async function run_history(context, spec) {
@@ -223,7 +230,7 @@ async function run_history(context, spec) {
 			'<body style="font-family: sans-serif; margin: 24px;"><div id="history"></div></body></html>'
 	);
 	// Frappe's own chart library, the version Frappe v15 bundles as frappe.Chart
-	const charts_dist = path.join(__dirname, "..", "..", "node_modules", "frappe-charts", "dist");
+	const charts_dist = path.join(__dirname, "..", "node_modules", "frappe-charts", "dist");
 	await page.addStyleTag({ path: path.join(charts_dist, "frappe-charts.min.css") });
 	await page.addScriptTag({ path: path.join(charts_dist, "frappe-charts.min.umd.js") });
 	// as on desk: the diagnosis renderer (app_include_js) is on the page before the form's script

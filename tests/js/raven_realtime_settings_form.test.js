@@ -223,7 +223,9 @@ test("refresh shows the effective config and the stored diagnosis, adds the butt
 	]);
 	assert.match(d.html.effective_config_html, /socketio_port/);
 	assert.ok(d.html.diagnosis_html.includes("Start the realtime service"));
-	assert.ok(d.html.diagnosis_html.includes("local_handshake"));
+	assert.ok(d.html.diagnosis_html.includes(">Realtime service on this server<"), "checks as phrases");
+	assert.ok(d.html.diagnosis_html.includes('title="local_handshake"'), "the identifier on hover");
+	assert.equal(d.handlers().run_diagnosis, undefined, "Run Diagnosis is the toolbar button only");
 	assert.match(d.html.diagnosis_html, /Not run/, "no browser probe stored");
 });
 
@@ -274,7 +276,7 @@ test("Run Diagnosis: the browser probe runs during the frozen POST; reload waits
 test("Run Diagnosis: a server faster than the browser still waits for the browser's result", async () => {
 	const d = desk({ hold_server: true, hold_probe: true });
 	await d.handlers().refresh(d.frm);
-	const run = d.handlers().run_diagnosis(d.frm);
+	const run = d.buttons["Run Diagnosis"]();
 	await d.when("raven_ai_agent.api.realtime.run_diagnosis");
 	d.server.resolve();
 	await d.when("server done");
@@ -330,7 +332,9 @@ test("Run Diagnosis: the Clients table shows each client's URL, the server's and
 
 test("unsaved edits stop the run with a message", async () => {
 	const d = desk({ dirty: true });
-	await d.handlers().run_diagnosis(d.frm);
+	await d.handlers().refresh(d.frm);
+	d.log.length = 0;
+	await d.buttons["Run Diagnosis"]();
 	assert.deepEqual(d.log, [
 		["msgprint", "Save the settings first: the diagnosis uses the saved values."],
 	]);
@@ -355,6 +359,7 @@ test("assets are required when app_include_js did not load them", async () => {
 	assert.deepEqual(
 		[...req[1]],
 		[
+			"/assets/raven_ai_agent/js/raven_realtime_desk.js",
 			"/assets/raven_ai_agent/js/raven_realtime.js",
 			"/assets/raven_ai_agent/js/raven_realtime_diagnosis.js",
 		]
