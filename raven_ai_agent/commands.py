@@ -6,6 +6,8 @@ commands silently, so beyond click and frappe.commands only the app's own frappe
 CLI module is imported while the commands are built.
 """
 
+import signal
+import threading
 from contextlib import contextmanager
 
 import click
@@ -29,6 +31,61 @@ def connected_site(context):
 		frappe.destroy()
 
 
+def _start_session(user: str) -> str:
+	"""A new session of `user` through Frappe's own login machinery, as `bench browse --user`
+	makes one (a request context, LoginManager.login_as), committed so that the realtime service's
+	call back to the site finds it. Returns its sid."""
+	import frappe
+	from frappe.auth import CookieManager, LoginManager
+	from frappe.utils import set_request
+
+	set_request(path="/")
+	frappe.local.cookie_manager = CookieManager()
+	frappe.local.login_manager = LoginManager()
+	frappe.local.login_manager.login_as(user)
+	sid = frappe.session.sid
+	frappe.db.commit()
+	return sid
+
+
+def _end_session(sid: str, user: str) -> None:
+	"""Delete the session from the site's store (cache and tabSessions) and commit."""
+	import frappe
+	from frappe.sessions import delete_session
+
+	delete_session(sid, user=user, reason="raven-realtime diagnose --user: check finished")
+	frappe.db.commit()
+
+
+def _terminated(signum, frame):
+	raise SystemExit(128 + signum)
+
+
+@contextmanager
+def temporary_session(user: str):
+	"""A short-lived session of `user` for the end-to-end check, on this command's own thread;
+	always deleted afterwards: on success, on an error, on Ctrl-C and on SIGTERM (turned into an
+	exit while it exists). The sid is never printed or logged."""
+	import frappe
+
+	if not frappe.db.sql("select `user_type` from `tabUser` where `name`=%s", (user,)):
+		raise click.BadParameter(f"no user {user!r} on this site", param_hint="--user")
+	previous = None
+	if threading.current_thread() is threading.main_thread():
+		previous = signal.signal(signal.SIGTERM, _terminated)
+	sid = None
+	try:
+		sid = _start_session(user)
+		yield sid
+	finally:
+		try:
+			if sid:
+				_end_session(sid, user)
+		finally:
+			if previous is not None:
+				signal.signal(signal.SIGTERM, previous)
+
+
 @click.group("raven-realtime")
 def raven_realtime():
 	"""Resolve, diagnose and route the realtime (Socket.IO) path for Raven."""
@@ -48,9 +105,14 @@ def show(context, as_json: bool):
 
 @raven_realtime.command("diagnose")
 @click.option("--timeout", type=float, help="Seconds for the whole diagnosis (default: the settings).")
+@click.option(
+	"--user",
+	help="Check delivery to this user end to end with a session the command creates and deletes "
+	"itself (no sid to copy); not with --sid.",
+)
 @diagnose_options
 @pass_context
-def diagnose(context, timeout, no_external: bool, sid, ca_file, proxy_configs, as_json: bool):
+def diagnose(context, timeout, user, no_external: bool, sid, ca_file, proxy_configs, as_json: bool):
 	"""Probe every hop of the realtime path and name the root cause (exit 1 if a check fails)."""
 	from raven_ai_agent.cli import EXIT_OK, EXIT_PROBLEM, echo_diagnosis
 	from raven_ai_agent.config import diagnose_realtime
@@ -61,16 +123,24 @@ def diagnose(context, timeout, no_external: bool, sid, ca_file, proxy_configs, a
 			timeout = check_timeout(timeout)
 		except ValueError as e:
 			raise click.BadParameter(str(e), param_hint="--timeout") from None
+	if user and sid:
+		raise click.UsageError("Give --user or --sid, not both.")
 	with connected_site(context):
-		report = diagnose_realtime(
-			timeout=timeout,
-			external=False if no_external else None,
-			sid=sid,
-			ca_file=ca_file,
-			proxy_configs=proxy_configs,
-		)
+		with temporary_session(user) if user else _given(sid) as session_id:
+			report = diagnose_realtime(
+				timeout=timeout,
+				external=False if no_external else None,
+				sid=session_id,
+				ca_file=ca_file,
+				proxy_configs=proxy_configs,
+			)
 	echo_diagnosis(report, as_json)
 	raise SystemExit(EXIT_OK if report["ok"] else EXIT_PROBLEM)
+
+
+@contextmanager
+def _given(sid):
+	yield sid
 
 
 @raven_realtime.command("render")

@@ -386,6 +386,70 @@ def test_bench_diagnose_command_never_shows_the_sid(site):
 	assert sid not in result.output
 
 
+@pytest.fixture
+def sessions(monkeypatch):
+	"""Frappe's login machinery stood in: which sessions the command started and ended."""
+	from raven_ai_agent import commands
+
+	log = {"started": [], "ended": []}
+
+	def start(user):
+		sid = f"temporary-sid-{len(log['started'])}-0123456789abcdef"
+		log["started"].append((user, sid))
+		return sid
+
+	monkeypatch.setattr(commands, "_start_session", start)
+	monkeypatch.setattr(commands, "_end_session", lambda sid, user: log["ended"].append((user, sid)))
+	return log
+
+
+def test_bench_diagnose_user_makes_its_own_session_and_always_deletes_it(site, sessions, monkeypatch):
+	"""`--user` needs no copied sid: the command starts a session of that user, hands it to the
+	end-to-end check, deletes it afterwards, and never prints it."""
+	from raven_ai_agent.commands import commands
+
+	[group] = commands
+	save_settings(probe_timeout=0.5, check_external=0)
+	handed = []
+	import raven_ai_agent.config as config
+
+	real = config.diagnose_realtime
+
+	def spy(**kwargs):
+		handed.append(kwargs["sid"])
+		return real(**kwargs)
+
+	monkeypatch.setattr(config, "diagnose_realtime", spy)
+	result = standin.invoke_command(group, ["diagnose", "--json", "--user", SYSTEM_USER], site=SITE)
+	assert result.exit_code == 1, (result.output, result.exception)  # nothing listens on the socketio port
+	assert len(sessions["started"]) == 1, (result.output, result.exception)
+	[(user, sid)] = sessions["started"]
+	assert user == SYSTEM_USER and handed == [sid]
+	assert sessions["ended"] == [(SYSTEM_USER, sid)]
+	assert sid not in result.output
+
+	def broken(**kwargs):
+		raise RuntimeError("diagnosis crashed")
+
+	monkeypatch.setattr(config, "diagnose_realtime", broken)
+	result = standin.invoke_command(group, ["diagnose", "--user", SYSTEM_USER], site=SITE)
+	assert isinstance(result.exception, RuntimeError)
+	assert len(sessions["started"]) == 2 and sessions["ended"][1] == sessions["started"][1], (
+		"deleted on error"
+	)
+
+
+def test_bench_diagnose_user_refuses_unknown_users_and_a_sid_besides(site, sessions):
+	from raven_ai_agent.commands import commands
+
+	[group] = commands
+	result = standin.invoke_command(group, ["diagnose", "--user", "nobody@example.com"], site=SITE)
+	assert result.exit_code == 2 and "nobody@example.com" in result.output, result.output
+	result = standin.invoke_command(group, ["diagnose", "--user", SYSTEM_USER, "--sid", "x"], site=SITE)
+	assert result.exit_code == 2 and "not both" in result.output, result.output
+	assert sessions["started"] == [] and sessions["ended"] == []
+
+
 def test_bench_render_and_audit_commands(site, tmp_path):
 	from raven_ai_agent.commands import commands
 
