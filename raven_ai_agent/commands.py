@@ -16,6 +16,9 @@ from frappe.commands import get_site, pass_context
 from raven_ai_agent.cli import diagnose_options, emit_render, render_options
 from raven_ai_agent.realtime.render import TARGETS
 
+# How long a `diagnose --user` session could outlive a killed command (its cache entry's expiry).
+SESSION_MINUTES = 5
+
 
 @contextmanager
 def connected_site(context):
@@ -32,20 +35,28 @@ def connected_site(context):
 
 
 def _start_session(user: str) -> str:
-	"""A new session of `user` through Frappe's own login machinery, as `bench browse --user`
-	makes one (a request context, LoginManager.login_as), committed so that the realtime service's
-	call back to the site finds it. Returns its sid."""
+	"""A new session of `user` from Frappe's own Session class (the record in tabSessions and the
+	session cache, as a login makes it), committed so that the realtime service's call back to the
+	site finds it. Not LoginManager.login_as (what `bench browse --user` uses): that also runs other
+	apps' on_login hooks and, with deny_multiple_sessions, would log the user out elsewhere.
+	Frappe notes it as the user's last login. Its cache entry expires after SESSION_MINUTES even
+	if this process is killed before it can delete it. Returns its sid."""
 	import frappe
-	from frappe.auth import CookieManager, LoginManager
+	from frappe.sessions import Session
 	from frappe.utils import set_request
 
-	set_request(path="/")
-	frappe.local.cookie_manager = CookieManager()
-	frappe.local.login_manager = LoginManager()
-	frappe.local.login_manager.login_as(user)
-	sid = frappe.session.sid
+	info = frappe.get_cached_value("User", user, ["user_type", "first_name", "last_name"], as_dict=True)
+	set_request(path="/")  # Session reads the request's cookies: none, so it starts a new one
+	session = Session(
+		user=user,
+		resume=False,
+		full_name=" ".join(filter(None, [info.first_name, info.last_name])),
+		user_type=info.user_type,
+	)
+	session.data.data.session_expiry = f"00:{SESSION_MINUTES:02d}:00"
+	frappe.cache.hset("session", session.sid, session.data)
 	frappe.db.commit()
-	return sid
+	return session.sid
 
 
 def _end_session(sid: str, user: str) -> None:

@@ -55,7 +55,7 @@ const PROBE = {
 // A desk just big enough for the form script; `log` records what happened, in order.
 function desk(options) {
 	const o = Object.assign(
-		{ server_fails: false, stored: null, dirty: false, preload: true },
+		{ server_fails: false, stored: null, dirty: false, preload: true, desk_part: true },
 		options
 	);
 	const render_src = fs.readFileSync(RENDER_JS, "utf8");
@@ -142,6 +142,8 @@ function desk(options) {
 
 	const window = {
 		raven_realtime: {
+			// the desk part (app_include_js) is on the page unless a test says otherwise
+			...(o.desk_part === false ? {} : { watch() {} }),
 			probe(opts) {
 				log.push(["probe start", opts.timeout_ms]);
 				// immediate unless the test holds it (probe.resolve())
@@ -352,8 +354,18 @@ test("a failing server call still shows the browser result", async () => {
 	assert.ok(!d.log.some((l) => l[0] === "probe_clients"), "no client URLs without a server report");
 });
 
-test("assets are required when app_include_js did not load them", async () => {
+test("the form requires the connection helper and the renderer, not the desk part desk has", async () => {
 	const d = desk({ stored: JSON.stringify(SERVER_RESULT), preload: false });
+	await d.handlers().refresh(d.frm);
+	const req = d.log.find((l) => l[0] === "require");
+	assert.deepEqual(
+		[...req[1]],
+		["/assets/raven_ai_agent/js/raven_realtime.js", "/assets/raven_ai_agent/js/raven_realtime_diagnosis.js"]
+	);
+});
+
+test("assets are required when app_include_js did not load them", async () => {
+	const d = desk({ stored: JSON.stringify(SERVER_RESULT), preload: false, desk_part: false });
 	await d.handlers().refresh(d.frm);
 	const req = d.log.find((l) => l[0] === "require");
 	assert.deepEqual(

@@ -7,10 +7,11 @@
 // Wrapped so that evaluating this script twice never redeclares a global const.
 (function () {
 	const RAVEN_RT_API = "raven_ai_agent.api.realtime.";
-	// Loaded on demand, in this order: app_include_js has the desk part on every page already
-	// (frappe.require skips it then), the connection helper builds on it, then the renderer.
+	// Loaded on demand, in this order: the connection helper builds on the desk part, which
+	// app_include_js puts on every page (required here only when hooks or the asset cache lag
+	// behind: frappe.require fetches whatever it is given again), then the renderer.
+	const RAVEN_RT_DESK_ASSET = "/assets/raven_ai_agent/js/raven_realtime_desk.js";
 	const RAVEN_RT_ASSETS = [
-		"/assets/raven_ai_agent/js/raven_realtime_desk.js",
 		"/assets/raven_ai_agent/js/raven_realtime.js",
 		"/assets/raven_ai_agent/js/raven_realtime_diagnosis.js",
 	];
@@ -18,8 +19,9 @@
 	function raven_rt_ready() {
 		const rt = window.raven_realtime;
 		if (rt && rt.probe && rt.render_diagnosis) return Promise.resolve(rt);
+		const assets = rt && rt.watch ? RAVEN_RT_ASSETS : [RAVEN_RT_DESK_ASSET, ...RAVEN_RT_ASSETS];
 		return new Promise((resolve) => {
-			frappe.require(RAVEN_RT_ASSETS, () => resolve(window.raven_realtime));
+			frappe.require(assets, () => resolve(window.raven_realtime));
 		});
 	}
 
