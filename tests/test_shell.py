@@ -173,6 +173,7 @@ def test_boot_says_off_when_the_settings_cannot_be_read(site, monkeypatch):
 	bootinfo = frappe._dict()
 	boot.extend_bootinfo(bootinfo)
 	assert bootinfo[boot.FIELD_REPORTS_KEY] == 0
+	assert bootinfo["raven_realtime"]["socketio_namespace"] == f"/{SITE}", "the context still goes"
 
 
 def test_deployment_type_is_stored_as_words_and_old_identifiers_are_migrated(site):
