@@ -58,10 +58,14 @@
 
 	// Field reports, the CSRF token and error texts: raven_realtime_desk.js, on the page before this
 	// file (or beside it, under Node).
-	const desk_part =
-		root && root.raven_realtime && root.raven_realtime.watch
-			? root.raven_realtime
-			: require("./raven_realtime_desk.js");
+	const loaded = root && root.raven_realtime;
+	let desk_part = loaded && loaded.watch ? loaded : null;
+	if (!desk_part && typeof require === "function") desk_part = require("./raven_realtime_desk.js");
+	if (!desk_part) {
+		throw new Error(
+			"raven_realtime.js: load raven_realtime_desk.js first (desk's app_include_js does)"
+		);
+	}
 	const csrf_token = desk_part.csrf_token;
 	const error_text = desk_part.error_text;
 	const transport_name = desk_part.transport_name;
