@@ -8,7 +8,7 @@ CLI module is imported while the commands are built.
 
 import signal
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import click
 from frappe.commands import get_site, pass_context
@@ -89,6 +89,8 @@ def temporary_session(user: str):
 		sid = _start_session(user)
 		yield sid
 	finally:
+		if previous is not None:  # a second SIGTERM must not cut the clean-up short
+			signal.signal(signal.SIGTERM, signal.SIG_IGN)
 		try:
 			if sid:
 				_end_session(sid, user)
@@ -137,7 +139,7 @@ def diagnose(context, timeout, user, no_external: bool, sid, ca_file, proxy_conf
 	if user and sid:
 		raise click.UsageError("Give --user or --sid, not both.")
 	with connected_site(context):
-		with temporary_session(user) if user else _given(sid) as session_id:
+		with temporary_session(user) if user else nullcontext(sid) as session_id:
 			report = diagnose_realtime(
 				timeout=timeout,
 				external=False if no_external else None,
@@ -147,11 +149,6 @@ def diagnose(context, timeout, user, no_external: bool, sid, ca_file, proxy_conf
 			)
 	echo_diagnosis(report, as_json)
 	raise SystemExit(EXIT_OK if report["ok"] else EXIT_PROBLEM)
-
-
-@contextmanager
-def _given(sid):
-	yield sid
 
 
 @raven_realtime.command("render")

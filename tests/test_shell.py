@@ -440,6 +440,24 @@ def test_bench_diagnose_user_makes_its_own_session_and_always_deletes_it(site, s
 	)
 
 
+def test_a_sigterm_during_the_check_still_deletes_the_session(site, sessions):
+	"""SIGTERM (a supervisor stopping the command, `timeout`) ends the command through the same
+	clean-up; the previous handler is back afterwards."""
+	import os
+	import signal
+
+	from raven_ai_agent.commands import temporary_session
+
+	before = signal.getsignal(signal.SIGTERM)
+	with pytest.raises(SystemExit) as stopped:
+		with temporary_session(SYSTEM_USER) as sid:
+			os.kill(os.getpid(), signal.SIGTERM)
+			pytest.fail("SIGTERM did not stop the check")
+	assert stopped.value.code == 128 + signal.SIGTERM
+	assert sessions["ended"] == [(SYSTEM_USER, sid)]
+	assert signal.getsignal(signal.SIGTERM) is before
+
+
 def test_bench_diagnose_user_refuses_unknown_users_and_a_sid_besides(site, sessions):
 	from raven_ai_agent.commands import commands
 
