@@ -56,7 +56,7 @@
 })(typeof window !== "undefined" ? window : null, function (root) {
 	"use strict";
 
-	// Field reports, the CSRF token and error texts: raven_realtime_desk.js, on the page before this
+	// Field reports, frappe, the CSRF token and error texts: raven_realtime_desk.js, on the page before this
 	// file (or beside it, under Node).
 	const loaded = root && root.raven_realtime;
 	let desk_part = loaded && loaded.watch ? loaded : null;
@@ -66,6 +66,7 @@
 			"raven_realtime.js: load raven_realtime_desk.js first (desk's app_include_js does)"
 		);
 	}
+	const get_frappe = desk_part.get_frappe;
 	const csrf_token = desk_part.csrf_token;
 	const error_text = desk_part.error_text;
 	const transport_name = desk_part.transport_name;
@@ -78,12 +79,6 @@
 	const DEFAULT_UPGRADE_WAIT_MS = 1000;
 	// Desk itself gives up after 3 attempts; a diagnosis tool must not retry forever.
 	const RECONNECTION_ATTEMPTS = 3;
-
-	function get_frappe() {
-		if (root && root.frappe) return root.frappe;
-		if (typeof frappe !== "undefined") return frappe; // eslint-disable-line no-undef
-		return null;
-	}
 
 	function boot_context() {
 		const f = get_frappe();

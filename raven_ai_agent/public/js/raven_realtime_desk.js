@@ -196,6 +196,7 @@
 		REPORT_ENDPOINT: REPORT_ENDPOINT,
 		load: load,
 		reports_enabled: reports_enabled,
+		get_frappe: get_frappe,
 		csrf_token: csrf_token,
 		error_text: error_text,
 		transport_name: transport_name,
