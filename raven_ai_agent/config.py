@@ -75,7 +75,22 @@ def get_settings_overrides() -> dict:
 		doc = frappe.get_cached_doc(SETTINGS_DOCTYPE)
 	except (frappe.DoesNotExistError, ImportError):  # v15: ImportError when the DocType is not synced yet
 		return {}
-	return {field: doc.get(field) for field in OVERRIDE_FIELDS}
+	overrides = {field: doc.get(field) for field in OVERRIDE_FIELDS}
+	# the form stores words ("Production VPS"); the resolver speaks identifiers
+	overrides["deployment_type"] = DeploymentType.from_setting(overrides["deployment_type"])
+	return overrides
+
+
+def field_reports_enabled() -> bool:
+	"""Whether Raven Realtime Settings lets browsers send field reports (off until a System
+	Manager turns it on; off before the app is installed)."""
+	import frappe
+
+	try:
+		doc = frappe.get_cached_doc(SETTINGS_DOCTYPE)
+	except (frappe.DoesNotExistError, ImportError):  # v15: ImportError when the DocType is not synced yet
+		return False
+	return bool(doc.get("field_reports"))
 
 
 def diagnose_realtime(

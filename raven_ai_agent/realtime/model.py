@@ -24,6 +24,28 @@ class DeploymentType(str, Enum):
 	SANDBOX = "sandbox"
 	LOCAL = "local"
 
+	@property
+	def label(self) -> str:
+		"""What the settings form shows and stores (Deployment Type): words, not the identifier."""
+		return DEPLOYMENT_TYPE_LABELS[self]
+
+	@classmethod
+	def from_setting(cls, value: object) -> object:
+		"""The identifier for a stored setting: a label ("Production VPS") or, as stored before
+		the form showed words, the identifier itself; anything else is returned as it came, for
+		the resolver to warn about."""
+		for member, label in DEPLOYMENT_TYPE_LABELS.items():
+			if value == label:
+				return member.value
+		return value
+
+
+DEPLOYMENT_TYPE_LABELS = {
+	DeploymentType.VPS_PROD: "Production VPS",
+	DeploymentType.SANDBOX: "Sandbox tunnel",
+	DeploymentType.LOCAL: "Local bench",
+}
+
 
 class Source(str, Enum):
 	"""Where a resolved value came from, so an operator can see why it was chosen."""

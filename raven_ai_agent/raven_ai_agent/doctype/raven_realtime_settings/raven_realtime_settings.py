@@ -24,8 +24,9 @@ class RavenRealtimeSettings(Document):
 		ca_file: DF.Data | None
 		check_external: DF.Check
 		check_interval: DF.Literal["Off", "5 minutes", "15 minutes", "60 minutes"]  # noqa: F821, F722
-		deployment_type: DF.Literal["Auto", "vps_prod", "sandbox", "local"]  # noqa: F821
+		deployment_type: DF.Literal["Auto", "Production VPS", "Sandbox tunnel", "Local bench"]  # noqa: F821, F722
 		failure_alert_on: DF.Datetime | None
+		field_reports: DF.Check
 		last_diagnosis: DF.Code | None
 		last_diagnosis_hint: DF.SmallText | None
 		last_check_on: DF.Datetime | None
@@ -46,6 +47,12 @@ class RavenRealtimeSettings(Document):
 		self.probe_timeout = self._checked("probe_timeout", check_timeout, self.probe_timeout)
 		if self.ca_file:
 			self.ca_file = self._checked("ca_file", check_ca_file, self.ca_file)
+
+	def on_update(self):
+		"""This process forgets at once that field reports were on; others within seconds."""
+		from raven_ai_agent.api.field import forget_enabled
+
+		forget_enabled()
 
 	def _checked(self, fieldname: str, check, value):
 		try:
