@@ -37,7 +37,9 @@ from raven_ai_agent.realtime.constants import (
 	ENGINEIO_PING_WINDOW,
 	MIN_PROBE_TIMEOUT,
 	NGROK_AUTHTOKEN_ENV,
+	REALTIME_ADDRESS_ENV,
 )
+from raven_ai_agent.realtime.containers import observe as observe_runtime
 from raven_ai_agent.realtime.diagnose import diagnose
 from raven_ai_agent.realtime.proxyaudit import audit_proxies, audit_timeouts, format_proxy_finding
 from raven_ai_agent.realtime.render import (
@@ -61,6 +63,7 @@ from raven_ai_agent.realtime.validate import (
 	check_base_url,
 	check_ca_file,
 	check_port,
+	check_realtime_address,
 	check_socketio_path,
 	check_timeout,
 )
@@ -92,7 +95,15 @@ def _checked(check):
 
 
 def override_options(f):
-	"""--base-url / --deployment-type / --socketio-path, as in Raven Realtime Settings."""
+	"""--base-url / --deployment-type / --socketio-path / --realtime-address, as in Raven Realtime Settings."""
+	f = click.option(
+		"--realtime-address",
+		callback=_checked(check_realtime_address),
+		help=(
+			"Where the realtime service listens when it is not on this host: host:port (frappe_docker: "
+			f"websocket:9000) or a Unix socket path (or env {REALTIME_ADDRESS_ENV})."
+		),
+	)(f)
 	f = click.option(
 		"--socketio-path",
 		callback=_checked(check_socketio_path),
@@ -109,9 +120,14 @@ def override_options(f):
 	return f
 
 
-def overrides_from(base_url=None, deployment_type=None, socketio_path=None) -> dict:
+def overrides_from(base_url=None, deployment_type=None, socketio_path=None, realtime_address=None) -> dict:
 	"""The CLI overrides in the shape of the settings document."""
-	return {"base_url": base_url, "deployment_type": deployment_type, "socketio_path": socketio_path}
+	return {
+		"base_url": base_url,
+		"deployment_type": deployment_type,
+		"socketio_path": socketio_path,
+		"realtime_address": realtime_address,
+	}
 
 
 def bench_config_options(f):
@@ -127,21 +143,33 @@ def bench_config_options(f):
 	@click.option("--common-config", type=click.Path(dir_okay=False), help="A common_site_config.json.")
 	@override_options
 	@functools.wraps(f)
-	def wrapper(bench, site, site_config, common_config, base_url, deployment_type, socketio_path, **kwargs):
+	def wrapper(
+		bench,
+		site,
+		site_config,
+		common_config,
+		base_url,
+		deployment_type,
+		socketio_path,
+		realtime_address,
+		**kwargs,
+	):
 		if wants_root:
 			kwargs["bench_root"] = bench_root_of(bench)
 		if bench_wide:
 			kwargs["bench_configs"] = None
 			if bench and not site and not (site_config or common_config):
 				# Every site of the bench, each as its own files say (overrides name one site).
-				if base_url or deployment_type or socketio_path:
-					raise click.UsageError("--base-url, --deployment-type and --socketio-path need --site")
+				if base_url or deployment_type or socketio_path or realtime_address:
+					raise click.UsageError(
+						"--base-url, --deployment-type, --socketio-path and --realtime-address need --site"
+					)
 				kwargs["bench_configs"] = load_bench(bench)
 				if wants_files:
 					kwargs["config_files"] = []
 				return f(config=None, **kwargs)
 		config, files = load_config(bench, site, site_config, common_config)
-		settings = overrides_from(base_url, deployment_type, socketio_path)
+		settings = overrides_from(base_url, deployment_type, socketio_path, realtime_address)
 		if wants_files:
 			kwargs["config_files"] = files
 		return f(config=config(settings), **kwargs)
@@ -168,7 +196,7 @@ def load_bench(bench) -> list[tuple[RavenConfig, list]]:
 			raise ConfigError(f"{sites_path}: no site folder with a site_config.json")
 		return [
 			(
-				resolve(site, *read_bench(sites_path, site)),
+				resolve(site, *read_bench(sites_path, site), environment=os.environ),
 				[Path(p) for p in bench_audit_files(sites_path, site)],
 			)
 			for site in sites
@@ -197,7 +225,11 @@ def load_config(bench, site, site_config_path, common_config_path):
 	except ConfigFileError as e:
 		raise ConfigError(str(e)) from None
 	files = [p for p in files if p.is_file()]
-	return (lambda settings: resolve(site, site_config, common, settings, Source.COMMAND_LINE)), files
+	return (
+		lambda settings: resolve(
+			site, site_config, common, settings, Source.COMMAND_LINE, environment=os.environ
+		)
+	), files
 
 
 def client_model(
@@ -598,6 +630,7 @@ def diagnose_command(
 	"""Probe every hop of the realtime path and name the root cause (exit 1 if a check fails).
 
 	Without --site, every site of the bench: one line each, the bench-wide checks run once."""
+	runtime = observe_runtime()
 	if bench_configs is not None:
 		if sid:
 			raise click.UsageError("a session belongs to one site: give --site with --sid")
@@ -618,6 +651,7 @@ def diagnose_command(
 					audit_paths=[*files, *proxy_configs],
 					ca_file=ca_file,
 					shared=shared,
+					runtime=runtime,
 				)
 			)
 		echo_bench_diagnosis(reports, as_json)
@@ -633,6 +667,7 @@ def diagnose_command(
 		sid=sid,
 		audit_paths=[*config_files, *proxy_configs],
 		ca_file=ca_file,
+		runtime=runtime,
 	)
 	echo_diagnosis(report, as_json)
 	raise SystemExit(EXIT_OK if report["ok"] else EXIT_PROBLEM)

@@ -48,14 +48,25 @@ def show(context, as_json: bool):
 
 @raven_realtime.command("diagnose")
 @click.option("--timeout", type=float, help="Seconds for the whole diagnosis (default: the settings).")
+@click.option(
+	"--realtime-address",
+	help="Where the realtime service listens when not on this host (frappe_docker: websocket:9000).",
+)
 @diagnose_options
 @pass_context
-def diagnose(context, timeout, no_external: bool, sid, ca_file, proxy_configs, as_json: bool):
+def diagnose(
+	context, timeout, realtime_address, no_external: bool, sid, ca_file, proxy_configs, as_json: bool
+):
 	"""Probe every hop of the realtime path and name the root cause (exit 1 if a check fails)."""
 	from raven_ai_agent.cli import EXIT_OK, EXIT_PROBLEM, echo_diagnosis
-	from raven_ai_agent.config import diagnose_realtime
-	from raven_ai_agent.realtime.validate import check_timeout
+	from raven_ai_agent.config import diagnose_realtime, get_config
+	from raven_ai_agent.realtime.validate import check_realtime_address, check_timeout
 
+	if realtime_address is not None:
+		try:
+			check_realtime_address(realtime_address)
+		except ValueError as e:
+			raise click.BadParameter(str(e), param_hint="--realtime-address") from None
 	if timeout is not None:
 		try:
 			timeout = check_timeout(timeout)
@@ -63,6 +74,7 @@ def diagnose(context, timeout, no_external: bool, sid, ca_file, proxy_configs, a
 			raise click.BadParameter(str(e), param_hint="--timeout") from None
 	with connected_site(context):
 		report = diagnose_realtime(
+			config=get_config(realtime_address=realtime_address) if realtime_address else None,
 			timeout=timeout,
 			external=False if no_external else None,
 			sid=sid,
