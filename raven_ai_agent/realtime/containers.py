@@ -33,7 +33,7 @@ class Runtime:
 	evidence: str  # e.g. "/.dockerenv exists"
 
 	def describe(self) -> str:
-		return f"this diagnosis runs in a {self.kind} container ({self.evidence})"
+		return f"This diagnosis runs in a {self.kind} container ({self.evidence})"
 
 
 def classify(

@@ -97,7 +97,9 @@ class Namespaces:
 			ns = self.ns(service)
 			self._add(ns)
 			_ip("-n", ns, "link", "set", "lo", "up")
-			_ip("-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", f"p{i}", "netns", self.switch)
+			_ip(
+				"-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", f"p{i}", "netns", self.switch
+			)
 			_ip("-n", self.switch, "link", "set", f"p{i}", "master", "br0", "up")
 			_ip("-n", ns, "addr", "add", f"{self.addresses[service]}/24", "dev", "eth0")
 			_ip("-n", ns, "link", "set", "eth0", "up")
@@ -119,7 +121,9 @@ class Namespaces:
 	def ns(self, service: str) -> str:
 		return f"{self.tag}-{service}"
 
-	def write_names(self, service: str, extra: Mapping[str, str] | None = None, omit: Iterable[str] = ()) -> None:
+	def write_names(
+		self, service: str, extra: Mapping[str, str] | None = None, omit: Iterable[str] = ()
+	) -> None:
 		"""(Re)write `service`'s hosts file: every service by name, plus `extra` (name -> service),
 		minus the names in `omit`; no DNS server (unknown names fail at once)."""
 		if extra is not None:
@@ -189,7 +193,9 @@ class Namespaces:
 
 		return bool(self.call_in(service, attempt))
 
-	def wait_port(self, service: str, port: int, process: ManagedProcess | None = None, timeout: float = 15.0):
+	def wait_port(
+		self, service: str, port: int, process: ManagedProcess | None = None, timeout: float = 15.0
+	):
 		"""Until `service`'s own address accepts on `port` (from its own namespace)."""
 		deadline = time.monotonic() + timeout
 		while not self.accepts(service, service, port):
@@ -208,7 +214,14 @@ class NsRedis(ManagedProcess):
 	def __init__(self, spaces: Namespaces, service: str, port: int = 6379):
 		super().__init__([])
 		self.spaces, self.service, self.port = spaces, service, port
-		options = {"port": port, "bind": "0.0.0.0", "save": "", "appendonly": "no", "dir": self._logdir}
+		options = {
+			"port": port,
+			"bind": "0.0.0.0",
+			"protected-mode": "no",  # other namespaces connect, as other containers do
+			"save": "",
+			"appendonly": "no",
+			"dir": self._logdir,
+		}
 		argv = [require_tool("redis-server")] + [str(x) for k, v in options.items() for x in (f"--{k}", v)]
 		self.argv = spaces.command(service, argv)
 

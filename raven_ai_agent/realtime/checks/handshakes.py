@@ -63,7 +63,7 @@ def not_on_this_host(run: Run, results: dict) -> Check | None:
 	delivered = delivery is not None and delivery.ok is True
 	note = docker.not_on_this_host(run.config, run.runtime, run.docker, delivered)
 	first = local.detail.split(" (checked once", 1)[0]
-	return Check(LOCAL_HANDSHAKE, None, f"{first}: {note}", note, local.elapsed_ms)
+	return Check(LOCAL_HANDSHAKE, None, f"{first}. {note}", note, local.elapsed_ms)
 
 
 def check_external(run: Run) -> list[Check]:

@@ -43,7 +43,7 @@ def not_on_this_host(
 		if delivered
 		else "the public path reaches this site's realtime service (its namespace accepted the session)"
 	)
-	where = runtime.describe() + "; " if runtime else (f"{evidence}; " if evidence else "")
+	where = f"{runtime.describe()}. " if runtime else (f"The site's {evidence}. " if evidence else "")
 	likely = likely_address(runtime) if (runtime or evidence) else "its host:port or Unix socket"
 	return (
 		f"The realtime service is not on this host: nothing answers {_where(config)}, but {reached}. "
@@ -64,7 +64,7 @@ def local_hint(config: RavenConfig, kind: str, runtime: Runtime | None, evidence
 		)
 	return (
 		f"Nothing answers at {where} ({kind}), and {evidence}: the realtime service runs in its own "
-		f"container, not on this host, so `bench start` does not apply. Point the diagnosis at it: "
+		f"container, not on this host (nothing to start here). Point the diagnosis at it: "
 		f"{POINT_AT_IT}, likely {likely_address(runtime)}; if the public path fails too, start it "
 		"(`docker compose up -d websocket`)."
 	)
@@ -73,7 +73,7 @@ def local_hint(config: RavenConfig, kind: str, runtime: Runtime | None, evidence
 def in_a_container(runtime: Runtime) -> str:
 	"""Said after the usual "start it" when the diagnosis runs in a container."""
 	return (
-		f"Note: {runtime.describe()}; if the realtime service runs in another container or host, "
+		f"{runtime.describe()}: if the realtime service runs in another container or host, "
 		f"point the diagnosis at it: {POINT_AT_IT}, e.g. {likely_address(runtime)}."
 	)
 
