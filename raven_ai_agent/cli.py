@@ -41,8 +41,10 @@ from raven_ai_agent.realtime.constants import (
 )
 from raven_ai_agent.realtime.containers import observe as observe_runtime
 from raven_ai_agent.realtime.diagnose import diagnose
+from raven_ai_agent.realtime.dockeraudit import audit_frappe_docker
 from raven_ai_agent.realtime.proxyaudit import audit_proxies, audit_timeouts, format_proxy_finding
 from raven_ai_agent.realtime.render import (
+	INGRESS_CLASSES,
 	NGROK,
 	TARGETS,
 	TRAEFIK_FORMATS,
@@ -406,6 +408,19 @@ def render_options(f):
 				"--tls/--no-tls", default=None, help="traefik: serve the router with TLS (default on)."
 			),
 			click.option(
+				"--callback-host",
+				help="frappe-docker: where the websocket container reaches the site's name for its session "
+				'check (extra_hosts; default host-gateway, "none" to leave it out).',
+			),
+			click.option(
+				"--ingress-class",
+				type=click.Choice(INGRESS_CLASSES),
+				help="k8s-ingress: the ingress controller (default nginx, i.e. ingress-nginx).",
+			),
+			click.option(
+				"--service", help="k8s-ingress: the frappe/helm release's nginx Service (default erpnext)."
+			),
+			click.option(
 				"--output", "-o", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout."
 			),
 		]
@@ -452,7 +467,8 @@ def _emit(target: str, configs: list, output: str | None, make, options: dict) -
 @bench_config_options
 @render_options
 def render_command(config: RavenConfig, target: str, output: str | None, **options):
-	"""Print a proxy/tunnel config for TARGET: nginx-vps, nginx-sandbox, traefik or ngrok."""
+	"""Print a proxy/tunnel config for TARGET: nginx-vps, nginx-sandbox, traefik, ngrok, frappe-docker
+	(a compose override) or k8s-ingress (a Kubernetes Ingress)."""
 	emit_render(config, target, output, **options)
 
 
@@ -535,7 +551,7 @@ def audit_ports_command(paths, port, bench, site, site_config, common_config):
 
 def run_proxy_audit(paths) -> int:
 	"""Print every proxy setting that weakens the realtime route; the exit code says whether any."""
-	findings = audit_proxies(paths) + audit_timeouts(paths, ENGINEIO_PING_WINDOW)
+	findings = audit_proxies(paths) + audit_timeouts(paths, ENGINEIO_PING_WINDOW) + audit_frappe_docker(paths)
 	for finding in findings:
 		click.echo(format_proxy_finding(finding))
 	if findings:

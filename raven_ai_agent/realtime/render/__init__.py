@@ -1,4 +1,5 @@
-"""Proxy and tunnel configs from a RavenConfig: nginx (VPS sidecar, sandbox multiplexer), Traefik, ngrok.
+"""Proxy and tunnel configs from a RavenConfig: nginx (VPS sidecar, sandbox multiplexer), Traefik, ngrok,
+and the container shapes (a frappe_docker compose override, a Kubernetes Ingress).
 
 Most realtime failures an operator meets are proxy failures (dropped Upgrade, rewritten Host,
 no Origin, short timeouts, no stickiness: see the failure catalog). Each is fixed once here,
@@ -11,7 +12,9 @@ from collections.abc import Callable, Sequence
 
 import yaml
 
+from raven_ai_agent.realtime.render.frappe_docker import FRAPPE_DOCKER, render_frappe_docker
 from raven_ai_agent.realtime.render.inputs import RenderError, addr, listen_at
+from raven_ai_agent.realtime.render.kubernetes import INGRESS_CLASSES, K8S_INGRESS, render_k8s_ingress
 from raven_ai_agent.realtime.render.nginx import (
 	NGINX_SANDBOX,
 	NGINX_SHAPES,
@@ -26,6 +29,9 @@ from raven_ai_agent.realtime.render.yamlfile import dump
 TRAEFIK, NGROK = "traefik", "ngrok"
 
 __all__ = [
+	"FRAPPE_DOCKER",
+	"INGRESS_CLASSES",
+	"K8S_INGRESS",
 	"NGINX_SANDBOX",
 	"NGINX_VPS",
 	"NGROK",
@@ -39,6 +45,8 @@ __all__ = [
 	"options_of",
 	"render",
 	"render_bench",
+	"render_frappe_docker",
+	"render_k8s_ingress",
 	"render_nginx_sandbox",
 	"render_nginx_vps",
 	"render_ngrok",
@@ -51,6 +59,8 @@ RENDERERS: dict[str, Callable[..., str]] = {
 	NGINX_SANDBOX: render_nginx_sandbox,
 	TRAEFIK: render_traefik,
 	NGROK: render_ngrok,
+	FRAPPE_DOCKER: render_frappe_docker,
+	K8S_INGRESS: render_k8s_ingress,
 }
 TARGETS = tuple(RENDERERS)
 
