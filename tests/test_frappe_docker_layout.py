@@ -133,3 +133,20 @@ def test_callback_name_unresolvable_in_the_websocket_container():
 	assert checks["namespace"]["ok"] is False and "Unauthorized" in checks["namespace"]["detail"]
 	assert "extra_hosts" in report["hint"] and f"{SITE}:host-gateway" in report["hint"]
 	assert "websocket" in report["hint"]
+
+
+def test_scheduled_check_in_the_split_layout_never_alerts_when_healthy():
+	"""The scheduler container's check: healthy without an address (not on this host) and with
+	it, no alert; the websocket container stopped: a failing row and one alert."""
+	with FrappeDockerLayout() as layout:
+		healthy = layout.scheduled_check()
+		addressed = layout.scheduled_check(env=ADDRESS_ENV)
+		layout.stop("websocket")
+		down = layout.scheduled_check(env=ADDRESS_ENV)
+		still_down = layout.scheduled_check(env=ADDRESS_ENV, told="failing")
+	assert healthy["row"]["ok"] == 1 and healthy["alert"] is None, healthy["row"]
+	assert checks_of(healthy["report"])["end_to_end"]["ok"] is True  # delivered as Guest, site-wide
+	assert addressed["row"]["ok"] == 1 and addressed["alert"] is None
+	assert down["row"]["ok"] == 0 and down["alert"] == "failing"
+	assert "docker compose up -d websocket" in down["row"]["hint"]
+	assert still_down["alert"] is None  # told once, not every interval

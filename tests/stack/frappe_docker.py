@@ -200,6 +200,27 @@ class FrappeDockerLayout:
 			service, [sys.executable, "-c", code, *args], env=environment, cwd=REPO_ROOT, timeout=timeout
 		)
 
+	def scheduled_check(self, env: dict | None = None, told: str | None = None) -> dict:
+		"""The scheduled check's core (tests/stack/scheduled_check.py) from the backend container,
+		as the scheduler container runs it: {"row", "alert", "state", "report"}."""
+		environment = {k: v for k, v in os.environ.items() if not k.startswith(("FRAPPE_", "RAVEN_REALTIME"))}
+		environment.update({"PYTHONPATH": str(REPO_ROOT), **(env or {})})
+		argv = [
+			sys.executable,
+			"-m",
+			"tests.stack.scheduled_check",
+			str(self.bench),
+			SITE,
+			*([told] if told else []),
+		]
+		result = self.spaces.run("backend", argv, env=environment, cwd=REPO_ROOT)
+		try:
+			return json.loads(result.stdout)
+		except ValueError:
+			raise AssertionError(
+				f"no JSON from the scheduled check:\n{result.stdout}\n{result.stderr}"
+			) from None
+
 	def diagnose(self, *args: str, env: dict | None = None, with_session: bool = True) -> tuple[int, dict]:
 		"""The diagnosis from the backend container, as JSON: (exit code, report)."""
 		extra = {"RAVEN_REALTIME_SID": self.sid} if with_session else {}
