@@ -34,6 +34,7 @@ from raven_ai_agent.realtime.constants import (
 	DEFAULT_PROBE_TIMEOUT,
 	DEFAULT_PROXY_TIMEOUT,
 	DEFAULT_SIDECAR_LISTEN_PORT,
+	DOCKER_WEBSOCKET_ADDRESS,
 	ENGINEIO_PING_WINDOW,
 	MIN_PROBE_TIMEOUT,
 	NGROK_AUTHTOKEN_ENV,
@@ -103,7 +104,7 @@ def override_options(f):
 		callback=_checked(check_realtime_address),
 		help=(
 			"Where the realtime service listens when it is not on this host: host:port (frappe_docker: "
-			f"websocket:9000) or a Unix socket path (or env {REALTIME_ADDRESS_ENV})."
+			f"{DOCKER_WEBSOCKET_ADDRESS}) or a Unix socket path (or env {REALTIME_ADDRESS_ENV})."
 		),
 	)(f)
 	f = click.option(
@@ -301,6 +302,9 @@ def echo_show(config: RavenConfig, as_json: bool, clients: dict | None = None) -
 		if key == "deployment_type" and config.deployment_reason:
 			click.echo(f"{'':<{width}}  why: {config.deployment_reason}")
 	click.echo(f"{'namespace':<{width}}  {config.namespace}")
+	if config.realtime_address:  # the diagnosis probes the realtime service there, not on this host
+		source = sources.get("realtime_address")
+		click.echo(f"{'internal_socketio_url':<{width}}  {data['internal_socketio_url']}  ({source})")
 	for row in clients["clients"]:
 		url = f"{row['url']}{row['path']}" if row["url"] else "-"
 		click.echo(f"client {row['client']}: {url}  ({row['why']})")

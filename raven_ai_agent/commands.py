@@ -50,7 +50,7 @@ def show(context, as_json: bool):
 @click.option("--timeout", type=float, help="Seconds for the whole diagnosis (default: the settings).")
 @click.option(
 	"--realtime-address",
-	help="Where the realtime service listens when not on this host (frappe_docker: websocket:9000).",
+	help="Where the realtime service listens when not on this host (frappe_docker: websocket:<socketio_port>).",
 )
 @diagnose_options
 @pass_context

@@ -1,7 +1,7 @@
 """Whether the diagnosis runs in a container, and whether the site looks like frappe_docker's.
 
 In frappe_docker (and frappe/helm) the realtime service runs in a container of its own: the
-backend and scheduler containers, where the diagnosis runs, read `socketio_port 9000` but no
+backend and scheduler containers, where the diagnosis runs, read the configurator's `socketio_port` but no
 realtime service listens on their 127.0.0.1. The hints say so, and name frappe_docker's terms,
 only on evidence: the facts of this process' machine (read by `observe`, handed to the
 diagnosis as an input) say where it runs; the site's own config (the configurator's
@@ -14,7 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from raven_ai_agent.realtime.constants import DOCKER_REDIS_QUEUE_HOST, DOCKER_WEBSOCKET_ADDRESS
+from raven_ai_agent.realtime.constants import (
+	DEFAULT_SOCKETIO_PORT,
+	DOCKER_REDIS_QUEUE_HOST,
+	DOCKER_WEBSOCKET_ADDRESS,
+)
 
 DOCKER = "docker"
 KUBERNETES = "kubernetes"
@@ -88,5 +92,5 @@ def frappe_docker_evidence(redis_url: str | None, realtime_address: str | None) 
 def likely_address(runtime: Runtime | None) -> str:
 	"""Where the realtime service most likely is, in frappe_docker's (and frappe/helm's) terms."""
 	if runtime is not None and runtime.kind == KUBERNETES:
-		return f"the realtime (socketio) Service of the release, e.g. <release>-socketio:9000 (frappe_docker: {DOCKER_WEBSOCKET_ADDRESS})"
+		return f"the realtime (socketio) Service of the release, e.g. <release>-socketio:{DEFAULT_SOCKETIO_PORT} (frappe_docker: {DOCKER_WEBSOCKET_ADDRESS})"
 	return f"frappe_docker's websocket service, {DOCKER_WEBSOCKET_ADDRESS}"

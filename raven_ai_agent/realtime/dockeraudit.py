@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from raven_ai_agent.realtime.composefile import Service, is_compose_file, read_services
 from raven_ai_agent.realtime.configfiles import config_files, read_config_text
 from raven_ai_agent.realtime.constants import (
+	DEFAULT_SOCKETIO_PORT,
 	DEFAULT_WEBSERVER_PORT,
 	DOCKER_BACKEND_ADDRESS,
 	DOCKER_WEBSOCKET_ADDRESS,
@@ -23,7 +24,7 @@ FRONTEND_ENTRYPOINT = "nginx-entrypoint.sh"
 # The frontend template's variables (resources/nginx-template.conf).
 TEMPLATE_VARIABLES = ("BACKEND", "SOCKETIO", "FRAPPE_SITE_NAME_HEADER", "PROXY_READ_TIMEOUT")
 # What nginx-entrypoint.sh uses when SOCKETIO is unset: the frontend container itself.
-ENTRYPOINT_SOCKETIO_DEFAULT = "0.0.0.0:9000"
+ENTRYPOINT_SOCKETIO_DEFAULT = f"0.0.0.0:{DEFAULT_SOCKETIO_PORT}"
 MISSPELLED_TIMEOUT = "PROXY_READ_TIMOUT"
 
 

@@ -292,7 +292,7 @@ def check_upstream(value: object) -> HostPart:
 
 def check_realtime_address(value: object) -> str:
 	"""The realtime service's internal address, as an operator types it: `host:port` (a container's
-	service name too, `websocket:9000`), `http://host:port`, or a Unix socket path (`/path.sock`,
+	service name too, `websocket:<port>`), `http://host:port`, or a Unix socket path (`/path.sock`,
 	`unix:/path.sock`). Returns the probes' URL form: `http://host:port` or constants.unix_socket_url."""
 	allowed = (
 		f"use host:port (e.g. websocket:{DEFAULT_SOCKETIO_PORT} or 127.0.0.1:{DEFAULT_SOCKETIO_PORT}), "

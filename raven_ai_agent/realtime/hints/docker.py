@@ -96,7 +96,7 @@ def proxy_error_hint(config: RavenConfig, status: int | None, local_ok: bool, ad
 		)
 	return head + (
 		"the websocket container is down, or the frontend's SOCKETIO names the wrong service (unset, "
-		"frappe_docker's entrypoint defaults it to 0.0.0.0:9000, the frontend itself): `docker compose up -d "
+		"frappe_docker's entrypoint defaults it to the frontend itself): `docker compose up -d "
 		f"websocket`, and keep `SOCKETIO: {DOCKER_WEBSOCKET_ADDRESS}` on the frontend. To tell which, {POINT_AT_IT}."
 	)
 

@@ -2,7 +2,7 @@
 
 frappe/helm runs the same split as frappe_docker: an nginx Deployment and Service (the
 release's full name, port 8080) in front of gunicorn and a socketio Deployment and Service
-(`<full name>-socketio`, port 9000). The Ingress sends the site to that nginx, which routes
+(`<full name>-socketio`, on socketio_port). The Ingress sends the site to that nginx, which routes
 /socket.io. What breaks realtime there is the ingress controller: a read timeout shorter than
 Engine.IO's ping window, and, with several nginx or socketio pods, no affinity (one
 Engine.IO session's requests reach different pods: "Session ID unknown"). The annotations are
@@ -11,7 +11,12 @@ each controller's own; values are strings, as the Kubernetes API requires.
 
 import re
 
-from raven_ai_agent.realtime.constants import DEFAULT_PROXY_TIMEOUT, ENGINEIO_PING_WINDOW, STICKY_COOKIE_NAME
+from raven_ai_agent.realtime.constants import (
+	DEFAULT_PROXY_TIMEOUT,
+	DEFAULT_SOCKETIO_PORT,
+	ENGINEIO_PING_WINDOW,
+	STICKY_COOKIE_NAME,
+)
 from raven_ai_agent.realtime.render.inputs import RenderError, proxy_timeout_of, site_of
 from raven_ai_agent.realtime.render.yamlfile import dump
 
@@ -23,7 +28,7 @@ INGRESS_NGINX, INGRESS_TRAEFIK = "nginx", "traefik"
 INGRESS_CLASSES = (INGRESS_NGINX, INGRESS_TRAEFIK)
 DEFAULT_RELEASE_SERVICE = "erpnext"  # frappe/helm's full name for a release named after its chart
 NGINX_SERVICE_PORT = 8080
-SOCKETIO_SERVICE_PORT = 9000
+SOCKETIO_SERVICE_PORT = DEFAULT_SOCKETIO_PORT  # the chart's socketio.service.port
 _NGINX = "nginx.ingress.kubernetes.io"
 _TRAEFIK = "traefik.ingress.kubernetes.io"
 

@@ -51,7 +51,7 @@ class RavenRealtimeSettings(Document):
 				"socketio_path", check_socketio_path, self.socketio_path.strip()
 			)
 		if self.realtime_address:
-			# Kept as typed (websocket:9000), refused when the resolver could not use it.
+			# Kept as typed (a service name and port), refused when the resolver could not use it.
 			self.realtime_address = self.realtime_address.strip()
 			self._checked("realtime_address", check_realtime_address, self.realtime_address)
 		self.probe_timeout = self._checked("probe_timeout", check_timeout, self.probe_timeout)
