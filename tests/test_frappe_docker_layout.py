@@ -136,7 +136,7 @@ def test_callback_name_unresolvable_in_the_websocket_container():
 
 
 def test_scheduled_check_in_the_split_layout_never_alerts_when_healthy():
-	"""The scheduler container's check: healthy without an address (not on this host) and with
+	"""The scheduled check (as a worker container runs it): healthy without an address (not on this host) and with
 	it, no alert; the websocket container stopped: a failing row and one alert."""
 	with FrappeDockerLayout() as layout:
 		healthy = layout.scheduled_check()

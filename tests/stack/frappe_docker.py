@@ -201,8 +201,8 @@ class FrappeDockerLayout:
 		)
 
 	def scheduled_check(self, env: dict | None = None, told: str | None = None) -> dict:
-		"""The scheduled check's core (tests/stack/scheduled_check.py) from the backend container,
-		as the scheduler container runs it: {"row", "alert", "state", "report"}."""
+		"""The scheduled check's core (tests/stack/scheduled_check.py) from the backend's namespace,
+		as the worker that takes the scheduler's job runs it: {"row", "alert", "state", "report"}."""
 		environment = {k: v for k, v in os.environ.items() if not k.startswith(("FRAPPE_", "RAVEN_REALTIME"))}
 		environment.update({"PYTHONPATH": str(REPO_ROOT), **(env or {})})
 		argv = [

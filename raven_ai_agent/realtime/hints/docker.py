@@ -21,8 +21,8 @@ from raven_ai_agent.realtime.model import SETTINGS_DOCTYPE, RavenConfig
 
 # How an operator points the diagnosis (and the scheduled checks) at the realtime service.
 POINT_AT_IT = (
-	f"set Realtime Address in {SETTINGS_DOCTYPE} (or {REALTIME_ADDRESS_ENV} on the backend and "
-	"scheduler containers, or `--realtime-address` on the command line)"
+	f"set Realtime Address in {SETTINGS_DOCTYPE}, which every container reads (or {REALTIME_ADDRESS_ENV} "
+	"in a container's environment, or `--realtime-address` on the command line)"
 )
 COMPOSE_RENDER = "`raven-realtime render frappe-docker --site {site}` writes the compose override"
 

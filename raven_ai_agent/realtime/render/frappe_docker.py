@@ -33,8 +33,10 @@ FRONTEND_PORT = 8080
 # Docker's name for the host as seen from a container (`extra_hosts: ["name:host-gateway"]`).
 HOST_GATEWAY = "host-gateway"
 NO_CALLBACK_HOST = "none"
-# The containers of frappe_docker's compose.yaml that run `bench` (the diagnosis, the scheduled checks).
-BENCH_CONTAINERS = ("backend", "scheduler")
+# The container of frappe_docker's compose.yaml where `bench` commands and Run Diagnosis run. The
+# scheduled checks run on whichever worker takes Frappe's default queue (its name differs between
+# frappe_docker's versions): Raven Realtime Settings' Realtime Address reaches every container.
+BENCH_CONTAINERS = ("backend",)
 WEBSOCKET_SERVICE = "websocket"
 
 
@@ -126,8 +128,10 @@ def render_frappe_docker(
 			"the site there), where the public DNS name would not resolve or would hairpin.\n"
 		)
 	about += (
-		f"{', '.join(BENCH_CONTAINERS)}: {REALTIME_ADDRESS_ENV} points the diagnosis and the scheduled\n"
-		f"checks at the websocket container instead of 127.0.0.1 (`docker compose exec backend bench\n"
-		f"--site {site.site_name} raven-realtime diagnose`).\n"
+		f"{', '.join(BENCH_CONTAINERS)}: {REALTIME_ADDRESS_ENV} points the diagnosis at the websocket\n"
+		f"container instead of 127.0.0.1 (`docker compose exec backend bench --site {site.site_name}\n"
+		f"raven-realtime diagnose`, Run Diagnosis). The scheduled checks run on the worker of Frappe's\n"
+		f"default queue: set Realtime Address {socketio} in Raven Realtime Settings, which every\n"
+		"container reads (or add the variable to that worker too).\n"
 	)
 	return dump(about, {"services": services})
