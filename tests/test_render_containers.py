@@ -188,3 +188,20 @@ def test_override_values_fix_the_layout_the_diagnosis_named():
 	assert before["ok"] is False and "extra_hosts" in before["hint"]
 	assert code == 0 and after["ok"] is True, after["hint"]
 	assert next(c for c in after["checks"] if c["name"] == "end_to_end")["ok"] is True
+
+
+def test_bench_wide_override_and_ingress_serve_every_site():
+	from raven_ai_agent.realtime.render import render_bench
+
+	configs = [config("erp.example.com"), config("two.example.com")]
+	override = body(render_bench("frappe-docker", configs))
+	compose_valid(override)
+	assert override["services"]["frontend"]["environment"]["FRAPPE_SITE_NAME_HEADER"] == "$$host"
+	assert override["services"]["websocket"]["extra_hosts"] == [
+		"erp.example.com:host-gateway",
+		"two.example.com:host-gateway",
+	]
+	ingress = body(render_bench("k8s-ingress", configs, service="erp"))
+	kubernetes_validate.validate(ingress, KUBERNETES_VERSION, strict=True)
+	assert ingress["metadata"]["name"] == "erp-sites"
+	assert [rule["host"] for rule in ingress["spec"]["rules"]] == ["erp.example.com", "two.example.com"]

@@ -14,7 +14,12 @@ import yaml
 
 from raven_ai_agent.realtime.render.frappe_docker import FRAPPE_DOCKER, render_frappe_docker
 from raven_ai_agent.realtime.render.inputs import RenderError, addr, listen_at
-from raven_ai_agent.realtime.render.kubernetes import INGRESS_CLASSES, K8S_INGRESS, render_k8s_ingress
+from raven_ai_agent.realtime.render.kubernetes import (
+	DEFAULT_RELEASE_SERVICE,
+	INGRESS_CLASSES,
+	K8S_INGRESS,
+	render_k8s_ingress,
+)
 from raven_ai_agent.realtime.render.nginx import (
 	NGINX_SANDBOX,
 	NGINX_SHAPES,
@@ -134,6 +139,14 @@ def render_bench(target: str, configs: Sequence, **options) -> str:
 		)
 		return "".join(f"# {line}\n" for line in about.splitlines()) + "\n" + "\n".join(parts) + refuse
 	merged = _merge([yaml.safe_load(part) for part in parts])
+	if target == FRAPPE_DOCKER and len(configs) > 1:
+		# One frontend serves every site: its template must take the site from each request's Host
+		# (`$$host` in compose; each site's public host is its name, render refuses any other).
+		merged["services"]["frontend"]["environment"]["FRAPPE_SITE_NAME_HEADER"] = "$$host"
+		about += "FRAPPE_SITE_NAME_HEADER is $$host: one frontend serves every site, by the Host it is asked for.\n"
+	if target == K8S_INGRESS and len(configs) > 1:
+		service = options.get("service") or DEFAULT_RELEASE_SERVICE
+		merged["metadata"]["name"] = f"{service}-sites"
 	return dump(about, merged)
 
 
