@@ -56,17 +56,19 @@ def local_hint(config: RavenConfig, kind: str, runtime: Runtime | None, evidence
 	or the address is not the one it listens on. `given`: an operator named the address."""
 	where = _where(config)
 	if given:
+		source = config.sources.get("realtime_address")
+		named = f"; the realtime address, from {source.value}" if source else ""
 		return (
-			f"Nothing answers at {where} ({kind}; the realtime address, {evidence}): the websocket "
-			"container is down or listens elsewhere: `docker compose ps websocket`, `docker compose up -d "
-			f"websocket`, and its log (`docker compose logs websocket`: Redis refused, a crash); its port is "
-			f"socketio_port in the configurator's common_site_config.json ({DOCKER_WEBSOCKET_ADDRESS} by default)."
+			f"Nothing answers at {where} ({kind}{named}): the websocket container is down or listens "
+			"elsewhere: `docker compose ps websocket`, `docker compose up -d websocket`, and its log (`docker "
+			"compose logs websocket`: Redis refused, a crash); it listens on socketio_port of the "
+			f"configurator's common_site_config.json ({DOCKER_WEBSOCKET_ADDRESS} by default)."
 		)
 	return (
-		f"Nothing answers at {where} ({kind}), and {evidence}: the realtime service runs in its own "
-		f"container, not on this host (nothing to start here). Point the diagnosis at it: "
-		f"{POINT_AT_IT}, likely {likely_address(runtime)}; if the public path fails too, start it "
-		"(`docker compose up -d websocket`)."
+		f"Nothing answers at {where} ({kind}), and {evidence}: the realtime service runs in a container "
+		"of its own, not on this host, so `bench start` and supervisor do not apply. If the public path "
+		"fails too, that container is down: `docker compose up -d websocket` (`docker compose logs "
+		f"websocket`). Point the diagnosis at it: {POINT_AT_IT}; likely {likely_address(runtime)}."
 	)
 
 
@@ -85,8 +87,8 @@ def proxy_error_hint(config: RavenConfig, status: int | None, local_ok: bool, ad
 	if local_ok:
 		return head + (
 			f"the realtime service answers at {_where(config)}, so the frontend's upstream is wrong: set "
-			f"`SOCKETIO: {_where(config)}` in the frontend service's environment (frappe_docker's default "
-			f"{DOCKER_WEBSOCKET_ADDRESS}) and `docker compose up -d frontend`."
+			f"`SOCKETIO: {_where(config)}` in the frontend service's environment and `docker compose up -d "
+			"frontend`."
 		)
 	if address_given:
 		return head + (
@@ -131,6 +133,6 @@ def callback_hint(config: RavenConfig, message: str) -> str:
 		f"The websocket container cannot call the session check back ({message}): Frappe's realtime "
 		f"service calls {origin}{USER_INFO_PATH} (the request's Origin), and {host} does not resolve, "
 		"or hairpins, inside the container network. Give the websocket service a route to it: "
-		f'`extra_hosts: ["{host}:host-gateway"]` when the host publishes the site, or a network alias '
-		f"{host} on the frontend service; {COMPOSE_RENDER.format(site=config.site_name)}."
+		f'`extra_hosts: ["{host}:host-gateway"]` (the Docker host, which publishes the site; or the IP '
+		f"address that serves it); {COMPOSE_RENDER.format(site=config.site_name)}."
 	)
