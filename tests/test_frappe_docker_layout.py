@@ -64,7 +64,7 @@ def test_healthy_split_layout_is_green_from_the_backend_without_an_address():
 	assert "The realtime service is not on this host" in local["detail"]
 	assert "an event was delivered" in local["detail"]
 	assert "websocket:9000" in local["detail"] and "RAVEN_REALTIME_INTERNAL_URL" in local["detail"]
-	assert "bench start" not in local["detail"]
+	assert "run `bench start`" not in local["detail"]
 
 
 def test_healthy_split_layout_with_the_address_probes_the_websocket_container():
@@ -94,7 +94,10 @@ def test_websocket_container_down():
 	assert without_address["ok"] is False
 	local = checks_of(without_address)["local_handshake"]
 	assert local["ok"] is False and "docker compose up -d websocket" in local["hint"]
-	assert "bench start" not in without_address["hint"]
+	assert (
+		"run `bench start`" not in without_address["hint"]
+		and "Start the realtime" not in without_address["hint"]
+	)
 
 
 def test_frontend_upstream_wrong():
