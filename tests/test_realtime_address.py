@@ -155,3 +155,17 @@ def test_refused_in_a_container_keeps_the_start_hint_and_says_where_it_runs():
 	assert "This diagnosis runs in a docker container (/.dockerenv exists)" in local["hint"]
 	assert "websocket:9000" in local["hint"]
 	assert report["runtime"].startswith("This diagnosis runs in a docker container")
+
+
+def test_callback_hint_for_a_localhost_site_says_why_containers_differ():
+	from raven_ai_agent.realtime.hints import docker
+
+	hint = docker.callback_hint(
+		resolve("erp.localhost", {"host_name": "http://erp.localhost:8080"}, COMMON), "fetch failed"
+	)
+	assert '`extra_hosts: ["erp.localhost:host-gateway"]`' in hint
+	assert "Browsers resolve erp.localhost to their own machine (*.localhost); a container does not." in hint
+	plain = docker.callback_hint(
+		resolve("erp.test", {"host_name": "http://erp.test"}, COMMON), "fetch failed"
+	)
+	assert "*.localhost" not in plain
