@@ -127,8 +127,10 @@ def site_header_hint(config: RavenConfig, answered: str | None = None) -> str:
 
 def callback_hint(config: RavenConfig, message: str) -> str:
 	"""The websocket container's session check cannot reach the site's public name."""
-	origin = config.get_external_http_base()
-	host = urlsplit(origin).hostname or config.site_name
+	# frappe_docker's template sets Origin to $scheme://<FRAPPE_SITE_NAME_HEADER>: the frontend's own
+	# scheme (http behind the TLS proxy) and the site's name, no port.
+	host = config.host or config.site_name
+	origin = f"http://{host}"
 	localhost = (
 		f" Browsers resolve {host} to their own machine (*.localhost); a container does not."
 		if host.endswith(".localhost")
@@ -136,7 +138,7 @@ def callback_hint(config: RavenConfig, message: str) -> str:
 	)
 	return (
 		f"The websocket container cannot call the session check back ({message}): Frappe's realtime "
-		f"service calls {origin}{USER_INFO_PATH} (the request's Origin), and {host} does not resolve, "
+		f"service calls {origin}{USER_INFO_PATH} (the Origin the frontend sets), and {host} does not resolve, "
 		"or hairpins, inside the container network. Give the websocket service a route to it: "
 		f'`extra_hosts: ["{host}:host-gateway"]` (the Docker host, which publishes the site; or the IP '
 		f"address that serves it); {COMPOSE_RENDER.format(site=config.site_name)}.{localhost}"
