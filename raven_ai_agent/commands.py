@@ -123,14 +123,25 @@ def show(context, as_json: bool):
 	help="Check delivery to this user end to end with a session the command creates and deletes "
 	"itself (no sid to copy); not with --sid.",
 )
+@click.option(
+	"--realtime-address",
+	help="Where the realtime service listens when not on this host (frappe_docker: websocket:<socketio_port>).",
+)
 @diagnose_options
 @pass_context
-def diagnose(context, timeout, user, no_external: bool, sid, ca_file, proxy_configs, as_json: bool):
+def diagnose(
+	context, timeout, user, realtime_address, no_external: bool, sid, ca_file, proxy_configs, as_json: bool
+):
 	"""Probe every hop of the realtime path and name the root cause (exit 1 if a check fails)."""
 	from raven_ai_agent.cli import EXIT_OK, EXIT_PROBLEM, echo_diagnosis
-	from raven_ai_agent.config import diagnose_realtime
-	from raven_ai_agent.realtime.validate import check_timeout
+	from raven_ai_agent.config import diagnose_realtime, get_config
+	from raven_ai_agent.realtime.validate import check_realtime_address, check_timeout
 
+	if realtime_address is not None:
+		try:
+			check_realtime_address(realtime_address)
+		except ValueError as e:
+			raise click.BadParameter(str(e), param_hint="--realtime-address") from None
 	if timeout is not None:
 		try:
 			timeout = check_timeout(timeout)
@@ -141,6 +152,7 @@ def diagnose(context, timeout, user, no_external: bool, sid, ca_file, proxy_conf
 	with connected_site(context):
 		with temporary_session(user) if user else nullcontext(sid) as session_id:
 			report = diagnose_realtime(
+				config=get_config(realtime_address=realtime_address) if realtime_address else None,
 				timeout=timeout,
 				external=False if no_external else None,
 				sid=session_id,

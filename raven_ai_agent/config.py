@@ -11,6 +11,8 @@ Raven Realtime Settings overrides, and hands them to the pure resolver in
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
+from types import MappingProxyType
 
 from raven_ai_agent.realtime.benchfiles import (
 	bench_audit_files,
@@ -20,6 +22,7 @@ from raven_ai_agent.realtime.benchfiles import (
 )
 from raven_ai_agent.realtime.clients import ClientURL, DevServer, describe_clients
 from raven_ai_agent.realtime.constants import MIN_PROBE_TIMEOUT
+from raven_ai_agent.realtime.containers import observe as observe_runtime
 from raven_ai_agent.realtime.context import check_context
 from raven_ai_agent.realtime.resolve import (
 	COMMON_CONFIG_FILE,
@@ -42,23 +45,32 @@ __all__ = [
 	"diagnose_realtime",
 ]
 
-OVERRIDE_FIELDS = ("deployment_type", "base_url", "socketio_path")
+OVERRIDE_FIELDS = ("deployment_type", "base_url", "socketio_path", "realtime_address")
 
 
-def get_config(site: str | None = None) -> RavenConfig:
+def get_config(site: str | None = None, realtime_address: str | None = None) -> RavenConfig:
 	"""The resolved realtime config of `site` (default: the current site).
 
 	Never raises for bad config values: they fall back to defaults and appear in
-	`config.warnings`. Settings overrides apply to the current site only.
+	`config.warnings`. Settings overrides apply to the current site only; the realtime address
+	may also come from this process' environment (RAVEN_REALTIME_INTERNAL_URL, set on a container).
 	"""
 	import frappe
 
 	current = frappe.local.site
 	if site and site != current:
 		site_config, common = read_bench(frappe.local.sites_path, site)
-		return resolve(site, site_config, common)
+		return resolve(site, site_config, common, environment=os.environ)
 	common = read_config_file(os.path.join(frappe.local.sites_path, COMMON_CONFIG_FILE), missing_ok=True)
-	return resolve(current, frappe.get_conf(), common, get_settings_overrides())
+	settings = get_settings_overrides()
+	if realtime_address:  # given on the command line: it wins over the environment and the settings
+		cli = resolve(
+			current, frappe.get_conf(), common, {"realtime_address": realtime_address}, Source.COMMAND_LINE
+		)
+		base = resolve(current, frappe.get_conf(), common, settings)
+		sources = {**base.sources, "realtime_address": Source.COMMAND_LINE}
+		return replace(base, realtime_address=cli.realtime_address, sources=MappingProxyType(sources))
+	return resolve(current, frappe.get_conf(), common, settings, environment=os.environ)
 
 
 def get_frontend_context() -> dict:
@@ -144,6 +156,7 @@ def diagnose_realtime(
 		clients=clients,
 		client_notes=notes,
 		site_wide=site_wide,
+		runtime=observe_runtime(),
 	)
 
 

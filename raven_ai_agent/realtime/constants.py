@@ -64,6 +64,15 @@ KEY_REDIS_SOCKETIO = "redis_socketio"  # v14
 # env FRAPPE_SOCKETIO_UDS): set, the realtime service listens on this Unix socket and opens no TCP
 # port. 15.41 does not know the key.
 KEY_SOCKETIO_UDS = "socketio_uds"
+# Where the realtime service listens when it is not on this host (frappe_docker's `websocket`
+# container, a Kubernetes Service): the operator names it here, as in Raven Realtime Settings'
+# Realtime Address and the CLI's --realtime-address.
+REALTIME_ADDRESS_ENV = "RAVEN_REALTIME_INTERNAL_URL"
+# frappe_docker's names (compose.yaml, resources/nginx-template.conf): the realtime service's
+# container and port, and the frontend's environment that routes to it.
+DOCKER_WEBSOCKET_ADDRESS = "websocket:9000"
+DOCKER_BACKEND_ADDRESS = "backend:8000"
+DOCKER_REDIS_QUEUE_HOST = "redis-queue"
 # How this app writes "the realtime service on a Unix socket" as a URL: http+unix://<%-encoded path>.
 UNIX_SOCKET_SCHEME = "http+unix"
 # Read by the realtime service from common_site_config.json, where they move its session check

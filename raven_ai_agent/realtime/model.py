@@ -52,6 +52,7 @@ class Source(str, Enum):
 
 	SETTINGS = "settings override"
 	COMMAND_LINE = "command line"
+	ENVIRONMENT = "environment"
 	SITE_CONFIG = SITE_CONFIG_FILE
 	COMMON_CONFIG = COMMON_CONFIG_FILE
 	INFERRED = "inferred"
@@ -81,6 +82,9 @@ class RavenConfig:
 	server_ip: str | None = None
 	webserver_host: str | None = None  # develop: the realtime service's session checks go there
 	socketio_uds: str | None = None  # latest v15 / v16: the realtime service's Unix socket, no TCP port
+	# The realtime service's internal address when an operator named it (not on this host: a
+	# container, a Kubernetes Service): http://host:port or http+unix://...; None: this host.
+	realtime_address: str | None = None
 
 	@property
 	def namespace(self) -> str:
@@ -95,8 +99,11 @@ class RavenConfig:
 		return self.socketio_base_url
 
 	def get_internal_socketio_url(self) -> str:
-		"""Where the realtime service listens on the bench host itself: its Unix socket
-		(`http+unix://...`, constants.unix_socket_url) when socketio_uds is set, else its port."""
+		"""Where the diagnosis reaches the realtime service: the address an operator named (its
+		container, its Service), else this host's Unix socket (`http+unix://...`,
+		constants.unix_socket_url) when socketio_uds is set, else 127.0.0.1:socketio_port."""
+		if self.realtime_address:
+			return self.realtime_address
 		if self.socketio_uds:
 			return unix_socket_url(self.socketio_uds)
 		return f"http://127.0.0.1:{self.socketio_port}"
@@ -119,6 +126,7 @@ class RavenConfig:
 			"base_url": self.base_url,
 			"socketio_port": self.socketio_port,
 			"socketio_uds": self.socketio_uds,
+			"internal_socketio_url": self.get_internal_socketio_url(),
 			"webserver_port": self.webserver_port,
 			"socketio_path": self.socketio_path,
 			"site_name": self.site_name,

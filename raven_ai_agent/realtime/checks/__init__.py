@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from raven_ai_agent.realtime import probe
 from raven_ai_agent.realtime import session as polling
 from raven_ai_agent.realtime.constants import SITE_NAME_HEADER
+from raven_ai_agent.realtime.containers import Runtime, frappe_docker_evidence
 from raven_ai_agent.realtime.resolve import DeploymentType, RavenConfig
 from raven_ai_agent.realtime.schedule import Schedule
 from raven_ai_agent.realtime.webpage import local_web
@@ -97,6 +98,18 @@ class Run:
 	# Without a session: check delivery as Guest through the room every socket of the site joins
 	# (scheduled checks run with nobody's session).
 	site_wide: bool = False
+	runtime: Runtime | None = None  # the container this diagnosis runs in (containers.observe)
+	local_kind: str | None = None  # what the realtime address answered (probe / handshake kinds)
+
+	@property
+	def docker(self) -> str | None:
+		"""Why the site looks like frappe_docker's split layout (hints in its terms), or None."""
+		return frappe_docker_evidence(self.config.redis_url, self.config.realtime_address)
+
+	@property
+	def address_given(self) -> bool:
+		"""An operator named where the realtime service is (a setting, the environment, the CLI)."""
+		return self.config.realtime_address is not None
 
 	@property
 	def deadline(self) -> probe.Deadline:

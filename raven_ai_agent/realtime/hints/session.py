@@ -15,7 +15,7 @@ ORIGIN_WHEN_ABSENT = (
 _CERTIFICATE_WORDS = ("certificate", "self-signed", "self signed", "unable to verify", "cert_")
 
 
-def _is_certificate_error(message: str) -> bool:
+def is_certificate_error(message: str) -> bool:
 	text = message.lower()
 	return any(word in text for word in _CERTIFICATE_WORDS)
 
@@ -65,7 +65,7 @@ def connect_hint(config: RavenConfig, message: str) -> str:
 			f"namespace'): in the proxy set `proxy_set_header {SITE_NAME_HEADER} {config.site_name};` for "
 			f"{config.socketio_path}, or make host_name / the public host match the site name."
 		)
-	if kind == CONNECT_UNAUTHORIZED and _is_certificate_error(message):
+	if kind == CONNECT_UNAUTHORIZED and is_certificate_error(message):
 		return (
 			f"The realtime service's own call back to {origin}/api/method/frappe.realtime.get_user_info "
 			f"fails on the TLS certificate ({message}): Node trusts only its bundled CAs, not the system's "

@@ -6,7 +6,13 @@ from frappe import _
 from frappe.model.document import Document
 
 from raven_ai_agent.realtime.resolve import AUTO
-from raven_ai_agent.realtime.validate import check_base_url, check_ca_file, check_socketio_path, check_timeout
+from raven_ai_agent.realtime.validate import (
+	check_base_url,
+	check_ca_file,
+	check_realtime_address,
+	check_socketio_path,
+	check_timeout,
+)
 
 
 class RavenRealtimeSettings(Document):
@@ -32,6 +38,7 @@ class RavenRealtimeSettings(Document):
 		last_check_on: DF.Datetime | None
 		last_diagnosis_on: DF.Datetime | None
 		probe_timeout: DF.Float
+		realtime_address: DF.Data | None
 		socketio_path: DF.Data | None
 	# end: auto-generated types
 
@@ -44,6 +51,10 @@ class RavenRealtimeSettings(Document):
 			self.socketio_path = self._checked(
 				"socketio_path", check_socketio_path, self.socketio_path.strip()
 			)
+		if self.realtime_address:
+			# Kept as typed (a service name and port), refused when the resolver could not use it.
+			self.realtime_address = self.realtime_address.strip()
+			self._checked("realtime_address", check_realtime_address, self.realtime_address)
 		self.probe_timeout = self._checked("probe_timeout", check_timeout, self.probe_timeout)
 		if self.ca_file:
 			self.ca_file = self._checked("ca_file", check_ca_file, self.ca_file)
