@@ -46,13 +46,19 @@ def _start_session(user: str) -> str:
 	from frappe.utils import set_request
 
 	info = frappe.get_cached_value("User", user, ["user_type", "first_name", "last_name"], as_dict=True)
+	outside_request = getattr(frappe.local, "request", None)
 	set_request(path="/")  # Session reads the request's cookies: none, so it starts a new one
-	session = Session(
-		user=user,
-		resume=False,
-		full_name=" ".join(filter(None, [info.first_name, info.last_name])),
-		user_type=info.user_type,
-	)
+	try:
+		session = Session(
+			user=user,
+			resume=False,
+			full_name=" ".join(filter(None, [info.first_name, info.last_name])),
+			user_type=info.user_type,
+		)
+	finally:
+		# This command is still not a web request: the diagnosis must ask the site's own page
+		# for the desk's dev_server, not read this process's (seen on a real 15.41 bench).
+		frappe.local.request = outside_request
 	session.data.data.session_expiry = f"00:{SESSION_MINUTES:02d}:00"
 	frappe.cache.hset("session", session.sid, session.data)
 	frappe.db.commit()

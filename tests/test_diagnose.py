@@ -221,6 +221,22 @@ def test_redis_unreachable(stack):
 	assert "drops every realtime event" in report["hint"]
 
 
+def test_realtime_service_gone_with_its_redis_names_redis_first(stack):
+	"""Frappe's realtime service exits when its Redis goes (a real 15.41 bench does): starting it
+	alone would fail again, so the hint starts with Redis."""
+	dead_redis = f"redis://127.0.0.1:{free_port()}"
+	config = config_for(
+		stack, "local", stack.web_url, common={"socketio_port": free_port(), "redis_queue": dead_redis}
+	)
+	report = diagnose(config, timeout=TIMEOUT)
+	assert first_failure(report) == "local_handshake"
+	assert "unreachable" in check(report, "redis_bridge")["detail"]
+	assert (
+		report["hint"].startswith(f"Start Redis at {dead_redis} first")
+		and "then the realtime service" in report["hint"]
+	)
+
+
 def test_endpoint_that_never_answers(stack):
 	timeout = 1.0
 	with BlackHole() as hole:

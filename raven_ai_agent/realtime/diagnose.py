@@ -56,6 +56,7 @@ from raven_ai_agent.realtime.checks.handshakes import (
 	check_local,
 	check_websocket,
 	not_on_this_host,
+	redis_gone_first,
 )
 from raven_ai_agent.realtime.checks.session import check_session
 from raven_ai_agent.realtime.checks.web_site import check_web_site
@@ -200,7 +201,9 @@ def diagnose(
 	results = {
 		name: outcome.results.get(name) or _unfinished(run, tasks, name, outcome.results) for name in CHECKS
 	}
-	results[LOCAL_HANDSHAKE] = not_on_this_host(run, results) or results[LOCAL_HANDSHAKE]
+	results[LOCAL_HANDSHAKE] = (
+		not_on_this_host(run, results) or redis_gone_first(run, results) or results[LOCAL_HANDSHAKE]
+	)
 	checks = [results[name] for name in CHECKS]
 	failing = [c for c in checks if c.ok is False]
 	by_name = {c.name: c for c in checks}

@@ -292,6 +292,24 @@ class RealBench:
 		if not self._alive("worker"):
 			self.start_worker()
 
+	@contextlib.contextmanager
+	def changes(self):
+		"""Whatever a test changes (config, processes, Redis), the next starts from the session's
+		healthy layout again, even when the test fails."""
+		try:
+			yield self
+		finally:
+			self.write_config()
+			for site in (self.site, self.other_site):
+				self.host.update_json(self.host.site_config_path(site), {"host_name": self.url(site=site)})
+			for redis in (self.redis_cache, self.redis_queue):
+				if not redis.running:
+					redis.start()
+			self.ensure_running()
+
+	def set_host_name(self, host_name: str, site: str | None = None) -> None:
+		self.host.update_json(self.host.site_config_path(site or self.site), {"host_name": host_name})
+
 	def _alive(self, name: str) -> bool:
 		return name in self.procs and self.procs[name].running
 
@@ -308,17 +326,27 @@ class RealBench:
 		if kwargs:
 			args += ["--kwargs", json.dumps(kwargs)]
 		out = self.bench(site or self.site, *args).stdout.strip()
-		return json.loads(out.splitlines()[-1]) if out else None
+		if not out:
+			return None  # bench execute prints nothing for a falsy result
+		try:
+			return json.loads(out)
+		except ValueError:
+			return json.loads(out.splitlines()[-1])
 
 	def url(self, path: str = "", site: str | None = None) -> str:
 		return f"http://{site or self.site}:{self.web_port}{path}"
 
 	def login(
-		self, user: str = "Administrator", password: str = inputs.ADMIN_PASSWORD, site: str | None = None
+		self,
+		user: str = "Administrator",
+		password: str = inputs.ADMIN_PASSWORD,
+		site: str | None = None,
+		base: str | None = None,
 	) -> requests.Session:
-		"""A logged-in HTTP session, as the desk's login form makes one."""
+		"""A logged-in HTTP session, as the desk's login form makes one (at `base`: a proxy's origin)."""
 		s = requests.Session()
-		r = s.post(self.url("/api/method/login", site), data={"usr": user, "pwd": password}, timeout=30)
+		url = f"{base}/api/method/login" if base else self.url("/api/method/login", site)
+		r = s.post(url, data={"usr": user, "pwd": password}, timeout=30)
 		r.raise_for_status()
 		return s
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from raven_ai_agent.config import SETTINGS_DOCTYPE
 from tests.stack.procs import require_tool
 
 DRIVER = Path(__file__).with_name("desk_browser.js")
@@ -41,10 +42,42 @@ def test_the_settings_form_runs_the_diagnosis_and_shows_every_client(real_bench,
 	print(f"screenshot: {out}")
 
 
-def test_a_desk_page_load_opens_one_socket_and_sends_no_report(real_bench, tmp_path):
-	"""With everything off (the default), the app adds no request and no socket to a desk page."""
+APP_ASSETS = "/assets/raven_ai_agent/"
+
+
+def _app_requests(result: dict) -> list[str]:
+	return [r["url"] for r in result["requests"] if APP_ASSETS in r["url"] or "raven_ai_agent" in r["url"]]
+
+
+def _set_field_reports(bench, on: bool) -> None:
+	admin = bench.login()
+	saved = admin.put(
+		bench.url(f"/api/resource/{SETTINGS_DOCTYPE}/{SETTINGS_DOCTYPE}"),
+		json={"field_reports": 1 if on else 0},
+		timeout=60,
+	)
+	assert saved.status_code == 200, saved.text[-2000:]
+
+
+def test_a_desk_page_load_with_everything_off_adds_one_small_script_and_nothing_else(real_bench, tmp_path):
+	"""Field reporting off (the default): the page loads the app's one desk script, sends no
+	report and opens no socket of the app's own (desk's is the only one)."""
 	result = drive(real_bench, "page", tmp_path)
-	reports = [r for r in result["requests"] if "report_connection" in r["url"]]
-	assert reports == []
-	assert len([s for s in result["sockets"] if "/socket.io/" in s]) == 1, result["sockets"]
+	print("desk page, everything off:", json.dumps(result["requests"], indent=1))
+	assert _app_requests(result) == [real_bench.url(APP_ASSETS + "js/raven_realtime_desk.js")]
+	# desk's own socket (bench-start layout: on socketio_port) and no other
+	assert len(result["sockets"]) <= 1, result["sockets"]
+	assert all(f":{real_bench.socketio_port}/socket.io/" in s for s in result["sockets"]), result["sockets"]
 	assert result["boot_context"]["socketio_namespace"] == f"/{real_bench.site}"
+
+
+def test_turning_field_reports_on_starts_reports_on_the_next_page_load(real_bench, tmp_path):
+	"""No cache clear: the setting reaches the next page load through extend_bootinfo."""
+	_set_field_reports(real_bench, True)
+	try:
+		result = drive(real_bench, "page", tmp_path, settle_ms=4000)
+	finally:
+		_set_field_reports(real_bench, False)
+	reports = [r for r in result["requests"] if "report_connection" in r["url"]]
+	assert reports and all(r["method"] == "POST" for r in reports), result["requests"]
+	assert len(result["sockets"]) <= 1, result["sockets"]

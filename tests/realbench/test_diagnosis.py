@@ -5,10 +5,7 @@ import json
 from raven_ai_agent.cli import SID_ENV
 
 from .desk import Desk
-
-
-def _checks(report: dict) -> dict[str, dict]:
-	return {c["name"]: c for c in report["checks"]}
+from .report import checks
 
 
 def test_run_diagnosis_from_the_desk_is_green_with_delivery(real_bench):
@@ -20,11 +17,11 @@ def test_run_diagnosis_from_the_desk_is_green_with_delivery(real_bench):
 	)
 	assert response.status_code == 200, response.text[-2000:]
 	report = response.json()["message"]
-	checks = _checks(report)
+	by_name = checks(report)
 	assert report["ok"] is True, json.dumps(report, indent=1)[-4000:]
 	assert report["hint"] is None
-	assert checks["end_to_end"]["ok"] is True and "deliver" in checks["end_to_end"]["detail"]
-	assert checks["boot_context"]["ok"] is True
+	assert by_name["end_to_end"]["ok"] is True and "deliver" in by_name["end_to_end"]["detail"]
+	assert by_name["boot_context"]["ok"] is True
 	# The result is stored for the form, without the session id.
 	stored = real_bench.execute(
 		"frappe.db.get_single_value", doctype="Raven Realtime Settings", fieldname="last_diagnosis"
@@ -41,7 +38,23 @@ def test_bench_command_with_a_session_delivers_and_never_prints_the_sid(real_ben
 	)
 	assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 	report = json.loads(result.stdout[result.stdout.index("{") :])
-	assert _checks(report)["end_to_end"]["ok"] is True
+	assert checks(report)["end_to_end"]["ok"] is True
 	assert sid not in result.stdout and sid not in result.stderr
 	text = real_bench.bench(real_bench.site, "raven-realtime", "diagnose", check=False, **{SID_ENV: sid})
 	assert "all checks passed" in text.stdout and sid not in text.stdout + text.stderr
+
+
+def test_bench_command_with_user_makes_and_removes_its_own_session(real_bench):
+	"""`diagnose --user`: delivery checked with a session the command creates and deletes itself."""
+
+	def sessions() -> int:
+		return real_bench.execute("frappe.db.count", dt="Sessions", filters={"user": "Administrator"})
+
+	before = sessions()
+	result = real_bench.bench(
+		real_bench.site, "raven-realtime", "diagnose", "--json", "--user", "Administrator", check=False
+	)
+	assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+	report = json.loads(result.stdout[result.stdout.index("{") :])
+	assert checks(report)["end_to_end"]["ok"] is True
+	assert sessions() == before  # nothing left behind

@@ -4,7 +4,6 @@ stand-in tests expect (tests/test_diagnose.py): the stand-ins are held to the re
 Every test puts the bench back as it found it (config and processes), even when it fails.
 """
 
-import contextlib
 import json
 
 import pytest
@@ -12,43 +11,14 @@ import pytest
 from tests.stack import topologies
 from tests.stack.services import Nginx
 
-from .session import RealBench
+from .report import check, diagnose, first_failure
 
 FRONT_PORT = 80  # free in the suite's own network namespace
 
 
-def diagnose(bench: RealBench, *args: str, **env) -> dict:
-	"""`bench --site ... raven-realtime diagnose --json`: the report (exit 0 healthy, 1 a problem)."""
-	result = bench.bench(bench.site, "raven-realtime", "diagnose", "--json", *args, check=False, **env)
-	assert result.returncode in (0, 1), result.stdout[-3000:] + result.stderr[-3000:]
-	return json.loads(result.stdout[result.stdout.index("{") :])
-
-
-def first_failure(report: dict) -> str | None:
-	return next((c["name"] for c in report["checks"] if c["ok"] is False), None)
-
-
-def check(report: dict, name: str) -> dict:
-	return next(c for c in report["checks"] if c["name"] == name)
-
-
-@contextlib.contextmanager
-def restored(bench: RealBench):
-	"""Whatever a test changes, the next one starts from the healthy bench-start layout."""
-	try:
-		yield
-	finally:
-		bench.write_config(socketio_port=bench.socketio_port)
-		for site in (bench.site, bench.other_site):
-			bench.host.update_json(bench.host.site_config_path(site), {"host_name": bench.url(site=site)})
-		if not bench.redis_queue.running:
-			bench.redis_queue.start()
-		bench.ensure_running()
-
-
 @pytest.fixture
 def healthy(real_bench):
-	with restored(real_bench):
+	with real_bench.changes():
 		yield real_bench
 
 
@@ -77,11 +47,17 @@ def test_wrong_socketio_port(healthy):
 
 
 def test_redis_for_events_stopped(healthy):
+	"""The real service exits with its Redis (the stand-in does not): the hint says Redis first."""
 	healthy.redis_queue.stop()
+	realtime = healthy.procs["realtime"]
+	realtime.proc.wait(timeout=30)
 	report = diagnose(healthy)
-	assert first_failure(report) == "redis_bridge"
+	assert first_failure(report) == "local_handshake"
 	assert "unreachable" in check(report, "redis_bridge")["detail"]
-	assert "drops every realtime event" in report["hint"]
+	assert (
+		report["hint"].startswith(f"Start Redis at {healthy.redis_queue.url}")
+		and "drops every realtime event" in report["hint"]
+	)
 
 
 def test_nginx_in_front_without_the_upgrade_headers(healthy):

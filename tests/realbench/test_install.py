@@ -80,3 +80,27 @@ def test_rest_context_is_for_logged_in_users_and_settings_for_system_managers(re
 		admin.get(real_bench.url(method + "get_effective_config"), timeout=30).json()["message"]["site_name"]
 		== real_bench.site
 	)
+
+
+def test_bench_installs_no_node_packages_for_the_app(real_bench):
+	"""bench runs `yarn install` in every app folder that has a package.json: this app has none at
+	its root (the test stack's are under tests/), so `setup requirements --node` installs nothing."""
+	app = real_bench.dir / "apps" / "raven_ai_agent"
+	assert not (app / "package.json").exists()
+	result = real_bench.bench(None, "setup", "requirements", "--node", "raven_ai_agent")
+	print(result.stdout + result.stderr)
+	assert "yarn install" not in result.stdout + result.stderr
+	assert not (app / "node_modules").exists()
+
+
+def test_migrate_syncs_the_workspace_and_keeps_the_settings(real_bench):
+	"""`bench migrate`, as an update runs it: patches and the workspace that links the settings."""
+	real_bench.bench(real_bench.site, "migrate", timeout=900)
+	workspace = real_bench.execute(
+		"frappe.db.get_value", doctype="Workspace", filters="Raven Realtime", fieldname="name"
+	)
+	assert workspace == "Raven Realtime"
+	links = real_bench.execute(
+		"frappe.get_all", doctype="Workspace Link", filters={"parent": "Raven Realtime"}, fields=["link_to"]
+	)
+	assert SETTINGS_DOCTYPE in [link["link_to"] for link in links]

@@ -25,7 +25,8 @@ def channel(real_bench):
 	name = f"rt-{uuid.uuid4().hex[:8]}"
 	created = desk.session.post(
 		real_bench.url("/api/resource/Raven Channel"),
-		json={"channel_name": name, "type": "Public"},
+		# Raven 2.6's install made the workspace "Raven" (every channel belongs to one)
+		json={"channel_name": name, "type": "Public", "workspace": "Raven"},
 		headers={"X-Frappe-CSRF-Token": desk.csrf},
 		timeout=60,
 	)
@@ -99,3 +100,17 @@ def test_a_rolled_back_request_sends_nothing(real_bench, channel, listener):
 		line = listener.next(lambda m: m.get("event") == MESSAGE_CREATED)
 		seen.append(line["args"][0])
 	assert [m for m in seen if m.get("message_id") == message_id] == []
+
+
+def test_calling_it_after_raven_s_own_insert_sends_the_event_twice(real_bench, channel, listener):
+	"""What the README says: Raven's insert already publishes message_created; calling
+	publish_message_created_event after a normal insert sends it a second time."""
+	desk, channel_id = channel
+	message_id = _raven_sends(desk, channel_id, "<p>once by Raven</p>")
+	desk.call(PROBE + "publish_from_request", message=message_id, channel=channel_id, after_commit=0)
+	fence_id = _raven_sends(desk, channel_id, "<p>fence</p>")
+	seen = []
+	while not seen or seen[-1].get("message_id") != fence_id:
+		line = listener.next(lambda m: m.get("event") == MESSAGE_CREATED)
+		seen.append(line["args"][0])
+	assert len([m for m in seen if m.get("message_id") == message_id]) == 2

@@ -10,21 +10,27 @@ TICK = "raven_ai_agent.monitor.run_scheduled_check"
 
 
 def rows(bench) -> list[dict]:
-	return bench.execute(
-		"frappe.get_all",
-		doctype=CHECK_DOCTYPE,
-		fields=["ok", "failing_check", "alert"],
-		order_by="creation asc",
+	return (
+		bench.execute(
+			"frappe.get_all",
+			doctype=CHECK_DOCTYPE,
+			fields=["ok", "failing_check", "alert"],
+			order_by="creation asc",
+		)
+		or []
 	)
 
 
 def alerts(bench) -> list[dict]:
-	return bench.execute(
-		"frappe.get_all",
-		doctype="Notification Log",
-		filters={"document_type": SETTINGS_DOCTYPE, "for_user": "Administrator"},
-		fields=["subject"],
-		order_by="creation asc",
+	return (
+		bench.execute(
+			"frappe.get_all",
+			doctype="Notification Log",
+			filters={"document_type": SETTINGS_DOCTYPE, "for_user": "Administrator"},
+			fields=["subject"],
+			order_by="creation asc",
+		)
+		or []
 	)
 
 

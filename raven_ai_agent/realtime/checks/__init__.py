@@ -100,6 +100,7 @@ class Run:
 	site_wide: bool = False
 	runtime: Runtime | None = None  # the container this diagnosis runs in (containers.observe)
 	local_kind: str | None = None  # what the realtime address answered (probe / handshake kinds)
+	redis_down: str | None = None  # the events Redis (safe URL) when redis_bridge found it unreachable
 
 	@property
 	def docker(self) -> str | None:

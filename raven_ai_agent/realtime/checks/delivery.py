@@ -51,6 +51,7 @@ def check_redis(run: Run) -> list[Check]:
 	)
 	outcome = bridge.redis_publish(config.redis_url, EVENTS_CHANNEL, message, run.deadline, run.timeout)
 	if outcome.error:
+		run.redis_down = url
 		detail = f"Redis at {url} unreachable ({outcome.error}: {outcome.error_text})"
 		return [failed(REDIS_BRIDGE, detail, hints.redis_unreachable_hint(url))]
 	if outcome.subscribers == 0:

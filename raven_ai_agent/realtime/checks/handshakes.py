@@ -66,6 +66,18 @@ def not_on_this_host(run: Run, results: dict) -> Check | None:
 	return Check(LOCAL_HANDSHAKE, None, f"{first}. {note}", note, local.elapsed_ms)
 
 
+def redis_gone_first(run: Run, results: dict) -> Check | None:
+	"""local_handshake judged again once redis_bridge is known: nothing listens on the realtime
+	port and the events Redis is unreachable too. Frappe's realtime service exits when its Redis
+	goes away (seen on a real 15.41 bench), so starting it alone fails again: Redis comes first.
+	None: the verdict stands."""
+	local = results.get(LOCAL_HANDSHAKE)
+	if local is None or local.ok is not False or run.local_kind != probe.REFUSED or not run.redis_down:
+		return None
+	hint = hints.realtime_and_redis_down_hint(run.config, run.redis_down)
+	return Check(LOCAL_HANDSHAKE, False, local.detail, hint, local.elapsed_ms)
+
+
 def check_external(run: Run) -> list[Check]:
 	if not run.external:
 		return [skipped(EXTERNAL_HANDSHAKE, "skipped: external checks are off")]

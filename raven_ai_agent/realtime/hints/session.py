@@ -200,6 +200,17 @@ def sticky_hint(path: str) -> str:
 # ---- Redis and delivery ----------------------------------------------------------------------
 
 
+def realtime_and_redis_down_hint(config, url: str) -> str:
+	"""Nothing on the realtime port and its Redis unreachable: the service died with its Redis."""
+	return (
+		f"Start Redis at {url} first (redis_queue in {COMMON_CONFIG_FILE}), then the realtime service: "
+		f"nothing listens on 127.0.0.1:{config.socketio_port} either, and Frappe's realtime service "
+		"exits when its Redis goes away, so starting it alone fails again (`bench start`, or "
+		"`sudo supervisorctl start all`, which starts both). Until then Frappe drops every realtime "
+		"event without an error."
+	)
+
+
 def redis_unreachable_hint(url: str) -> str:
 	return (
 		f"Start Redis at {url} or fix redis_queue in {COMMON_CONFIG_FILE}: while it is unreachable "
