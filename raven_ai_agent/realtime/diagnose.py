@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from raven_ai_agent.realtime import hints
 from raven_ai_agent.realtime.checks import (
 	BOOT_CONTEXT,
+	CLIENT_DELIVERY,
 	CLIENT_PATHS,
 	CONFIG,
 	END_TO_END,
@@ -45,12 +46,13 @@ from raven_ai_agent.realtime.checks import (
 	Publish,
 	Run,
 	failed,
+	not_reached,
 	skipped,
 )
 from raven_ai_agent.realtime.checks.boot import check_boot_context
 from raven_ai_agent.realtime.checks.clients import check_clients
 from raven_ai_agent.realtime.checks.config import check_config
-from raven_ai_agent.realtime.checks.delivery import check_end_to_end, check_redis, end_to_end_requires
+from raven_ai_agent.realtime.checks.delivery import check_delivery, check_redis
 from raven_ai_agent.realtime.checks.handshakes import check_external, check_local, check_websocket
 from raven_ai_agent.realtime.checks.session import check_session
 from raven_ai_agent.realtime.checks.web_site import check_web_site
@@ -74,6 +76,7 @@ CHECKS = (
 	STICKY_SESSION,
 	REDIS_BRIDGE,
 	END_TO_END,
+	CLIENT_DELIVERY,
 )
 # Checks that depend on the bench, not the site: a bench-wide diagnosis runs them once.
 BENCH_WIDE = (LOCAL_HANDSHAKE, REDIS_BRIDGE)
@@ -99,7 +102,8 @@ def _tasks(run: Run, shared: dict) -> list[Task]:
 			(run.route_check,) + ((EXTERNAL_WEBSOCKET,) if run.external else ()),
 		),
 		Task((REDIS_BRIDGE,), check_redis),
-		Task((END_TO_END,), check_end_to_end, end_to_end_requires(run)),
+		# One probe for both: each event published once, heard on every client's path at once.
+		Task((END_TO_END, CLIENT_DELIVERY), check_delivery),
 	]
 	return [_reused(task, shared) if task.names[0] in shared else task for task in tasks]
 
@@ -133,6 +137,7 @@ def diagnose(
 	clients: Sequence = (),
 	client_notes: Sequence[str] = (),
 	site_wide: bool = False,
+	raven_channel: str | None = None,
 ) -> dict:
 	"""Check every hop of the realtime path of `config`; return a JSON-ready report. Never raises.
 
@@ -155,6 +160,9 @@ def diagnose(
 	and `client_notes` (clients.client_warnings) add the client_paths check: each real client's
 	socket URL probed once, the report's `clients` rows say which client breaks. `site_wide`
 	without `sid` checks delivery as Guest in the room every socket joins (scheduled checks).
+	Each client URL also gets client_delivery: the same probe events heard there (as Guest in the
+	`website` room; with `sid` in the user's room, and for Raven's web app in the room of
+	`raven_channel`, a Raven Channel the user belongs to, which end_to_end checks too).
 	"""
 	start = time.monotonic()
 	timeout, timeout_note = bounded_timeout(timeout)
@@ -183,6 +191,7 @@ def diagnose(
 		clients=tuple(clients or ()),
 		client_notes=tuple(client_notes or ()),
 		site_wide=bool(site_wide),
+		raven_channel=raven_channel or None,
 	)
 	tasks = _tasks(run, {c["name"]: c for c in shared if c.get("name") in BENCH_WIDE})
 	outcome = schedule.run([_timed(task) for task in tasks], _gate, _crashed, context=run)
@@ -202,7 +211,7 @@ def diagnose(
 		"external_socketio_ok": by_name[EXTERNAL_HANDSHAKE].ok,
 		"websocket_ok": by_name[EXTERNAL_WEBSOCKET].ok,
 		"checks": [c.as_dict() for c in checks],
-		"clients": list(run.client_rows),
+		"clients": _client_rows(run),
 		"timeout": timeout,
 		"timeout_note": timeout_note,
 		"ca_file": run.ca_file,
@@ -213,6 +222,23 @@ def diagnose(
 		"config": config.as_dict(),
 	}
 	return _mask(report, run.sid)
+
+
+def _client_rows(run: Run) -> list[dict]:
+	"""The client rows of client_paths (can it connect) with client_delivery's (does it hear this site)."""
+	rows = []
+	for row in run.client_rows:
+		key = (row["origin"], row["path"])
+		delivery = run.client_delivery.get(key) or {
+			"delivered": None,
+			"delivery": "not checked" if row["origin"] else row["detail"],
+			"delivery_hint": None,
+		}
+		row = {**row, **delivery}
+		if row["hint"] is None and delivery["delivered"] is False:
+			row["hint"] = delivery["delivery_hint"]
+		rows.append(row)
+	return rows
 
 
 def _timed(task: Task) -> Task:
@@ -231,23 +257,7 @@ def _timed(task: Task) -> Task:
 
 def _gate(task: Task, prerequisites: dict) -> list[Check] | None:
 	"""Skips for `task` when a prerequisite failed or was skipped; None to run it."""
-	why = None
-	for name in task.requires:
-		check = prerequisites.get(name)
-		if check is not None and check.ok is False:
-			why = f"not reached: {name} failed"
-			break
-	else:
-		for name in task.requires:
-			check = prerequisites.get(name)
-			if check is not None and check.ok is None:
-				# Carry the root reason down: "not reached: external_handshake failed", not a chain.
-				why = (
-					check.detail
-					if check.detail.startswith("not reached:")
-					else f"skipped: {name} was skipped"
-				)
-				break
+	why = not_reached(task.requires, prerequisites)
 	return None if why is None else [skipped(name, why) for name in task.names]
 
 
