@@ -120,6 +120,7 @@ class Run:
 	# (url, path) of a client socket -> its delivery verdict (ok, detail, hint), filled by
 	# check_delivery and merged into the report's client rows.
 	client_delivery: dict = field(default_factory=dict)
+	delivery_ms: float = 0.0  # how long the delivery sockets could listen (set by check_delivery)
 
 	@property
 	def deadline(self) -> probe.Deadline:

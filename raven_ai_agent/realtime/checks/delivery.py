@@ -139,6 +139,7 @@ def check_delivery(run: Run) -> list[Check]:
 		if e2e_skip is not None and client_skip is not None:
 			return [e2e_failure or skipped(END_TO_END, e2e_skip), skipped(CLIENT_DELIVERY, client_skip)]
 		listening = probe.Deadline(max(0.05, run.deadline.remaining() - VERDICT_RESERVE_SECONDS))
+		run.delivery_ms = listening.seconds * 1000
 		plan = _plan(run, listening, user, user_type, e2e_skip is None, client_skip is None)
 		token = secrets.token_hex(8)
 		probe_name = "raven_ai_agent end_to_end" if run.sid else "raven_ai_agent scheduled"
@@ -262,6 +263,9 @@ def _end_to_end_verdict(run: Run, http: probe.Http, user: str | None, plan: _Pla
 	rooms = plan.e2e_rooms
 	if not user:
 		return _site_wide_delivery(run, delivery)
+	slow = _slow(run, delivery) if delivery.failure is not None else None
+	if slow:
+		return skipped(END_TO_END, f"delivery not judged: {slow}")
 	verdict = _verdict(run, user, rooms, delivery)
 	if verdict.ok is False and all(r in delivery.received for r in rooms[:1]):
 		slow = _slow(run, delivery)
@@ -272,6 +276,13 @@ def _end_to_end_verdict(run: Run, http: probe.Http, user: str | None, plan: _Pla
 		if doc is not None:
 			web, web_headers = run.web_route()
 			answer = polling.check_doc_permission(http, web, run.sid, *doc, headers=web_headers)
+			if "did not answer (timed out" in answer:
+				# Not refused: too slow to answer within the budget (a cold or overloaded web server).
+				return skipped(
+					END_TO_END,
+					f"delivery to {doc_room(*doc)} not judged: {verdict.detail}; {answer}: the web server "
+					f"is slow to answer the realtime service's doc_subscribe permission check, not refusing it",
+				)
 			verdict.detail += f"; {answer}"
 			verdict.hint = hints.doc_subscribe_hint(web, doc, answer)
 	elif verdict.ok is False and not delivery.heard_any and delivery.connect and delivery.connect.ok:
@@ -287,6 +298,15 @@ def _channel(run: Run) -> tuple[str, str] | None:
 
 def _slow(run: Run, delivery: polling.Delivery) -> str | None:
 	"""Why this socket had no fair chance to hear its events (the web server was slow), or None."""
+	failure = delivery.failure
+	if failure is not None and failure.kind == probe.TIMEOUT:
+		step = "session check (get_user_info)" if failure.step.startswith("connect") else failure.step
+		return (
+			f"the delivery socket timed out at its {step}: it had {run.delivery_ms:.0f} ms of the "
+			f"{run.timeout:g} s budget once the session checks before it were answered"
+			+ _namespace_took(run)
+			+ "; the web server is slow, which is not a Redis fault"
+		)
 	if delivery.connect_ms is None:
 		return None
 	left = delivery.connected_left_ms
@@ -298,6 +318,14 @@ def _slow(run: Run, delivery: polling.Delivery) -> str | None:
 		f"the web server answered the session check in {delivery.connect_ms:.0f} ms, leaving "
 		f"{max(left or 0.0, 0.0):.0f} ms of the {run.timeout:g} s budget to hear the events"
 	)
+
+
+def _namespace_took(run: Run) -> str:
+	"""How long the namespace check's own session (and its session check) took, when known."""
+	namespace = run.schedule.result(NAMESPACE) if NAMESPACE in run.schedule.names else None
+	if namespace is None or not namespace.elapsed_ms:
+		return ""
+	return f" (the namespace check's session took {namespace.elapsed_ms:.0f} ms)"
 
 
 def _clients_verdict(run: Run, http: probe.Http, plan: _Plan, deliveries: list) -> Check:
@@ -331,6 +359,9 @@ def _client_verdict(
 	run: Run, url: str, path: str, rooms: list[str], users: list, delivery: polling.Delivery, heard_at: list
 ) -> tuple[bool | None, str, str | None]:
 	names = ", ".join(c.value for c in users)
+	slow = _slow(run, delivery) if delivery.failure is not None else None
+	if slow:
+		return None, f"not judged: {slow}", None
 	if delivery.failure is not None or delivery.connect is None or not delivery.connect.ok:
 		return None, "not reached: the socket did not connect there (client_paths says why)", None
 	if delivery.published is False:
@@ -388,6 +419,9 @@ def _site_wide_delivery(run: Run, delivery: polling.Delivery) -> Check:
 	heard = delivery.received.get(WEBSITE_ROOM)
 	if heard is not None:
 		return passed(END_TO_END, f"event delivered to the {WEBSITE_ROOM} room in {heard:.0f} ms (as Guest)")
+	slow = _slow(run, delivery) if delivery.failure is not None else None
+	if slow:
+		return skipped(END_TO_END, f"delivery not judged: {slow}")
 	if delivery.published and delivery.failure is None and (delivery.connect and delivery.connect.ok):
 		slow = _slow(run, delivery)
 		if slow:
@@ -430,9 +464,7 @@ def _verdict(run: Run, user: str, rooms: list[str], delivery: polling.Delivery) 
 		return failed(END_TO_END, detail, session_hint(run, failure))
 	heard = delivery.received
 	if all(r in heard for r in rooms):
-		also = (
-			f", and to {rooms[1]} after doc_subscribe in {heard[rooms[1]]:.0f} ms" if len(rooms) > 1 else ""
-		)
+		also = "".join(f", and to {r} after doc_subscribe in {heard[r]:.0f} ms" for r in rooms[1:])
 		return passed(END_TO_END, f"event delivered to {room} in {heard[room]:.0f} ms{also}")
 	if room not in heard and WEBSITE_ROOM in heard:
 		detail = (

@@ -326,13 +326,3 @@ def foreign_service_hint(client: str, url: str, socketio_port: int | None, raven
 			"/socket.io/ through the proxy), or give the service behind it this site's redis_queue"
 		)
 	return f"{client} connects to {url}: {FOREIGN_SERVICE}. Its page hears no message; {fix}."
-
-
-def slow_web_server_hint(web_url: str, step: str, ms: float, timeout: float) -> str:
-	"""The probe's own callbacks to the web server were slow: say so instead of blaming Redis."""
-	return (
-		f"The web server at {web_url} is slow: it answered the realtime service's {step} in {ms:.0f} ms, "
-		f"which left too little of the {timeout:g} s budget for the events, so delivery could not be "
-		"judged (not a Redis fault). Run again once the web workers are warm, or raise the probe "
-		"timeout; if it stays slow, give the web server more workers (gunicorn -w)."
-	)

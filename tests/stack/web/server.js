@@ -26,7 +26,7 @@
 //
 // Sessions file: {"<sid or full Authorization header>": {"user": ..., "user_type":
 // "System User" | "Website User", "allow": ["DocType/name", "DocType", "*"],
-// "deny": [...]}}. It is re-read whenever it changes, so tests add sessions by
+// "deny": [...], "delay_ms": N, "subscribe_delay_ms": N}}. It is re-read whenever it changes, so tests add sessions by
 // rewriting it. Permissions: System Users may read everything not denied; other users
 // only what "allow" lists.
 "use strict";
@@ -267,13 +267,15 @@ const METHODS = {
 	ping: (_session, _form, res) => send_json(res, 200, { message: "pong" }),
 	"raven_ai_agent.api.realtime.get_site_name": (_session, _form, res, req) =>
 		send_json(res, 200, { message: site_of(req) }),
-	"frappe.realtime.get_user_info": (session, _form, res, req) => user_info(session, req, res),
-	"frappe.realtime.can_subscribe_doc": (session, form, res) => {
-		if (!can_read(session, form.doctype, form.docname)) {
-			return send_exception(res, 403, "PermissionError", "Insufficient Permission for " + form.doctype);
-		}
-		send_json(res, 200, { message: true });
-	},
+	"frappe.realtime.get_user_info": (session, _form, res, req) =>
+		later(session.delay_ms, () => user_info(session, req, res)),
+	"frappe.realtime.can_subscribe_doc": (session, form, res) =>
+		later(session.subscribe_delay_ms, () => {
+			if (!can_read(session, form.doctype, form.docname)) {
+				return send_exception(res, 403, "PermissionError", "Insufficient Permission for " + form.doctype);
+			}
+			send_json(res, 200, { message: true });
+		}),
 	"frappe.realtime.can_subscribe_doctype": (session, form, res) => {
 		if (!can_read(session, form.doctype)) {
 			return send_exception(res, 403, "PermissionError", "Insufficient Permission for " + form.doctype);
@@ -287,6 +289,13 @@ const METHODS = {
 };
 
 const GUEST = { user: "Guest", user_type: null };
+
+// A slow web worker (a cold gunicorn): the session's "delay_ms" holds get_user_info back,
+// "subscribe_delay_ms" can_subscribe_doc.
+function later(ms, answer) {
+	if (ms > 0) setTimeout(answer, ms);
+	else answer();
+}
 
 // Like frappe.auth: an Authorization header must match a known token (401 otherwise);
 // else the sid from the form (query/body) or the cookie; an unknown sid is Guest.

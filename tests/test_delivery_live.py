@@ -1,0 +1,153 @@
+"""Reachable is not delivered: each client URL must hear this site's events.
+
+Two realtime stand-ins on one machine, each subscribed to its own Redis: the site's own (the
+module's `stack`) and another bench's (`other`). A client URL pointing at the other one takes the
+handshake, the upgrade and the namespace (it calls the session check back at the page's Origin,
+this site), and hears nothing this site publishes: only delivery tells them apart.
+"""
+
+import pytest
+
+from raven_ai_agent.realtime import hints, monitoring
+from raven_ai_agent.realtime.clients import Client, DevServer, RavenBuild, describe_clients
+from raven_ai_agent.realtime.diagnose import diagnose
+from raven_ai_agent.realtime.resolve import resolve
+from tests.stack import ADMIN_SID, Stack
+
+TIMEOUT = 2.0
+
+
+@pytest.fixture(scope="module")
+def other(tmp_path_factory):
+	"""Another bench's realtime service on this machine, hearing another Redis."""
+	with Stack(tmp_path=tmp_path_factory.mktemp("other")) as s:
+		yield s
+
+
+def run(stack, raven_port: int, **kw) -> dict:
+	"""The site served on its web port with DEV_SERVER on (as `bench start`), Raven's build baked
+	with `raven_port`."""
+	config = resolve(stack.site, {}, stack.common, {"base_url": stack.web_url, "deployment_type": "local"})
+	raven = RavenBuild(installed=True, baked_port=raven_port, source="the test's build")
+	clients, notes = describe_clients(config, DevServer(True, "DEV_SERVER in the test"), raven)
+	return diagnose(config, timeout=TIMEOUT, clients=clients, client_notes=notes, **kw)
+
+
+def rows(report: dict) -> dict:
+	return {row["client"]: row for row in report["clients"]}
+
+
+def failing(report: dict) -> list[str]:
+	return [c["name"] for c in report["checks"] if c["ok"] is False]
+
+
+def check(report: dict, name: str) -> dict:
+	return next(c for c in report["checks"] if c["name"] == name)
+
+
+def test_healthy_every_client_hears_the_site(stack):
+	report = run(stack, stack.socketio_port)
+	assert report["ok"], report["hint"]
+	for row in rows(report).values():
+		assert row["ok"] is True and row["delivered"] is True, row
+		assert "this site's event arrived" in row["delivery"]
+	assert check(report, "client_delivery")["ok"] is True
+
+
+def test_raven_on_another_benchs_service_is_reachable_but_not_delivered(stack, other):
+	report = run(stack, other.socketio_port)
+	raven = rows(report)[Client.RAVEN.value]
+	assert raven["url"] == f"http://127.0.0.1:{other.socketio_port}/socket.io/"
+	# Reachability alone is a false green: the foreign service takes handshake, upgrade and namespace.
+	assert raven["ok"] is True, raven["detail"]
+	assert raven["delivered"] is False
+	assert raven["delivery"].startswith(hints.FOREIGN_SERVICE)
+	assert rows(report)[Client.DESK.value]["delivered"] is True
+	assert rows(report)[Client.CONTEXT.value]["delivered"] is True
+	assert failing(report) == ["client_delivery"]
+	assert report["hint"].startswith(
+		f"{Client.RAVEN.value} connects to {raven['url']}: {hints.FOREIGN_SERVICE}"
+	)
+	assert f"VITE_SOCKET_PORT={stack.socketio_port}" in report["hint"]
+	assert "without a port through the proxy" in report["hint"]
+
+
+def test_with_a_session_the_foreign_url_fails_and_end_to_end_still_passes(stack, other):
+	report = run(stack, other.socketio_port, sid=ADMIN_SID)
+	assert check(report, "end_to_end")["ok"] is True
+	assert failing(report) == ["client_delivery"]
+	raven = rows(report)[Client.RAVEN.value]
+	assert raven["delivered"] is False and "user:Administrator" in check(report, "client_delivery")["detail"]
+	assert ADMIN_SID not in str(report)
+
+
+def test_desk_sent_to_the_foreign_service_gets_the_desk_fix(stack, other):
+	"""DEV_SERVER on and the bench's socketio_port answered by another bench's service."""
+	common = {**stack.common, "socketio_port": other.socketio_port}
+	config = resolve(stack.site, {}, common, {"base_url": stack.web_url, "deployment_type": "local"})
+	clients, notes = describe_clients(config, DevServer(True, "DEV_SERVER in the test"), RavenBuild(False))
+	report = diagnose(config, timeout=TIMEOUT, clients=clients, client_notes=notes, site_wide=True)
+	desk = rows(report)[Client.DESK.value]
+	assert desk["delivered"] is False
+	# The resolved URL is the foreign one too: nothing this site publishes arrives anywhere.
+	assert "end_to_end" in failing(report)
+	assert "another Redis" in report["hint"] or "redis_queue" in report["hint"]
+
+
+def test_scheduled_check_raises_the_alert_when_ravens_page_hears_nothing(stack, other):
+	"""Scheduled checks run site-wide as Guest: the Raven client's silence fails the row."""
+	report = run(stack, other.socketio_port, site_wide=True)
+	row = monitoring.check_row(report)
+	assert row["ok"] == 0 and row["failing_check"] == "client_delivery"
+	assert hints.FOREIGN_SERVICE in row["hint"]
+	assert check(report, "end_to_end")["ok"] is True  # the site's own route still delivers
+
+
+def test_healthy_scheduled_check_passes_with_clients(stack):
+	report = run(stack, stack.socketio_port, site_wide=True)
+	assert monitoring.check_row(report)["ok"] == 1, report["hint"]
+
+
+def test_raven_channel_room_is_checked_with_doc_subscribe(stack):
+	report = run(stack, stack.socketio_port, sid=ADMIN_SID, raven_channel="general")
+	e2e = check(report, "end_to_end")
+	assert e2e["ok"] is True and "doc:Raven Channel/general" in e2e["detail"]
+	assert "doc:Raven Channel/general" in rows(report)[Client.RAVEN.value]["delivery"]
+
+
+def test_a_user_kept_out_of_their_channel_room_is_named(stack):
+	stack.web.add_session("no-channel-sid", "Administrator", "System User", deny=["Raven Channel"])
+	report = run(stack, stack.socketio_port, sid="no-channel-sid", raven_channel="general")
+	e2e = check(report, "end_to_end")
+	assert e2e["ok"] is False, e2e
+	assert "none to doc:Raven Channel/general after doc_subscribe" in e2e["detail"]
+	assert "can_subscribe_doc answered HTTP 403" in e2e["detail"]
+	assert report["hint"].startswith("doc_subscribe is refused")
+
+
+def test_a_cold_but_healthy_web_server_does_not_fail_the_run(stack):
+	"""Every session check takes 400 ms (a cold gunicorn worker): the run still passes."""
+	stack.web.add_session("cold-sid", "Administrator", "System User", delay_ms=400)
+	report = run(stack, stack.socketio_port, sid="cold-sid")
+	assert report["ok"], [(c["name"], c["detail"]) for c in report["checks"] if c["ok"] is False]
+
+
+def test_a_slow_session_check_is_named_not_blamed_on_redis(stack):
+	"""The session check answers after 1.1 s of a 2 s budget: the namespace check gets its
+	answer, the delivery socket cannot; the verdict names the web server, not Redis."""
+	stack.web.add_session("slow-sid", "Administrator", "System User", delay_ms=1100)
+	# The shell knows whose session it is from the site's own store (no web request).
+	report = run(stack, stack.socketio_port, sid="slow-sid", user="Administrator", user_type="System User")
+	e2e = check(report, "end_to_end")
+	assert e2e["ok"] is None, e2e
+	assert "not judged" in e2e["detail"] and "session check" in e2e["detail"]
+	assert "the web server is slow, which is not a Redis fault" in e2e["detail"]
+	assert "end_to_end" not in failing(report) and "client_delivery" not in failing(report)
+
+
+def test_a_slow_can_subscribe_doc_is_named_not_refused(stack):
+	stack.web.add_session("slow-doc-sid", "Administrator", "System User", subscribe_delay_ms=5000)
+	report = run(stack, stack.socketio_port, sid="slow-doc-sid")
+	e2e = check(report, "end_to_end")
+	assert e2e["ok"] is None, e2e
+	assert "slow to answer" in e2e["detail"] and "not refusing" in e2e["detail"]
