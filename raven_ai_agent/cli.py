@@ -539,10 +539,25 @@ def echo_diagnosis(report: dict, as_json: bool) -> None:
 		mark, color = DIAGNOSE_MARKS[check["ok"]]
 		elapsed = f"{check['elapsed_ms']:.0f} ms" if check["ok"] is not None else ""
 		click.echo(f"{click.style(mark, fg=color)} {check['name']:<{width}}  {elapsed:>7}  {check['detail']}")
+	echo_clients(report.get("clients") or [])
 	if report["hint"]:
 		click.echo(click.style("hint: ", fg="yellow", bold=True) + report["hint"])
 	else:
 		click.echo(click.style("all checks passed", fg="green") + f" in {report['elapsed_ms']:.0f} ms")
+
+
+def echo_clients(rows: list[dict]) -> None:
+	"""Each client's socket URL: does it connect (client_paths), does it hear this site (client_delivery)."""
+	if not rows:
+		return
+	click.echo("clients:")
+	for row in rows:
+		reach, reach_color = DIAGNOSE_MARKS[row["ok"]]
+		heard, heard_color = DIAGNOSE_MARKS[row.get("delivered")]
+		click.echo(
+			f"  {row['client']}: {row['url'] or '-'}  connects {click.style(reach, fg=reach_color)}  "
+			f"delivered {click.style(heard, fg=heard_color)}  {row.get('delivery') or ''}"
+		)
 
 
 def diagnose_options(f):

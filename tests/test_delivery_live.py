@@ -6,13 +6,18 @@ handshake, the upgrade and the namespace (it calls the session check back at the
 this site), and hears nothing this site publishes: only delivery tells them apart.
 """
 
-import pytest
+import shutil
 
+import pytest
+from click.testing import CliRunner
+
+from raven_ai_agent.cli import cli
 from raven_ai_agent.realtime import hints, monitoring
 from raven_ai_agent.realtime.clients import Client, DevServer, RavenBuild, describe_clients
 from raven_ai_agent.realtime.diagnose import diagnose
 from raven_ai_agent.realtime.resolve import resolve
 from tests.stack import ADMIN_SID, Stack
+from tests.test_clients_live import raven_built_with
 
 TIMEOUT = 2.0
 
@@ -151,3 +156,17 @@ def test_a_slow_can_subscribe_doc_is_named_not_refused(stack):
 	e2e = check(report, "end_to_end")
 	assert e2e["ok"] is None, e2e
 	assert "slow to answer" in e2e["detail"] and "not refusing" in e2e["detail"]
+
+
+def test_cli_shows_delivery_per_client(stack, other, tmp_path):
+	root = tmp_path / "bench"
+	shutil.copytree(stack.bench / "sites", root / "sites")
+	raven_built_with(root, other.socketio_port)
+	args = ["diagnose", "--bench", str(root), "--site", stack.site, "--base-url", stack.web_url]
+	args += ["--deployment-type", "local", "--timeout", "2", "--dev-server"]
+	result = CliRunner().invoke(cli, args, catch_exceptions=False)
+	assert result.exit_code == 1, result.output
+	lines = {line.strip().split(":")[0]: line for line in result.output.splitlines() if line.startswith("  ")}
+	raven, desk = lines[Client.RAVEN.value], lines[Client.DESK.value]
+	assert "connects ✔" in raven and "delivered ✘" in raven and hints.FOREIGN_SERVICE in raven
+	assert "connects ✔" in desk and "delivered ✔" in desk
