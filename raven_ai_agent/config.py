@@ -114,6 +114,7 @@ def diagnose_realtime(
 	ca_file = ca_file or settings["ca_file"]
 	external = external if external is not None else settings["check_external"]
 	clients, notes, timeout = client_paths(config, timeout, external, ca_file)
+	channel = raven_channel_of(user) if sid and user else None
 	return diagnose(
 		config,
 		timeout=timeout,
@@ -129,7 +130,26 @@ def diagnose_realtime(
 		clients=clients,
 		client_notes=notes,
 		site_wide=site_wide,
+		raven_channel=channel,
 	)
+
+
+def raven_channel_of(user: str) -> str | None:
+	"""A Raven Channel `user` is a member of, when Raven is installed: the diagnosis checks that
+	its room (doc:Raven Channel/<id>, where Raven streams messages) hears this site's events.
+	Read only, on this thread; nothing is created."""
+	import frappe
+
+	if "raven" not in frappe.get_installed_apps():
+		return None
+	rows = frappe.get_all(
+		"Raven Channel Member",
+		filters={"user_id": user},
+		pluck="channel_id",
+		limit=1,
+		order_by="creation asc",
+	)
+	return rows[0] if rows else None
 
 
 def client_paths(

@@ -266,6 +266,7 @@
 			[__("Client"), "18%"],
 			[__("URL"), "28%"],
 			[__("Server"), "90px"],
+			[__("Delivered"), "90px"],
 			[__("This browser"), "110px"],
 			[__("Why / hint"), ""],
 		]);
@@ -284,10 +285,17 @@
 				"<strong>" + escape_html(c.client) + "</strong>",
 				c.url ? "<code>" + escape_html(c.url) + "</code>" : "-",
 				check_badge(c.ok),
+				// reachable is not delivered: did an event published by this site arrive there
+				check_badge(c.delivered === undefined ? null : c.delivered),
 				mine,
 				escape_html(c.why) +
 					(c.ok === false
 						? '<div style="margin-top:4px;">' + escape_html(c.detail) + "</div>"
+						: "") +
+					(c.delivered === false
+						? '<div class="raven-rt-delivery" style="margin-top:4px;">' +
+							escape_html(c.delivery) +
+							"</div>"
 						: "") +
 					small_hint(c.hint),
 			]);
