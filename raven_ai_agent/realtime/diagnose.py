@@ -235,7 +235,9 @@ def _client_rows(run: Run) -> list[dict]:
 			"delivery_hint": None,
 		}
 		row = {**row, **delivery}
-		if row["hint"] is None and delivery["delivered"] is False:
+		if row["ok"] is not False and delivery["delivered"] is False:
+			# It connects, so the route's advice (a port to open or align) would mislead: the
+			# service there is the wrong one.
 			row["hint"] = delivery["delivery_hint"]
 		rows.append(row)
 	return rows
