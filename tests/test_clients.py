@@ -221,3 +221,25 @@ def test_the_standin_reads_dev_server_like_frappe(value):
 	env = {**os.environ, "DEV_SERVER": value, "PYTHONPATH": str(standin)}
 	out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
 	assert bool(int(out.stdout)) is dev_server_value(value)
+
+
+def test_a_client_going_around_the_sites_proxy_is_named():
+	"""bench's own nginx on a site served on port 8001: the desk goes through nginx, Raven's page
+	(SDK default: the page URL has a port) straight to :9000."""
+	config = resolve(
+		SITE,
+		{"host_name": f"http://{SITE}:8001"},
+		{"socketio_port": 9000},
+		{"deployment_type": "vps_prod"},
+	)
+	clients, _ = model(config, DEV_OFF, SDK_DEFAULT)
+	raven, desk = clients[Client.RAVEN], clients[Client.DESK]
+	assert raven.url == f"http://{SITE}:9000" and raven.bypasses_proxy
+	assert f"bypasses the site's proxy (http://{SITE}:8001)" in raven.why and "port 9000 open" in raven.why
+	assert desk.url == f"http://{SITE}:8001" and not desk.bypasses_proxy
+	assert raven.as_dict()["bypasses_proxy"] is True
+
+
+def test_without_a_proxy_nothing_is_going_around_it():
+	clients, _ = model(local(), DEV_ON, SDK_DEFAULT)
+	assert not any(c.bypasses_proxy for c in clients.values())

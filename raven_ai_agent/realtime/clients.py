@@ -81,6 +81,9 @@ class ClientURL:
 	path: str
 	namespace: str
 	why: str
+	# The site is served through a proxy, and this client goes around it, straight to a port:
+	# browsers elsewhere need that port open, which only a tab's own probe can see.
+	bypasses_proxy: bool = False
 
 	def as_dict(self) -> dict:
 		return {**asdict(self), "client": self.client.value}
@@ -138,7 +141,20 @@ def client_urls(
 			"frappe.boot.raven_realtime, as the resolved config says",
 		)
 	)
-	return tuple(clients)
+	return tuple(_around_the_proxy(config, c, origin) for c in clients)
+
+
+def _around_the_proxy(config: RavenConfig, client: ClientURL, page_origin: str) -> ClientURL:
+	"""`client`, marked and explained when it bypasses the site's proxy (seen with bench's own
+	nginx on a site served on a port: the desk goes through nginx, Raven's page straight to :9000)."""
+	if client.url is None or config.deployment_type is DeploymentType.LOCAL or client.url == page_origin:
+		return client
+	port = urlsplit(client.url).port
+	why = (
+		f"{client.why}; it bypasses the site's proxy ({page_origin}) and goes straight to {client.url}: "
+		f"browsers elsewhere need port {port} open to them, which only a tab's own probe can see"
+	)
+	return ClientURL(client.client, client.url, client.path, client.namespace, why, bypasses_proxy=True)
 
 
 def describe_clients(
