@@ -260,6 +260,7 @@ MATRIX = {
 	("get_effective_config", "GET"): {"manager"},
 	("run_diagnosis", "POST"): {"manager"},
 	("run_diagnosis", "GET"): set(),  # POST only: Frappe rolls GET back
+	("send_probe_event", "POST"): {"manager"},
 }
 
 
@@ -267,7 +268,8 @@ MATRIX = {
 @pytest.mark.parametrize("endpoint,method", list(MATRIX))
 def test_permission_matrix(site, who, endpoint, method):
 	save_settings(probe_timeout=0.5, check_external=0)
-	status, body, exc = standin.call_api(API + endpoint, method, user=USERS[who])
+	form = {"token": "0123abcd"} if endpoint == "send_probe_event" else {}
+	status, body, exc = standin.call_api(API + endpoint, method, user=USERS[who], **form)
 	if who in MATRIX[(endpoint, method)]:
 		assert status == 200, (status, body, exc)
 	else:
@@ -394,3 +396,10 @@ def test_a_bare_required_app_fails_install_offline(monkeypatch):
 	with pytest.raises(requests.exceptions.ConnectionError, match="api.github.com"):
 		frappe.installer.install_app("raven_ai_agent")
 	frappe.destroy()
+
+
+@pytest.mark.parametrize("token", ["", "ABCDEF12", "0123", "0123abcd<script>", "x" * 80])
+def test_send_probe_event_refuses_a_bad_token(site, token):
+	status, body, exc = standin.call_api(API + "send_probe_event", "POST", user=SYSTEM_MANAGER, token=token)
+	assert status == 417 and isinstance(exc, frappe.ValidationError), (status, body)
+	assert "8 to 64 lowercase hex digits" in str(exc)

@@ -306,3 +306,14 @@ def check_site_name(value: object) -> str:
 			f"{value!r} is not a valid site name: use letters, digits, '.', '-' and '_', e.g. erp.example.com"
 		)
 	return value
+
+
+PROBE_TOKEN_RE = re.compile(r"[0-9a-f]{8,64}")
+
+
+def check_probe_token(value: object) -> str:
+	"""The token a tab's probe asks the site to publish back to it: lowercase hex, 8 to 64 digits
+	(nothing else is ever echoed into an event)."""
+	if not isinstance(value, str) or not PROBE_TOKEN_RE.fullmatch(value):
+		raise ValueError(f"token {value!r} is not allowed: use 8 to 64 lowercase hex digits")
+	return value
