@@ -300,11 +300,17 @@ def test_clients_table_shows_delivery_per_client(tmp_path):
 			"cookies": [{"name": "sid", "value": ADMIN_SID, "url": stack.web_url}],
 			"timeout_ms": TIMEOUT_MS,
 			"out": str(out),
+			"delivery": True,  # this tab's sockets ask the site for a probe event too
 		}
 		with Driver(spec, tmp_path) as driver:
 			result = driver.read("RESULT")
+	probes = result["probes"]
+	own, foreign = f"{stack.realtime_url}/socket.io/", f"http://127.0.0.1:{other.socketio_port}/socket.io/"
+	assert probes[own]["connected"] is True and probes[own]["received"] is True, probes[own]
+	assert probes[foreign]["connected"] is True and probes[foreign]["received"] is False, probes[foreign]
 	text = result["text"]
 	table = text[text.index("Clients") :]
+	assert "Not delivered" in table and "this site's probe event never arrived" in table
 	assert "Delivered" in table
 	assert f"http://127.0.0.1:{other.socketio_port}/socket.io/" in table
 	assert "does not hear this site's events" in table

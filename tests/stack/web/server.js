@@ -97,12 +97,17 @@ function read_dev_server(value) {
 const DEV_SERVER = read_dev_server(process.env.DEV_SERVER);
 let redis_client = null;
 // frappe.realtime.get_socketio_secret: the stored secret, else a new one stored.
-async function socketio_secret() {
+async function redis_connection() {
 	if (!redis_client) {
 		redis_client = redis.createClient({ url: args.redis_url });
 		redis_client.on("error", (err) => console.error(`web stand-in: Redis error: ${err}`));
 		await redis_client.connect();
 	}
+	return redis_client;
+}
+
+async function socketio_secret() {
+	await redis_connection();
 	const stored = await redis_client.get(SOCKET_SECRET_KEY);
 	if (stored) return stored;
 	const secret = crypto.randomBytes(16).toString("hex");
@@ -281,6 +286,24 @@ const METHODS = {
 			return send_exception(res, 403, "PermissionError", "Insufficient Permission for " + form.doctype);
 		}
 		send_json(res, 200, { message: true });
+	},
+	// This app's endpoint, as far as a tab's delivery probe needs it: the probe event with the
+	// tab's token, published like frappe.publish_realtime to the caller's own user room.
+	"raven_ai_agent.api.realtime.send_probe_event": (session, form, res, req) => {
+		if (session.user === "Guest") return send_exception(res, 403, "PermissionError", "Not permitted");
+		if (!/^[0-9a-f]{8,64}$/.test(form.token || "")) {
+			return send_exception(res, 417, "ValidationError", "token: use 8 to 64 lowercase hex digits");
+		}
+		if (!args.redis_url) return send_exception(res, 500, "ConnectionError", "no --redis-url");
+		const room = "user:" + session.user;
+		const message = { token: form.token, room, probe: "raven_ai_agent tab" };
+		const event = { event: "raven_ai_agent_probe", message, namespace: site_of(req), room };
+		redis_connection()
+			.then((client) => client.publish("events", JSON.stringify(event)))
+			.then(
+				(count) => send_json(res, 200, { message: { published: count > 0, room } }),
+				(err) => send_exception(res, 500, "ConnectionError", String(err))
+			);
 	},
 	"frappe.auth.get_logged_user": (session, _form, res) => {
 		if (session.user === "Guest") return send_exception(res, 403, "PermissionError", "Not permitted");
