@@ -50,7 +50,7 @@ def show(context, as_json: bool):
 @click.option("--timeout", type=float, help="Seconds for the whole diagnosis (default: the settings).")
 @diagnose_options
 @pass_context
-def diagnose(context, timeout, no_external: bool, sid, ca_file, proxy_configs, as_json: bool):
+def diagnose(context, timeout, no_external: bool, sid, ca_file, proxy_configs, client_urls, as_json: bool):
 	"""Probe every hop of the realtime path and name the root cause (exit 1 if a check fails)."""
 	from raven_ai_agent.cli import EXIT_OK, EXIT_PROBLEM, echo_diagnosis
 	from raven_ai_agent.config import diagnose_realtime
@@ -68,6 +68,7 @@ def diagnose(context, timeout, no_external: bool, sid, ca_file, proxy_configs, a
 			sid=sid,
 			ca_file=ca_file,
 			proxy_configs=proxy_configs,
+			client_urls=client_urls,
 		)
 	echo_diagnosis(report, as_json)
 	raise SystemExit(EXIT_OK if report["ok"] else EXIT_PROBLEM)

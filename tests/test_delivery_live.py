@@ -6,6 +6,7 @@ handshake, the upgrade and the namespace (it calls the session check back at the
 this site), and hears nothing this site publishes: only delivery tells them apart.
 """
 
+import json
 import shutil
 
 import pytest
@@ -170,3 +171,27 @@ def test_cli_shows_delivery_per_client(stack, other, tmp_path):
 	raven, desk = lines[Client.RAVEN.value], lines[Client.DESK.value]
 	assert "connects ✔" in raven and "delivered ✘" in raven and hints.FOREIGN_SERVICE in raven
 	assert "connects ✔" in desk and "delivered ✔" in desk
+
+
+def test_an_operator_added_url_on_another_bench_fails_with_the_generic_fix(stack, other, tmp_path):
+	root = tmp_path / "bench"
+	shutil.copytree(stack.bench / "sites", root / "sites")
+	foreign = f"http://127.0.0.1:{other.socketio_port}/socket.io/"
+	args = ["diagnose", "--bench", str(root), "--site", stack.site, "--base-url", stack.web_url]
+	args += ["--deployment-type", "local", "--timeout", "2", "--dev-server", "--json"]
+	args += ["--client-url", foreign, "--client-url", f"{stack.realtime_url}/socket.io/"]
+	result = CliRunner().invoke(cli, args, catch_exceptions=False)
+	report = json.loads(result.output)
+	added = [r for r in report["clients"] if r["client"] == Client.OPERATOR.value]
+	assert [r["url"] for r in added] == [foreign, f"{stack.realtime_url}/socket.io/"]
+	assert added[0]["ok"] is True and added[0]["delivered"] is False
+	assert added[1]["delivered"] is True
+	assert report["hint"].startswith(
+		f"{Client.OPERATOR.value} connects to {foreign}: {hints.FOREIGN_SERVICE}"
+	)
+	assert "give the service behind it this site's redis_queue" in report["hint"]
+
+
+def test_a_bad_client_url_option_is_a_usage_error(stack):
+	result = CliRunner().invoke(cli, ["diagnose", "--client-url", "ftp://x.test"])
+	assert result.exit_code == 2 and "--client-url" in result.output and "http(s)://host" in result.output

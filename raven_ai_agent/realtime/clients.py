@@ -26,6 +26,7 @@ class Client(str, Enum):
 	DESK = "Frappe desk"
 	RAVEN = "Raven web app"
 	CONTEXT = "raven_ai_agent context"
+	OPERATOR = "operator-added client"
 
 
 @dataclass(frozen=True)
@@ -158,11 +159,29 @@ def _around_the_proxy(config: RavenConfig, client: ClientURL, page_origin: str) 
 
 
 def describe_clients(
-	config: RavenConfig, dev_server: DevServer, raven: RavenBuild
+	config: RavenConfig, dev_server: DevServer, raven: RavenBuild, extra: tuple[tuple[str, str], ...] = ()
 ) -> tuple[tuple[ClientURL, ...], list[str]]:
-	"""(each client's socket, the warnings about them): what `diagnose(clients=, client_notes=)` takes."""
+	"""(each client's socket, the warnings about them): what `diagnose(clients=, client_notes=)` takes.
+
+	`extra` are (origin, path) of clients the operator adds (validate.check_client_urls): a
+	mobile app, a kiosk, another front end of the site."""
 	clients = client_urls(config, dev_server, raven)
-	return clients, client_warnings(config, dev_server, raven, clients)
+	warnings = client_warnings(config, dev_server, raven, clients)
+	added = tuple(
+		_around_the_proxy(
+			config,
+			ClientURL(Client.OPERATOR, origin, path, config.namespace, "added by the operator"),
+			_page_origin(config),
+		)
+		for origin, path in extra
+	)
+	return clients + added, warnings
+
+
+def _page_origin(config: RavenConfig) -> str:
+	page = urlsplit(config.base_url)
+	host = page.hostname or ""
+	return make_origin(page.scheme, f"[{host}]" if ":" in host else host, page.port)
 
 
 def distinct_targets(clients: tuple[ClientURL, ...]) -> dict[tuple[str, str], list[Client]]:

@@ -6,7 +6,13 @@ from frappe import _
 from frappe.model.document import Document
 
 from raven_ai_agent.realtime.resolve import AUTO
-from raven_ai_agent.realtime.validate import check_base_url, check_ca_file, check_socketio_path, check_timeout
+from raven_ai_agent.realtime.validate import (
+	check_base_url,
+	check_ca_file,
+	check_client_urls,
+	check_socketio_path,
+	check_timeout,
+)
 
 
 class RavenRealtimeSettings(Document):
@@ -24,6 +30,7 @@ class RavenRealtimeSettings(Document):
 		ca_file: DF.Data | None
 		check_external: DF.Check
 		check_interval: DF.Literal["Off", "5 minutes", "15 minutes", "60 minutes"]  # noqa: F821, F722
+		extra_client_urls: DF.SmallText | None
 		deployment_type: DF.Literal["Auto", "vps_prod", "sandbox", "local"]  # noqa: F821
 		failure_alert_on: DF.Datetime | None
 		last_diagnosis: DF.Code | None
@@ -46,6 +53,9 @@ class RavenRealtimeSettings(Document):
 		self.probe_timeout = self._checked("probe_timeout", check_timeout, self.probe_timeout)
 		if self.ca_file:
 			self.ca_file = self._checked("ca_file", check_ca_file, self.ca_file)
+		if self.extra_client_urls:
+			urls = self._checked("extra_client_urls", check_client_urls, self.extra_client_urls)
+			self.extra_client_urls = "\n".join(origin + path for origin, path in urls)
 
 	def _checked(self, fieldname: str, check, value):
 		try:
