@@ -13,10 +13,12 @@ import pytest
 from click.testing import CliRunner
 
 from raven_ai_agent.cli import cli
-from raven_ai_agent.realtime import hints, monitoring
+from raven_ai_agent.realtime import engineio, hints, monitoring, probe
 from raven_ai_agent.realtime.clients import Client, DevServer, RavenBuild, describe_clients
 from raven_ai_agent.realtime.diagnose import diagnose
+from raven_ai_agent.realtime.probe import Deadline
 from raven_ai_agent.realtime.resolve import resolve
+from raven_ai_agent.realtime.session import PollingClient, SessionError
 from tests.stack import ADMIN_SID, Stack
 from tests.test_clients_live import raven_built_with
 
@@ -195,3 +197,84 @@ def test_an_operator_added_url_on_another_bench_fails_with_the_generic_fix(stack
 def test_a_bad_client_url_option_is_a_usage_error(stack):
 	result = CliRunner().invoke(cli, ["diagnose", "--client-url", "ftp://x.test"])
 	assert result.exit_code == 2 and "--client-url" in result.output and "http(s)://host" in result.output
+
+
+def _connected(stack, sid: str, deadline) -> PollingClient:
+	client = PollingClient(probe.Http(deadline, 3), stack.realtime_url, "/socket.io/", _headers(stack, sid))
+	client.open()
+	assert client.connect(f"/{stack.site}").ok
+	return client
+
+
+def _headers(stack, sid: str) -> dict:
+	return {"Origin": stack.web_url, "Cookie": f"sid={sid}"}
+
+
+@pytest.mark.parametrize("last_one_leaves", [False, True])
+def test_a_socket_authenticated_while_the_last_one_leaves_never_hears(last_one_leaves):
+	"""Why the delivery sockets wait for the other probes' sockets to close. Frappe's realtime
+	service (socket.io with cleanupEmptyChildNamespaces) drops the site's namespace when its last
+	socket leaves; a socket whose session check is still running then lands in the dropped one and
+	hears nothing, ever, although it connected. Seen by a browser as "the socket connects, messages
+	appear only after a refresh"."""
+	with Stack() as stack:
+		stack.web.add_session("slow-sid", "Administrator", "System User", delay_ms=500)
+		deadline = Deadline(5)
+		first = _connected(stack, ADMIN_SID, deadline)
+		second = PollingClient(
+			probe.Http(deadline, 3), stack.realtime_url, "/socket.io/", _headers(stack, "slow-sid")
+		)
+		second.open()
+		second.send([engineio.encode_connect(f"/{stack.site}")], "connect")  # its session check takes 500 ms
+		if last_one_leaves:
+			first.close()  # the namespace's only socket leaves while the second one is authenticated
+		reply = engineio.connect_result(
+			second.poll("connect reply"), f"/{stack.site}", engineio.ConnectResult()
+		)
+		assert reply.ok, "it connects either way"
+		assert stack.publish("raven_ai_agent_probe", {"token": "t"}, "website") == 1
+		second.http = probe.Http(Deadline(1), 1)  # a deaf socket's poll ends after 1 s
+		try:
+			events = second.poll_events(f"/{stack.site}", "raven_ai_agent_probe")
+		except SessionError as e:
+			assert e.kind == probe.TIMEOUT
+			events = []
+		assert bool(events) is not last_one_leaves
+
+
+def test_one_publish_many_listeners():
+	"""Two client URLs on this site's Redis (two realtime nodes): the probe event is published once
+	and heard on both paths at the same time."""
+	with Stack() as stack:
+		node = stack.add_realtime_node()
+		published = []
+
+		def publish(event, message, room):
+			published.append(room)
+			return stack.publish(event, message, room=room) > 0
+
+		config = resolve(
+			stack.site, {}, stack.common, {"base_url": stack.web_url, "deployment_type": "local"}
+		)
+		extra = ((node.url, "/socket.io/"),)
+		clients, notes = describe_clients(config, DevServer(True, "test"), RavenBuild(False), extra)
+		report = diagnose(config, timeout=TIMEOUT, clients=clients, client_notes=notes, publish=publish)
+	delivered = {row["url"]: row["delivered"] for row in report["clients"] if row["url"]}
+	assert delivered == {f"{stack.realtime_url}/socket.io/": True, f"{node.url}/socket.io/": True}
+	assert published == ["website"]
+
+
+def test_a_deaf_listener_is_published_to_with_backing_off_rounds(stack, other):
+	published = []
+
+	def publish(event, message, room):
+		published.append(room)
+		return stack.publish(event, message, room=room) > 0
+
+	config = resolve(stack.site, {}, stack.common, {"base_url": stack.web_url, "deployment_type": "local"})
+	raven = RavenBuild(installed=True, baked_port=other.socketio_port, source="test")
+	clients, notes = describe_clients(config, DevServer(True, "test"), raven)
+	report = diagnose(config, timeout=TIMEOUT, clients=clients, client_notes=notes, publish=publish)
+	assert failing(report) == ["client_delivery"]
+	# 50, 100, 200, 400, 800 ms between rounds: a handful in 2 s, not one every poll.
+	assert set(published) == {"website"} and 2 <= len(published) <= 6, published
