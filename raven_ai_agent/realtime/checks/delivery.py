@@ -159,7 +159,7 @@ def check_delivery(run: Run) -> list[Check]:
 			e2e = _end_to_end_verdict(run, http, user, plan, deliveries)
 		else:
 			e2e = e2e_failure or skipped(END_TO_END, e2e_skip)
-		clients = _clients_verdict(run, http, plan, deliveries) if client_skip is None else None
+		clients = _clients_verdict(run, plan, deliveries) if client_skip is None else None
 	finally:
 		http.close()
 	return [e2e, clients or skipped(CLIENT_DELIVERY, client_skip)]
@@ -328,7 +328,7 @@ def _namespace_took(run: Run) -> str:
 	return f" (the namespace check's session took {namespace.elapsed_ms:.0f} ms)"
 
 
-def _clients_verdict(run: Run, http: probe.Http, plan: _Plan, deliveries: list) -> Check:
+def _clients_verdict(run: Run, plan: _Plan, deliveries: list) -> Check:
 	"""Each client URL's delivery: its row in the report, and the check over all of them."""
 	if run.publish is None and REDIS_BRIDGE in run.schedule.names:
 		why = not_reached((REDIS_BRIDGE,), {REDIS_BRIDGE: run.wait(REDIS_BRIDGE)})
@@ -341,10 +341,7 @@ def _clients_verdict(run: Run, http: probe.Http, plan: _Plan, deliveries: list) 
 	for (url, path), (i, rooms, users) in plan.targets.items():
 		ok, detail, hint = _client_verdict(run, url, path, rooms, users, deliveries[i], heard_at)
 		run.client_delivery[url, path] = {"delivered": ok, "delivery": detail, "delivery_hint": hint}
-		names = ", ".join(c.value for c in users)
-		parts.append(
-			f"{names}: {url}{path} {_word(ok)}" + (f" ({detail})" if ok is not True else f" ({detail})")
-		)
+		parts.append(f"{_names(users)}: {url}{path} {_word(ok)} ({detail})")
 		if ok is False:
 			failing.append(hint)
 	summary = "; ".join(parts)
@@ -358,7 +355,7 @@ def _clients_verdict(run: Run, http: probe.Http, plan: _Plan, deliveries: list) 
 def _client_verdict(
 	run: Run, url: str, path: str, rooms: list[str], users: list, delivery: polling.Delivery, heard_at: list
 ) -> tuple[bool | None, str, str | None]:
-	names = ", ".join(c.value for c in users)
+	names = _names(users)
 	slow = _slow(run, delivery) if delivery.failure is not None else None
 	if slow:
 		return None, f"not judged: {slow}", None
@@ -405,6 +402,11 @@ def _client_verdict(
 		if channel
 		else hints.undelivered_hint(run.config.namespace),
 	)
+
+
+def _names(users: list) -> str:
+	"""The clients that open one socket URL, each named once."""
+	return ", ".join(dict.fromkeys(c.value for c in users))
 
 
 def _word(ok: bool | None) -> str:
