@@ -278,3 +278,27 @@ def test_a_deaf_listener_is_published_to_with_backing_off_rounds(stack, other):
 	assert failing(report) == ["client_delivery"]
 	# 50, 100, 200, 400, 800 ms between rounds: a handful in 2 s, not one every poll.
 	assert set(published) == {"website"} and 2 <= len(published) <= 6, published
+
+
+def test_a_cold_web_server_with_several_client_urls_still_passes_in_the_default_budget():
+	"""Each session check takes 700 ms: the probes wait for it side by side, not one after another,
+	so three paths and a session still pass within the default 3 s."""
+	with Stack() as stack:
+		node = stack.add_realtime_node()
+		stack.web.add_session("cold-sid", "Administrator", "System User", delay_ms=700)
+		config = resolve(
+			stack.site, {}, stack.common, {"base_url": stack.web_url, "deployment_type": "local"}
+		)
+		raven = RavenBuild(installed=True, baked_port=node.port, source="test")
+		clients, notes = describe_clients(config, DevServer(True, "test"), raven)
+		report = diagnose(
+			config,
+			timeout=3.0,
+			clients=clients,
+			client_notes=notes,
+			sid="cold-sid",
+			user="Administrator",
+			user_type="System User",
+		)
+	assert report["ok"], [(c["name"], c["detail"]) for c in report["checks"] if c["ok"] is not True]
+	assert {row["delivered"] for row in report["clients"]} == {True}
