@@ -437,12 +437,15 @@ def _empty_user_info(secret: str | None) -> str:
 
 def check_doc_permission(
 	http: Http, web_url: str, sid: str, doctype: str, docname: str, headers: Mapping[str, str] | None = None
-) -> str:
+) -> tuple[str, bool]:
 	"""What Frappe's `can_subscribe_doc`, the realtime service's permission callback for
-	doc_subscribe, answers for this session: a phrase for a detail."""
+	doc_subscribe, answers for this session: (a phrase for a detail, whether it timed out)."""
 	query = urlencode({"doctype": doctype, "docname": docname})
 	url = f"{web_url.rstrip('/')}{CAN_SUBSCRIBE_DOC_PATH}?{query}"
 	result = http.request("GET", url, headers={**dict(headers or {}), "Cookie": f"sid={sid}"})
 	if result.error:
-		return f"{CAN_SUBSCRIBE_DOC_PATH} did not answer ({describe_failure(result)})"
-	return f"{CAN_SUBSCRIBE_DOC_PATH} answered HTTP {result.status} {snippet(result.body, 60)!r}"
+		return (
+			f"{CAN_SUBSCRIBE_DOC_PATH} did not answer ({describe_failure(result)})",
+			result.error == TIMEOUT,
+		)
+	return f"{CAN_SUBSCRIBE_DOC_PATH} answered HTTP {result.status} {snippet(result.body, 60)!r}", False

@@ -223,7 +223,7 @@ def _plan(
 		plan.e2e = 0
 		plan.listeners.append(
 			polling.Listener(
-				run.http(), base, run.path, config.namespace, headers, list(plan.e2e_rooms), docs
+				_http(run, listening), base, run.path, config.namespace, headers, list(plan.e2e_rooms), docs
 			)
 		)
 	if not clients:
@@ -275,8 +275,8 @@ def _end_to_end_verdict(run: Run, http: probe.Http, user: str | None, plan: _Pla
 		doc = next((d for d in (plan.doc, _channel(run)) if d and doc_room(*d) == missing), None)
 		if doc is not None:
 			web, web_headers = run.web_route()
-			answer = polling.check_doc_permission(http, web, run.sid, *doc, headers=web_headers)
-			if "did not answer (timed out" in answer:
+			answer, timed_out = polling.check_doc_permission(http, web, run.sid, *doc, headers=web_headers)
+			if timed_out:
 				# Not refused: too slow to answer within the budget (a cold or overloaded web server).
 				return skipped(
 					END_TO_END,
