@@ -579,7 +579,7 @@ def diagnose_options(f):
 		"client_urls",
 		multiple=True,
 		callback=_checked_each(check_client_url),
-		help="Another client's socket URL (e.g. http://erp.example.com:9000/socket.io/): checked as the "
+		help="Another client's socket URL (e.g. http://app.example.com:8443/socket.io/): checked as the "
 		"clients the bench knows are, delivery included; repeatable.",
 	)(f)
 	f = click.option(

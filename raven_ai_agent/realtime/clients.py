@@ -147,7 +147,7 @@ def client_urls(
 
 def _around_the_proxy(config: RavenConfig, client: ClientURL, page_origin: str) -> ClientURL:
 	"""`client`, marked and explained when it bypasses the site's proxy (seen with bench's own
-	nginx on a site served on a port: the desk goes through nginx, Raven's page straight to :9000)."""
+	nginx on a site served on a port: the desk goes through nginx, Raven's page straight to the SDK's default port)."""
 	if client.url is None or config.deployment_type is DeploymentType.LOCAL or client.url == page_origin:
 		return client
 	port = urlsplit(client.url).port

@@ -328,7 +328,7 @@ def check_client_url(value: object) -> tuple[str, str]:
 
 	`http(s)://host[:port][/path/]`; the path defaults to /socket.io/. No credentials, query or
 	fragment: the diagnosis opens exactly this origin with the site's page as Origin."""
-	allowed = "use http(s)://host[:port] with an optional Socket.IO path, e.g. http://erp.example.com:9000/socket.io/"
+	allowed = "use http(s)://host[:port] with an optional Socket.IO path, e.g. http://app.example.com:8443/socket.io/"
 	if not isinstance(value, str) or not value.strip():
 		raise ValueError(f"{value!r} is not a client URL: {allowed}")
 	text = value.strip()

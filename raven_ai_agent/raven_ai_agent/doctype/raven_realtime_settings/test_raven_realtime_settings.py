@@ -81,13 +81,13 @@ class TestRavenRealtimeSettings(FrappeTestCase):
 
 	def test_extra_client_urls_are_checked_and_normalised(self):
 		doc = self._save(
-			extra_client_urls=" http://erp.example.com:9000 \n\nhttps://erp.example.com/socket.io/"
+			extra_client_urls=" http://erp.example.com:8443 \n\nhttps://erp.example.com/socket.io/"
 		)
 		self.assertEqual(
 			doc.extra_client_urls,
-			"http://erp.example.com:9000/socket.io/\nhttps://erp.example.com/socket.io/",
+			"http://erp.example.com:8443/socket.io/\nhttps://erp.example.com/socket.io/",
 		)
-		for bad in ("ftp://erp.example.com", "http://user:pw@erp.example.com", "erp.example.com:9000"):
+		for bad in ("ftp://erp.example.com", "http://user:pw@erp.example.com", "erp.example.com:8443"):
 			with self.subTest(bad=bad):
 				self.assertRaises(frappe.ValidationError, self._save, extra_client_urls=bad)
 
