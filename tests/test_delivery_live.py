@@ -18,8 +18,8 @@ from raven_ai_agent.realtime.clients import Client, DevServer, RavenBuild, descr
 from raven_ai_agent.realtime.diagnose import diagnose
 from raven_ai_agent.realtime.probe import Deadline
 from raven_ai_agent.realtime.resolve import resolve
-from raven_ai_agent.realtime.session import PollingClient, SessionError
-from tests.stack import ADMIN_SID, Stack
+from raven_ai_agent.realtime.session import Listener, PollingClient, SessionError, probe_deliveries
+from tests.stack import ADMIN_SID, Stack, free_port
 from tests.test_clients_live import raven_built_with
 
 TIMEOUT = 2.0
@@ -302,3 +302,48 @@ def test_a_cold_web_server_with_several_client_urls_still_passes_in_the_default_
 		)
 	assert report["ok"], [(c["name"], c["detail"]) for c in report["checks"] if c["ok"] is not True]
 	assert {row["delivered"] for row in report["clients"]} == {True}
+
+
+def _listener(url: str, stack, deadline) -> Listener:
+	return Listener(
+		probe.Http(deadline, 2), url, "/socket.io/", f"/{stack.site}", _headers(stack, ADMIN_SID), ["website"]
+	)
+
+
+def test_a_listener_that_cannot_connect_does_not_hold_the_others(stack):
+	deadline = Deadline(2)
+	refused = f"http://127.0.0.1:{free_port()}"
+	published = []
+
+	def publish(room):
+		published.append(room)
+		return stack.publish("raven_ai_agent_probe", {"token": "tok", "room": room}, room) > 0
+
+	good, bad = probe_deliveries(
+		[_listener(stack.realtime_url, stack, deadline), _listener(refused, stack, deadline)],
+		"raven_ai_agent_probe",
+		"tok",
+		publish,
+		deadline=deadline,
+	)
+	assert "website" in good.received and deadline.remaining() > 1.5, "heard at once"
+	assert bad.failure is not None and bad.failure.step == "handshake" and not bad.received
+	assert published == ["website"]
+
+
+def test_a_publish_that_raises_is_told_to_every_listener(stack):
+	deadline = Deadline(2)
+
+	def publish(room):
+		raise RuntimeError("publish_realtime broke")
+
+	outcomes = probe_deliveries(
+		[_listener(stack.realtime_url, stack, deadline), _listener(stack.realtime_url, stack, deadline)],
+		"raven_ai_agent_probe",
+		"tok",
+		publish,
+		deadline=deadline,
+	)
+	for outcome in outcomes:
+		assert outcome.published is False and isinstance(outcome.publish_error, RuntimeError)
+	assert deadline.remaining() > 1.5, "no waiting for events that were never sent"

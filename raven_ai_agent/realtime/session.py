@@ -236,6 +236,7 @@ class _Board:
 		self.ready = [False] * len(listeners)
 		self.done = [False] * len(listeners)
 		self.start: float | None = None
+		self.stopped = False  # publishing is over: a listener cut from now on just ends
 		self.changed = threading.Condition()
 
 	def missing(self, i: int) -> list[str]:
@@ -265,7 +266,8 @@ def probe_deliveries(
 	Each round also publishes to `wake_room` (a room every socket is in) so that a pending poll
 	returns. `publish` runs on the calling thread (it hands itself to Frappe's thread). The
 	sockets connect before the first publish: Engine.IO buffers what arrives between polls.
-	One Delivery per listener, in order.
+	When publishing is over, `deadline` (the listeners') is cut: sockets still waiting end at
+	once. One Delivery per listener, in order.
 	"""
 	board = _Board(listeners)
 	deadline = deadline or (listeners[0].http.deadline if listeners else None)
@@ -280,8 +282,7 @@ def probe_deliveries(
 	try:
 		_publish_rounds(board, deadline, publish, wake_room)
 	finally:
-		for thread in threads:
-			thread.join(max(0.0, deadline.remaining()) + 0.1 if deadline else None)
+		_stop(board, threads, deadline)
 	with board.changed:
 		for i, outcome in enumerate(board.outcomes):
 			rooms = listeners[i].rooms
@@ -292,6 +293,25 @@ def probe_deliveries(
 def _copy(outcome: Delivery) -> Delivery:
 	"""A snapshot: a listener thread still cut at the deadline writes to its own copy."""
 	return Delivery(**{**outcome.__dict__, "received": dict(outcome.received)})
+
+
+# How long a listener that heard everything may take to say goodbye before the rest are cut.
+CLOSE_SECONDS = 0.2
+
+
+def _stop(board: _Board, threads: list[threading.Thread], deadline) -> None:
+	"""Publishing is over: let the listeners that heard everything close their sessions, then cut
+	the ones still waiting (for an event that will not come now), so nothing waits for the deadline."""
+	with board.changed:
+		closing = [t for i, t in enumerate(threads) if board.done[i] or not board.missing(i)]
+	until = time.monotonic() + CLOSE_SECONDS
+	for thread in closing:
+		thread.join(max(0.0, until - time.monotonic()))
+	with board.changed:
+		board.stopped = True
+	deadline.cut()
+	for thread in threads:
+		thread.join(CLOSE_SECONDS)
 
 
 def _publish_rounds(board: _Board, deadline, publish: Callable[[str], bool], wake_room: str | None) -> None:
@@ -372,7 +392,15 @@ def _listen(board: _Board, i: int, event: str, token: str) -> None:
 						outcome.received[room] = (time.monotonic() - (board.start or time.monotonic())) * 1000
 				board.changed.notify_all()
 	except SessionError as e:
-		outcome.failure = e
+		with board.changed:
+			if not board.stopped:
+				outcome.failure = e
+			elif not board.ready[i]:
+				# Cut at the end of the budget before it was even connected: it ran out of time.
+				outcome.failure = SessionError(
+					e.step, TIMEOUT, f"timed out: {e.step} cut at the end of the budget"
+				)
+			# else: cut after publishing ended, while waiting for what could not come now
 	except ProbeTimeout:
 		pass  # the rooms not heard from by now are the finding
 	finally:
