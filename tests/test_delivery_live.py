@@ -347,3 +347,18 @@ def test_a_publish_that_raises_is_told_to_every_listener(stack):
 	for outcome in outcomes:
 		assert outcome.published is False and isinstance(outcome.publish_error, RuntimeError)
 	assert deadline.remaining() > 1.5, "no waiting for events that were never sent"
+
+
+def test_a_resolved_route_to_another_benchs_service_is_named_by_end_to_end(stack, other):
+	"""socketio_port names the other bench's service; a client on this site's own service hears
+	the events: end_to_end says the resolved route's service is not this site's, not Redis."""
+	common = {**stack.common, "socketio_port": other.socketio_port}
+	config = resolve(stack.site, {}, common, {"base_url": stack.web_url, "deployment_type": "local"})
+	own = (stack.realtime_url, "/socket.io/")
+	clients, notes = describe_clients(config, DevServer(True, "test"), RavenBuild(False), (own,))
+	report = diagnose(config, timeout=TIMEOUT, clients=clients, client_notes=notes, site_wide=True)
+	e2e = check(report, "end_to_end")
+	assert e2e["ok"] is False and e2e["detail"].startswith(hints.FOREIGN_SERVICE), e2e
+	assert f"{stack.realtime_url}/socket.io/" in e2e["detail"]
+	assert report["hint"].startswith(f"{Client.CONTEXT.value} (the resolved config) connects to")
+	assert rows(report)[Client.OPERATOR.value]["delivered"] is True

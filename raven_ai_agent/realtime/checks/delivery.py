@@ -261,6 +261,9 @@ def _end_to_end_verdict(run: Run, http: probe.Http, user: str | None, plan: _Pla
 		return skipped(END_TO_END, f"not reached: {WEB_SITE} failed (another site checks the sessions)")
 	delivery = deliveries[plan.e2e]
 	rooms = plan.e2e_rooms
+	foreign = _foreign_route(run, plan, deliveries)
+	if foreign is not None:
+		return foreign
 	if not user:
 		return _site_wide_delivery(run, delivery)
 	slow = _slow(run, delivery) if delivery.failure is not None else None
@@ -290,6 +293,27 @@ def _end_to_end_verdict(run: Run, http: probe.Http, user: str | None, plan: _Pla
 		if slow:
 			return skipped(END_TO_END, f"delivery not judged: {slow}")
 	return verdict
+
+
+def _foreign_route(run: Run, plan: _Plan, deliveries: list) -> Check | None:
+	"""The resolved route connects and hears nothing while a client URL hears this site: the
+	service behind the resolved route is not this site's (not a Redis fault of the site)."""
+	delivery = deliveries[plan.e2e]
+	connected = delivery.connect is not None and delivery.connect.ok and delivery.failure is None
+	if not connected or delivery.heard_any or not delivery.published or _slow(run, delivery):
+		return None
+	heard = [f"{url}{path}" for (url, path), (i, _r, _u) in plan.targets.items() if deliveries[i].heard_any]
+	if not heard:
+		return None
+	base = plan.listeners[plan.e2e].base_url
+	detail = (
+		f"{hints.FOREIGN_SERVICE}: the resolved route {base}{run.path} connected, but of the events "
+		f"heard at {', '.join(heard)} none arrived there within the {run.timeout:g} s budget"
+	)
+	hint = hints.foreign_service_hint(
+		f"{Client.CONTEXT.value} (the resolved config)", f"{base}{run.path}", run.config.socketio_port, False
+	)
+	return failed(END_TO_END, detail, hint)
 
 
 def _channel(run: Run) -> tuple[str, str] | None:
