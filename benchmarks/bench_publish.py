@@ -16,7 +16,7 @@ performance.now()` on receipt. Both read the machine's wall clock; the offset be
 is measured (min-RTT ping over stdin) and reported, and latencies are corrected by it.
 The Frappe API is the test stand-in (tests/frappe_standin), whose publish path is v15's.
 
-Run: python benchmarks/bench_publish.py   (needs redis-server, nginx, node, node_modules)
+Run: python benchmarks/bench_publish.py   (needs redis-server, nginx, node, tests/node_modules)
 """
 
 import gc

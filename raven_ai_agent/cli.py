@@ -25,6 +25,7 @@ from raven_ai_agent.realtime.benchfiles import (
 	read_raven_build,
 )
 from raven_ai_agent.realtime.clients import NOT_INSTALLED, DevServer, describe_clients
+from raven_ai_agent.realtime.configsyntax import ConfigSyntaxError
 from raven_ai_agent.realtime.constants import (
 	DEFAULT_DOCKER_HOST_GATEWAY,
 	DEFAULT_LOCAL_UPSTREAM_HOST,
@@ -34,13 +35,18 @@ from raven_ai_agent.realtime.constants import (
 	DEFAULT_PROBE_TIMEOUT,
 	DEFAULT_PROXY_TIMEOUT,
 	DEFAULT_SIDECAR_LISTEN_PORT,
+	DOCKER_WEBSOCKET_ADDRESS,
 	ENGINEIO_PING_WINDOW,
 	MIN_PROBE_TIMEOUT,
 	NGROK_AUTHTOKEN_ENV,
+	REALTIME_ADDRESS_ENV,
 )
+from raven_ai_agent.realtime.containers import observe as observe_runtime
 from raven_ai_agent.realtime.diagnose import diagnose
+from raven_ai_agent.realtime.dockeraudit import audit_frappe_docker
 from raven_ai_agent.realtime.proxyaudit import audit_proxies, audit_timeouts, format_proxy_finding
 from raven_ai_agent.realtime.render import (
+	INGRESS_CLASSES,
 	NGROK,
 	TARGETS,
 	TRAEFIK_FORMATS,
@@ -62,6 +68,7 @@ from raven_ai_agent.realtime.validate import (
 	check_ca_file,
 	check_client_url,
 	check_port,
+	check_realtime_address,
 	check_socketio_path,
 	check_timeout,
 )
@@ -99,7 +106,15 @@ def _checked_each(check):
 
 
 def override_options(f):
-	"""--base-url / --deployment-type / --socketio-path, as in Raven Realtime Settings."""
+	"""--base-url / --deployment-type / --socketio-path / --realtime-address, as in Raven Realtime Settings."""
+	f = click.option(
+		"--realtime-address",
+		callback=_checked(check_realtime_address),
+		help=(
+			"Where the realtime service listens when it is not on this host: host:port (frappe_docker: "
+			f"{DOCKER_WEBSOCKET_ADDRESS}) or a Unix socket path (or env {REALTIME_ADDRESS_ENV})."
+		),
+	)(f)
 	f = click.option(
 		"--socketio-path",
 		callback=_checked(check_socketio_path),
@@ -116,9 +131,14 @@ def override_options(f):
 	return f
 
 
-def overrides_from(base_url=None, deployment_type=None, socketio_path=None) -> dict:
+def overrides_from(base_url=None, deployment_type=None, socketio_path=None, realtime_address=None) -> dict:
 	"""The CLI overrides in the shape of the settings document."""
-	return {"base_url": base_url, "deployment_type": deployment_type, "socketio_path": socketio_path}
+	return {
+		"base_url": base_url,
+		"deployment_type": deployment_type,
+		"socketio_path": socketio_path,
+		"realtime_address": realtime_address,
+	}
 
 
 def bench_config_options(f):
@@ -134,21 +154,33 @@ def bench_config_options(f):
 	@click.option("--common-config", type=click.Path(dir_okay=False), help="A common_site_config.json.")
 	@override_options
 	@functools.wraps(f)
-	def wrapper(bench, site, site_config, common_config, base_url, deployment_type, socketio_path, **kwargs):
+	def wrapper(
+		bench,
+		site,
+		site_config,
+		common_config,
+		base_url,
+		deployment_type,
+		socketio_path,
+		realtime_address,
+		**kwargs,
+	):
 		if wants_root:
 			kwargs["bench_root"] = bench_root_of(bench)
 		if bench_wide:
 			kwargs["bench_configs"] = None
 			if bench and not site and not (site_config or common_config):
 				# Every site of the bench, each as its own files say (overrides name one site).
-				if base_url or deployment_type or socketio_path:
-					raise click.UsageError("--base-url, --deployment-type and --socketio-path need --site")
+				if base_url or deployment_type or socketio_path or realtime_address:
+					raise click.UsageError(
+						"--base-url, --deployment-type, --socketio-path and --realtime-address need --site"
+					)
 				kwargs["bench_configs"] = load_bench(bench)
 				if wants_files:
 					kwargs["config_files"] = []
 				return f(config=None, **kwargs)
 		config, files = load_config(bench, site, site_config, common_config)
-		settings = overrides_from(base_url, deployment_type, socketio_path)
+		settings = overrides_from(base_url, deployment_type, socketio_path, realtime_address)
 		if wants_files:
 			kwargs["config_files"] = files
 		return f(config=config(settings), **kwargs)
@@ -175,7 +207,7 @@ def load_bench(bench) -> list[tuple[RavenConfig, list]]:
 			raise ConfigError(f"{sites_path}: no site folder with a site_config.json")
 		return [
 			(
-				resolve(site, *read_bench(sites_path, site)),
+				resolve(site, *read_bench(sites_path, site), environment=os.environ),
 				[Path(p) for p in bench_audit_files(sites_path, site)],
 			)
 			for site in sites
@@ -204,7 +236,11 @@ def load_config(bench, site, site_config_path, common_config_path):
 	except ConfigFileError as e:
 		raise ConfigError(str(e)) from None
 	files = [p for p in files if p.is_file()]
-	return (lambda settings: resolve(site, site_config, common, settings, Source.COMMAND_LINE)), files
+	return (
+		lambda settings: resolve(
+			site, site_config, common, settings, Source.COMMAND_LINE, environment=os.environ
+		)
+	), files
 
 
 def client_model(
@@ -278,6 +314,9 @@ def echo_show(config: RavenConfig, as_json: bool, clients: dict | None = None) -
 		if key == "deployment_type" and config.deployment_reason:
 			click.echo(f"{'':<{width}}  why: {config.deployment_reason}")
 	click.echo(f"{'namespace':<{width}}  {config.namespace}")
+	if config.realtime_address:  # the diagnosis probes the realtime service there, not on this host
+		source = sources.get("realtime_address")
+		click.echo(f"{'internal_socketio_url':<{width}}  {data['internal_socketio_url']}  ({source})")
 	for row in clients["clients"]:
 		url = f"{row['url']}{row['path']}" if row["url"] else "-"
 		click.echo(f"client {row['client']}: {url}  ({row['why']})")
@@ -385,6 +424,19 @@ def render_options(f):
 				"--tls/--no-tls", default=None, help="traefik: serve the router with TLS (default on)."
 			),
 			click.option(
+				"--callback-host",
+				help="frappe-docker: where the websocket container reaches the site's name for its session "
+				'check (extra_hosts; default host-gateway, "none" to leave it out).',
+			),
+			click.option(
+				"--ingress-class",
+				type=click.Choice(INGRESS_CLASSES),
+				help="k8s-ingress: the ingress controller (default nginx, i.e. ingress-nginx).",
+			),
+			click.option(
+				"--service", help="k8s-ingress: the frappe/helm release's nginx Service (default erpnext)."
+			),
+			click.option(
 				"--output", "-o", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout."
 			),
 		]
@@ -431,7 +483,8 @@ def _emit(target: str, configs: list, output: str | None, make, options: dict) -
 @bench_config_options
 @render_options
 def render_command(config: RavenConfig, target: str, output: str | None, **options):
-	"""Print a proxy/tunnel config for TARGET: nginx-vps, nginx-sandbox, traefik or ngrok."""
+	"""Print a proxy/tunnel config for TARGET: nginx-vps, nginx-sandbox, traefik, ngrok, frappe-docker
+	(a compose override) or k8s-ingress (a Kubernetes Ingress)."""
 	emit_render(config, target, output, **options)
 
 
@@ -459,7 +512,10 @@ def render_bench_command(target: str, bench, sites, output: str | None, **option
 def run_audit(paths, socketio_port: int, socketio_uds: str | None = None) -> int:
 	"""Print every stale realtime port under `paths` (any realtime port, with `socketio_uds`); the
 	exit code says whether there were any."""
-	findings = audit_ports(paths, socketio_port, socketio_uds)
+	try:
+		findings = audit_ports(paths, socketio_port, socketio_uds)
+	except ConfigSyntaxError as e:
+		raise ConfigError(f"{e} (its server would refuse this file too)") from None
 	for finding in findings:
 		click.echo(format_finding(finding))
 	expected = f"unix:{socketio_uds}" if socketio_uds else f"socketio_port {socketio_port}"
@@ -514,7 +570,12 @@ def audit_ports_command(paths, port, bench, site, site_config, common_config):
 
 def run_proxy_audit(paths) -> int:
 	"""Print every proxy setting that weakens the realtime route; the exit code says whether any."""
-	findings = audit_proxies(paths) + audit_timeouts(paths, ENGINEIO_PING_WINDOW)
+	try:
+		findings = (
+			audit_proxies(paths) + audit_timeouts(paths, ENGINEIO_PING_WINDOW) + audit_frappe_docker(paths)
+		)
+	except ConfigSyntaxError as e:
+		raise ConfigError(f"{e} (its server would refuse this file too)") from None
 	for finding in findings:
 		click.echo(format_proxy_finding(finding))
 	if findings:
@@ -633,6 +694,7 @@ def diagnose_command(
 	"""Probe every hop of the realtime path and name the root cause (exit 1 if a check fails).
 
 	Without --site, every site of the bench: one line each, the bench-wide checks run once."""
+	runtime = observe_runtime()
 	if bench_configs is not None:
 		if sid:
 			raise click.UsageError("a session belongs to one site: give --site with --sid")
@@ -653,6 +715,7 @@ def diagnose_command(
 					audit_paths=[*files, *proxy_configs],
 					ca_file=ca_file,
 					shared=shared,
+					runtime=runtime,
 				)
 			)
 		echo_bench_diagnosis(reports, as_json)
@@ -668,6 +731,7 @@ def diagnose_command(
 		sid=sid,
 		audit_paths=[*config_files, *proxy_configs],
 		ca_file=ca_file,
+		runtime=runtime,
 	)
 	echo_diagnosis(report, as_json)
 	raise SystemExit(EXIT_OK if report["ok"] else EXIT_PROBLEM)

@@ -6,13 +6,18 @@ commands silently, so beyond click and frappe.commands only the app's own frappe
 CLI module is imported while the commands are built.
 """
 
-from contextlib import contextmanager
+import signal
+import threading
+from contextlib import contextmanager, nullcontext
 
 import click
 from frappe.commands import get_site, pass_context
 
 from raven_ai_agent.cli import diagnose_options, emit_render, render_options
 from raven_ai_agent.realtime.render import TARGETS
+
+# How long a `diagnose --user` session could outlive a killed command (its cache entry's expiry).
+SESSION_MINUTES = 5
 
 
 @contextmanager
@@ -27,6 +32,71 @@ def connected_site(context):
 		yield site
 	finally:
 		frappe.destroy()
+
+
+def _start_session(user: str) -> str:
+	"""A new session of `user` from Frappe's own Session class (the record in tabSessions and the
+	session cache, as a login makes it), committed so that the realtime service's call back to the
+	site finds it. Not LoginManager.login_as (what `bench browse --user` uses): that also runs other
+	apps' on_login hooks and, with deny_multiple_sessions, would log the user out elsewhere.
+	Frappe notes it as the user's last login. Its cache entry expires after SESSION_MINUTES even
+	if this process is killed before it can delete it. Returns its sid."""
+	import frappe
+	from frappe.sessions import Session
+	from frappe.utils import set_request
+
+	info = frappe.get_cached_value("User", user, ["user_type", "first_name", "last_name"], as_dict=True)
+	set_request(path="/")  # Session reads the request's cookies: none, so it starts a new one
+	session = Session(
+		user=user,
+		resume=False,
+		full_name=" ".join(filter(None, [info.first_name, info.last_name])),
+		user_type=info.user_type,
+	)
+	session.data.data.session_expiry = f"00:{SESSION_MINUTES:02d}:00"
+	frappe.cache.hset("session", session.sid, session.data)
+	frappe.db.commit()
+	return session.sid
+
+
+def _end_session(sid: str, user: str) -> None:
+	"""Delete the session from the site's store (cache and tabSessions) and commit."""
+	import frappe
+	from frappe.sessions import delete_session
+
+	delete_session(sid, user=user, reason="raven-realtime diagnose --user: check finished")
+	frappe.db.commit()
+
+
+def _terminated(signum, frame):
+	raise SystemExit(128 + signum)
+
+
+@contextmanager
+def temporary_session(user: str):
+	"""A short-lived session of `user` for the end-to-end check, on this command's own thread;
+	always deleted afterwards: on success, on an error, on Ctrl-C and on SIGTERM (turned into an
+	exit while it exists). The sid is never printed or logged."""
+	import frappe
+
+	if not frappe.db.sql("select `user_type` from `tabUser` where `name`=%s", (user,)):
+		raise click.BadParameter(f"no user {user!r} on this site", param_hint="--user")
+	previous = None
+	if threading.current_thread() is threading.main_thread():
+		previous = signal.signal(signal.SIGTERM, _terminated)
+	sid = None
+	try:
+		sid = _start_session(user)
+		yield sid
+	finally:
+		if previous is not None:  # a second SIGTERM must not cut the clean-up short
+			signal.signal(signal.SIGTERM, signal.SIG_IGN)
+		try:
+			if sid:
+				_end_session(sid, user)
+		finally:
+			if previous is not None:
+				signal.signal(signal.SIGTERM, previous)
 
 
 @click.group("raven-realtime")
@@ -48,28 +118,57 @@ def show(context, as_json: bool):
 
 @raven_realtime.command("diagnose")
 @click.option("--timeout", type=float, help="Seconds for the whole diagnosis (default: the settings).")
+@click.option(
+	"--user",
+	help="Check delivery to this user end to end with a session the command creates and deletes "
+	"itself (no sid to copy); not with --sid.",
+)
+@click.option(
+	"--realtime-address",
+	help="Where the realtime service listens when not on this host (frappe_docker: websocket:<socketio_port>).",
+)
 @diagnose_options
 @pass_context
-def diagnose(context, timeout, no_external: bool, sid, ca_file, proxy_configs, client_urls, as_json: bool):
+def diagnose(
+	context,
+	timeout,
+	user,
+	realtime_address,
+	no_external: bool,
+	sid,
+	ca_file,
+	proxy_configs,
+	client_urls,
+	as_json: bool,
+):
 	"""Probe every hop of the realtime path and name the root cause (exit 1 if a check fails)."""
 	from raven_ai_agent.cli import EXIT_OK, EXIT_PROBLEM, echo_diagnosis
-	from raven_ai_agent.config import diagnose_realtime
-	from raven_ai_agent.realtime.validate import check_timeout
+	from raven_ai_agent.config import diagnose_realtime, get_config
+	from raven_ai_agent.realtime.validate import check_realtime_address, check_timeout
 
+	if realtime_address is not None:
+		try:
+			check_realtime_address(realtime_address)
+		except ValueError as e:
+			raise click.BadParameter(str(e), param_hint="--realtime-address") from None
 	if timeout is not None:
 		try:
 			timeout = check_timeout(timeout)
 		except ValueError as e:
 			raise click.BadParameter(str(e), param_hint="--timeout") from None
+	if user and sid:
+		raise click.UsageError("Give --user or --sid, not both.")
 	with connected_site(context):
-		report = diagnose_realtime(
-			timeout=timeout,
-			external=False if no_external else None,
-			sid=sid,
-			ca_file=ca_file,
-			proxy_configs=proxy_configs,
-			client_urls=client_urls,
-		)
+		with temporary_session(user) if user else nullcontext(sid) as session_id:
+			report = diagnose_realtime(
+				config=get_config(realtime_address=realtime_address) if realtime_address else None,
+				timeout=timeout,
+				external=False if no_external else None,
+				sid=session_id,
+				ca_file=ca_file,
+				proxy_configs=proxy_configs,
+				client_urls=client_urls,
+			)
 	echo_diagnosis(report, as_json)
 	raise SystemExit(EXIT_OK if report["ok"] else EXIT_PROBLEM)
 

@@ -11,6 +11,8 @@ Raven Realtime Settings overrides, and hands them to the pure resolver in
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
+from types import MappingProxyType
 
 from raven_ai_agent.realtime.benchfiles import (
 	bench_audit_files,
@@ -20,6 +22,7 @@ from raven_ai_agent.realtime.benchfiles import (
 )
 from raven_ai_agent.realtime.clients import ClientURL, DevServer, describe_clients
 from raven_ai_agent.realtime.constants import MIN_PROBE_TIMEOUT
+from raven_ai_agent.realtime.containers import observe as observe_runtime
 from raven_ai_agent.realtime.context import check_context
 from raven_ai_agent.realtime.resolve import (
 	COMMON_CONFIG_FILE,
@@ -42,23 +45,32 @@ __all__ = [
 	"diagnose_realtime",
 ]
 
-OVERRIDE_FIELDS = ("deployment_type", "base_url", "socketio_path")
+OVERRIDE_FIELDS = ("deployment_type", "base_url", "socketio_path", "realtime_address")
 
 
-def get_config(site: str | None = None) -> RavenConfig:
+def get_config(site: str | None = None, realtime_address: str | None = None) -> RavenConfig:
 	"""The resolved realtime config of `site` (default: the current site).
 
 	Never raises for bad config values: they fall back to defaults and appear in
-	`config.warnings`. Settings overrides apply to the current site only.
+	`config.warnings`. Settings overrides apply to the current site only; the realtime address
+	may also come from this process' environment (RAVEN_REALTIME_INTERNAL_URL, set on a container).
 	"""
 	import frappe
 
 	current = frappe.local.site
 	if site and site != current:
 		site_config, common = read_bench(frappe.local.sites_path, site)
-		return resolve(site, site_config, common)
+		return resolve(site, site_config, common, environment=os.environ)
 	common = read_config_file(os.path.join(frappe.local.sites_path, COMMON_CONFIG_FILE), missing_ok=True)
-	return resolve(current, frappe.get_conf(), common, get_settings_overrides())
+	settings = get_settings_overrides()
+	if realtime_address:  # given on the command line: it wins over the environment and the settings
+		cli = resolve(
+			current, frappe.get_conf(), common, {"realtime_address": realtime_address}, Source.COMMAND_LINE
+		)
+		base = resolve(current, frappe.get_conf(), common, settings)
+		sources = {**base.sources, "realtime_address": Source.COMMAND_LINE}
+		return replace(base, realtime_address=cli.realtime_address, sources=MappingProxyType(sources))
+	return resolve(current, frappe.get_conf(), common, settings, environment=os.environ)
 
 
 def get_frontend_context() -> dict:
@@ -75,7 +87,22 @@ def get_settings_overrides() -> dict:
 		doc = frappe.get_cached_doc(SETTINGS_DOCTYPE)
 	except (frappe.DoesNotExistError, ImportError):  # v15: ImportError when the DocType is not synced yet
 		return {}
-	return {field: doc.get(field) for field in OVERRIDE_FIELDS}
+	overrides = {field: doc.get(field) for field in OVERRIDE_FIELDS}
+	# the form stores words ("Production VPS"); the resolver speaks identifiers
+	overrides["deployment_type"] = DeploymentType.from_setting(overrides["deployment_type"])
+	return overrides
+
+
+def field_reports_enabled() -> bool:
+	"""Whether Raven Realtime Settings lets browsers send field reports (off until a System
+	Manager turns it on; off before the app is installed)."""
+	import frappe
+
+	try:
+		doc = frappe.get_cached_doc(SETTINGS_DOCTYPE)
+	except (frappe.DoesNotExistError, ImportError):  # v15: ImportError when the DocType is not synced yet
+		return False
+	return bool(doc.get("field_reports"))
 
 
 def diagnose_realtime(
@@ -108,8 +135,8 @@ def diagnose_realtime(
 	settings = _diagnosis_settings()
 	owner = user
 	if sid and not user:
-		# Whose session it is comes from the site's own store, not from get_user_info: newer
-		# Frappe answers that only to its realtime service (the socket secret).
+		# Whose session it is comes from the site's own store: no round trip to the web server,
+		# which may not be reachable from here at the address the browser uses.
 		owner, owner_type = session_owner(sid)
 		user, user_type = owner or None, user_type or owner_type
 	timeout = timeout if timeout is not None else settings["probe_timeout"]
@@ -136,6 +163,7 @@ def diagnose_realtime(
 		site_wide=site_wide,
 		raven_channel=channel,
 		config_warnings=[*config.warnings, warning] if warning else None,
+		runtime=observe_runtime(),
 	)
 
 

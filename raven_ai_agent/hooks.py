@@ -11,11 +11,12 @@ app_license = "mit"
 
 # Includes in <head>
 # ------------------
-# Served raw from public/js (no build step): the connection helper and the diagnosis renderer.
-app_include_js = [
-	"/assets/raven_ai_agent/js/raven_realtime.js",
-	"/assets/raven_ai_agent/js/raven_realtime_diagnosis.js",
-]
+# Served raw from public/js (no build step). Only what every desk page needs: the field reports
+# (which send nothing unless a System Manager turned them on) and `raven_realtime.load()`, which
+# fetches the connection helper (raven_realtime.js) when something asks for it. The settings
+# form loads the diagnosis renderer and the history charts itself (benchmarks/bench_page.py
+# measures what a page load costs).
+app_include_js = ["/assets/raven_ai_agent/js/raven_realtime_desk.js"]
 
 # Boot
 # ----

@@ -23,7 +23,7 @@ from raven_ai_agent.realtime.clients import DevServer, RavenBuild, describe_clie
 from raven_ai_agent.realtime.constants import namespace_for, user_room
 from raven_ai_agent.realtime.diagnose import diagnose
 from raven_ai_agent.realtime.resolve import resolve
-from tests.stack.procs import REPO_ROOT, free_port
+from tests.stack.procs import NODE_MODULES, REPO_ROOT, free_port
 from tests.stack.stack import ADMIN_SID, Stack
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,8 +37,8 @@ def require_browser():
 	problems = []
 	if not CHROMIUM.exists():
 		problems.append(f"{CHROMIUM} is missing (apt-get install chromium; scripts/setup does it)")
-	if not (REPO_ROOT / "node_modules" / "playwright-core").is_dir():
-		problems.append("node_modules/playwright-core is missing (run `npm ci`)")
+	if not (NODE_MODULES / "playwright-core").is_dir():
+		problems.append(f"{NODE_MODULES}/playwright-core is missing (run `npm ci --prefix tests`)")
 	if not shutil.which("node"):
 		problems.append("node is not on PATH")
 	if problems:
@@ -112,9 +112,86 @@ def static_root(tmp_path: Path) -> Path:
 	assets = root / "assets"
 	assets.mkdir(parents=True)
 	(assets / "raven_ai_agent").symlink_to(REPO_ROOT / "raven_ai_agent" / "public")
-	(assets / "socket.io-client").symlink_to(REPO_ROOT / "node_modules" / "socket.io-client" / "dist")
+	(assets / "socket.io-client").symlink_to(NODE_MODULES / "socket.io-client" / "dist")
 	shutil.copy(REPO_ROOT / "tests" / "browser" / "realtime.html", root / "raven_realtime_test.html")
 	return root
+
+
+DESK_PAGE = "desk_standin.html"
+REPORT_PATH = "/api/method/raven_ai_agent.api.field.report_connection"
+
+
+def write_desk_page(root: Path, site: str) -> str:
+	"""A desk-like page in `root`: desk's socket.io client, then the app's app_include_js as
+	hooks.py lists it, then what desk does (opens its socket on /<site>, fires app_ready).
+	Returns its path."""
+	from raven_ai_agent import hooks
+
+	includes = "".join(f'<script src="{src}"></script>' for src in hooks.app_include_js)
+	page = (
+		'<!DOCTYPE html><html><head><meta charset="utf-8"><title>desk</title>'
+		'<script src="/assets/socket.io-client/socket.io.min.js"></script>'
+		f"{includes}</head><body><p>desk</p><script>"
+		"frappe.realtime = {socket: io(location.origin + '/' + "
+		f"{json.dumps(site)}, "
+		"{path: '/socket.io/', transports: ['websocket'], withCredentials: true})};"
+		"jQuery(document).trigger('app_ready');"
+		"</script></body></html>"
+	)
+	(root / DESK_PAGE).write_text(page)
+	return "/" + DESK_PAGE
+
+
+def load_desk_page(stack: Stack, root: Path, origin: str, field_reports, tmp_path: Path) -> dict:
+	"""Every request and WebSocket of one desk page load (the page in `root`, served at
+	`origin`), the boot saying `field_reports`."""
+	path = write_desk_page(root, stack.site)
+	spec = {
+		"mode": "desk",
+		"url": origin + path,
+		"boot": {"sitename": stack.site, "raven_realtime_field_reports": field_reports},
+		"cookies": [{"name": "sid", "value": ADMIN_SID, "url": origin}],
+		"timeout_ms": TIMEOUT_MS,
+	}
+	with Driver(spec, tmp_path) as driver:
+		return driver.read("RESULT")
+
+
+def app_requests(result: dict) -> list[dict]:
+	"""What the app added to the page load: its assets and its endpoints."""
+	return [
+		r
+		for r in result["requests"]
+		if "/assets/raven_ai_agent/" in r["url"] or "/raven_ai_agent." in r["url"]
+	]
+
+
+def test_a_desk_page_sends_no_report_and_opens_no_socket_unless_reports_are_on(tmp_path):
+	"""Off (the default, and a boot without the key): the app adds its one always-loaded script,
+	no report, no socket of its own. On: desk's own socket is reported (its connect and the page
+	load's verdict) as POSTs, still with no socket and no script more."""
+	require_browser()
+	from raven_ai_agent import hooks
+
+	root = static_root(tmp_path)
+	with Stack(static_dir=root, tmp_path=tmp_path) as stack:
+		origin = stack.front("healthy").url
+		desk_socket = f"{origin.replace('http', 'ws', 1)}/socket.io/?EIO=4&transport=websocket"
+		runs = {value: load_desk_page(stack, root, origin, value, tmp_path) for value in (0, None, 1)}
+
+	for value in (0, None):
+		result = runs[value]
+		assert [r["url"] for r in app_requests(result)] == [origin + src for src in hooks.app_include_js]
+		assert result["reports"] == []
+		assert result["websockets"] == [desk_socket], "desk's socket only"
+		assert not [r for r in result["requests"] if "/socket.io/" in r["url"]], "no polling socket"
+		assert "load" in result["api"] and "connect" not in result["api"], "the library is not loaded"
+	result = runs[1]
+	assert result["reports"] == ["POST", "POST"]
+	assert [r["url"] for r in app_requests(result) if r["type"] == "script"] == [
+		origin + src for src in hooks.app_include_js
+	]
+	assert result["websockets"] == [desk_socket]
 
 
 def test_browser_receives_a_published_event_over_websocket(tmp_path):
@@ -214,10 +291,16 @@ def test_diagnosis_renders_readably_on_a_bare_page(tmp_path, stack, nginx_factor
 	text = result["text"]
 	assert result["injected"] == 0
 	assert "<script>alert(1)</script>" in text, "shown as text, not run"
-	assert text.index("Most likely cause") < text.index(result_data["checks"][0]["name"]), "hint first"
+	labels = dict(result["check_labels"])
+	assert set(labels) == {check["name"] for check in result_data["checks"]}
+	for name, label in labels.items():
+		assert "_" not in label and label[0].isupper() and label != name, (name, label)
+	assert labels["local_handshake"] == "Realtime service on this server"
+	assert text.index("Most likely cause") < text.index(labels[result_data["checks"][0]["name"]]), (
+		"hint first"
+	)
 	assert result_data["hint"] in text
-	for check in result_data["checks"]:
-		assert check["name"] in text
+	assert "Deployment: Production VPS" in text
 	for badge in ("Pass", "Fail", "Polling only"):
 		assert badge in text
 	assert "Browser connection (this tab)" in text

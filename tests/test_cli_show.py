@@ -36,6 +36,7 @@ def test_example_benches(bench, site, dtype, base, socket):
 	assert result.exit_code == 0, result.output
 	data = json.loads(result.output)
 	assert set(data) == {
+		"internal_socketio_url",
 		"deployment_type",
 		"deployment_reason",
 		"base_url",
@@ -163,3 +164,16 @@ def test_values_given_on_the_command_line_are_labelled_so():
 	for key in ("base_url", "deployment_type", "socketio_path", "external_socketio_url"):
 		assert data["sources"][key] == "command line", key
 	assert data["deployment_reason"] == "set to sandbox on the command line"
+
+
+def test_show_names_the_realtime_address_and_its_source():
+	result = show(
+		"--bench",
+		str(EXAMPLES / "vps_prod"),
+		"--site",
+		"v2.example.com",
+		"--realtime-address",
+		"websocket:9000",
+	)
+	assert result.exit_code == 0, result.output
+	assert "internal_socketio_url  http://websocket:9000  (command line)" in result.output

@@ -10,6 +10,7 @@ import pytest
 from frappe import standin
 
 from raven_ai_agent.api.field import REPORTS_PER_WINDOW, field_summary
+from raven_ai_agent.config import SETTINGS_DOCTYPE
 from raven_ai_agent.install import after_install
 from raven_ai_agent.realtime.field_reports import BUCKET_PREFIX
 from tests.recorded import FIELD_REPORT_REDIS
@@ -19,14 +20,30 @@ USER = "staff@example.com"
 CONNECT = {"socket": "desk", "event": "connect", "transport": "websocket", "browser": "chrome"}
 
 
+def set_reports(on: bool) -> None:
+	"""Turn Collect Field Reports from Browsers on or off, as a System Manager saves the form."""
+	with standin.request("POST", user="Administrator"):
+		doc = frappe.get_single(SETTINGS_DOCTYPE)
+		doc.field_reports = 1 if on else 0
+		doc.save()
+
+
 @pytest.fixture
-def site():
+def fresh_site():
+	"""A site as installed: field reports off."""
 	standin.reset(apps=("raven_ai_agent",))
 	after_install()
 	frappe.db.commit()
 	standin.create_user(USER, roles=["Sales User"])
 	yield
 	frappe.destroy()
+
+
+@pytest.fixture
+def site(fresh_site):
+	"""A site whose System Manager turned field reports on."""
+	set_reports(True)
+	yield
 
 
 def counters() -> dict:
@@ -67,6 +84,49 @@ def test_a_report_costs_what_it_costs_on_a_real_bench(site):
 		assert endpoint_commands("10.0.0.5") == real["endpoint_commands"], name
 	summary = counters()
 	assert summary["connects"] == 2 and summary["transports"] == {"websocket": 2}
+
+
+def test_reports_are_refused_until_turned_on_and_again_once_turned_off(fresh_site):
+	"""Off by default: refused (403) and nothing counted. Turned on: the next report counts, with
+	no cache clear. Turned off: refused again (the saving process forgets at once)."""
+	response = post(**CONNECT)
+	assert response.status_code == 403, response.body
+	assert "Field reports are off" in json.dumps(response.body)
+	assert counters()["connects"] == 0
+	set_reports(True)
+	assert post(**CONNECT).status_code == 200
+	assert counters()["connects"] == 1
+	set_reports(False)
+	assert post(**CONNECT).status_code == 403
+	assert counters()["connects"] == 1
+
+
+def test_the_setting_is_read_while_off_and_remembered_briefly_while_on(fresh_site, monkeypatch):
+	"""While on, a worker re-reads the setting at most every ENABLED_MEMO_SECONDS (a report then
+	costs the limiter's 2 round trips and our 1); while off, every report reads it."""
+	import raven_ai_agent.config as config
+	from raven_ai_agent.api import field
+
+	reads = []
+	original = config.field_reports_enabled
+
+	def counting():
+		reads.append(1)
+		return original()
+
+	monkeypatch.setattr(config, "field_reports_enabled", counting)
+	post(**CONNECT)
+	post(ip="10.0.0.9", **CONNECT)
+	assert len(reads) == 2, "off is never remembered"
+	set_reports(True)
+	for i in range(5):
+		assert post(ip=f"10.0.1.{i}", **CONNECT).status_code == 200
+	assert len(reads) == 3, "on is remembered"
+	remembered = field._enabled_until[frappe.local.site] - field.time.monotonic()
+	assert 0 < remembered <= field.ENABLED_MEMO_SECONDS
+	field._enabled_until[frappe.local.site] = 0.0  # the memo's time has passed
+	post(**CONNECT)
+	assert len(reads) == 4, "and read again after it"
 
 
 def test_page_loads_and_disconnect_reasons(site):

@@ -1,11 +1,11 @@
 """The Frappe stand-in as v15 (15.41) and as v16, and the app on both: the test base classes
 (v16's UnitTestCase / IntegrationTestCase; FrappeTestCase deprecated there, removal planned for
-v17), the session check's socket secret, the publish_realtime signature and the boot hook.
+v17), the session check's answer, the publish_realtime signature and the boot hook.
 
 Facts, read in the real sources: frappe/tests/README.md and frappe/tests/classes/ (version-16:
 `from frappe.tests import UnitTestCase, IntegrationTestCase`); frappe/deprecation_dumpster.py
 (get_tests_CompatFrappeTestCase: FrappeTestCase.__new__ is @deprecated, "v17"); frappe/realtime.py
-(get_user_info and the socket secret); frappe/sessions.py (extend_bootinfo still run on every
+(get_user_info: installed_apps on v16.4.1, no socket secret); frappe/sessions.py (extend_bootinfo still run on every
 get(), v16 as v15).
 """
 
@@ -29,7 +29,6 @@ from raven_ai_agent.boot import BOOT_KEY
 APP_TESTS = sorted(
 	(Path(__file__).resolve().parents[1] / "raven_ai_agent/raven_ai_agent/doctype").glob("*/test_*.py")
 )
-SECRET_HEADER = "X-Frappe-Socket-Secret"
 # frappe.publish_realtime in 15.41 and version-16 (frappe/realtime.py): same names, order, defaults.
 PUBLISH_REALTIME = (
 	"event",
@@ -103,18 +102,13 @@ def test_the_base_classes_each_release_has(version):
 		assert not deprecated
 
 
-def test_get_user_info_needs_the_socket_secret_on_v16(version):
+def test_get_user_info_answers_a_session_alone(version):
+	"""No socket secret on a v16 release (only develop has one); v16 adds installed_apps."""
 	standin.create_user("jane@example.com", roles=["System Manager"])
 	path = "/api/method/frappe.realtime.get_user_info"
-	plain = standin.call_api(path, "GET", user="jane@example.com")
-	if not version.startswith("16"):
-		assert plain.body["message"]["user"] == "jane@example.com"
-		return
-	assert plain.body["message"] == {}
-	secret = frappe.realtime.get_socketio_secret()
-	given = standin.call_api(path, "GET", user="jane@example.com", headers={SECRET_HEADER: secret})
-	assert given.body["message"]["user"] == "jane@example.com"
-	assert "raven_ai_agent" in given.body["message"]["installed_apps"]
+	answer = standin.call_api(path, "GET", user="jane@example.com").body["message"]
+	assert answer["user"] == "jane@example.com"
+	assert ("raven_ai_agent" in answer.get("installed_apps", ())) is version.startswith("16")
 
 
 def test_publish_realtime_signature_and_the_boot_hook_are_the_same(version):

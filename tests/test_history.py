@@ -72,7 +72,7 @@ def real_history(history_stack):
 	standin.create_user(MANAGER, roles=["System Manager"])
 	standin.create_user(CLERK, roles=["Sales User"])
 	standin.enable_scheduler(True)
-	set_settings(check_interval="5 minutes", probe_timeout=3)
+	set_settings(check_interval="5 minutes", probe_timeout=3, field_reports=1)
 	scheduler_tick()
 	history_stack.realtime.stop()
 	try:
@@ -106,6 +106,7 @@ def test_the_endpoint_is_for_system_managers_and_costs_one_query_and_one_round_t
 	assert len(queries) == 1
 	assert len([c for c in standin.cache_commands() if c[0] == "PIPELINE"]) == 1
 	data = body["message"]
+	assert data["field_reports"] is True
 	assert len(data["labels"]) == 24
 	assert sum(data["checks"]["failed"]) == 2 and sum(data["checks"]["passed"]) == 2
 	assert sum(data["field"]["page_loads"]) == 2

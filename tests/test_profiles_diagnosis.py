@@ -1,6 +1,5 @@
 """The diagnosis, publishing and the rendered proxy against every Frappe release profile of the
-stand-ins (tests/stack/realtime/server.js PROFILES), and whose session a sid is where v16's
-get_user_info answers only its realtime service (the socket secret, issue #17 point 1)."""
+stand-ins (tests/stack/realtime/server.js PROFILES), and whose session a sid is on each."""
 
 import json
 
@@ -12,17 +11,14 @@ from frappe import standin
 from raven_ai_agent.api.channel_utils import publish_message_created_event
 from raven_ai_agent.cli import cli
 from raven_ai_agent.config import diagnose_realtime
-from raven_ai_agent.realtime import probe
-from raven_ai_agent.realtime import session as polling
 from raven_ai_agent.realtime.constants import MESSAGE_CREATED
 from raven_ai_agent.realtime.diagnose import diagnose
 from raven_ai_agent.realtime.render import render
 from raven_ai_agent.realtime.resolve import resolve
-from tests.stack import ADMIN_SID, Nginx, Stack, free_port
+from tests.stack import ADMIN_SID, Nginx, free_port
 from tests.stack.listener import CHANNEL, RAVEN_CREATED, ChannelListener, subscribed
 
 USER_INFO = "/api/method/frappe.realtime.get_user_info"
-SECRET_KEY = "socketio_auth_secret"
 
 
 def checks(report: dict) -> dict:
@@ -36,8 +32,8 @@ def app_user_info_calls(stack) -> list[dict]:
 
 
 def test_cli_end_to_end_with_only_a_sid(profiled_stack):
-	"""`RAVEN_REALTIME_SID=... raven-realtime diagnose` learns whose session it is on every release:
-	on v16 it sends the bench's socket secret, as the realtime service does."""
+	"""`RAVEN_REALTIME_SID=... raven-realtime diagnose` learns whose session it is on every release
+	from get_user_info, with the sid cookie alone, as the realtime service asks."""
 	stack = profiled_stack
 	args = ["diagnose", "--bench", str(stack.bench), "--site", stack.site, "--base-url", stack.web_url]
 	args += ["--deployment-type", "local", "--timeout", "3", "--json", "--no-external"]
@@ -49,38 +45,12 @@ def test_cli_end_to_end_with_only_a_sid(profiled_stack):
 		and "user:Administrator" in checks(report)["end_to_end"]["detail"]
 	)
 	calls = app_user_info_calls(stack)
-	assert calls
-	if stack.profile == "v16":
-		secret = stack.redis.client().get(SECRET_KEY)
-		assert all(c["secret"] == secret for c in calls)
-	else:
-		assert all(c["secret"] is None for c in calls)
-
-
-def test_without_the_secret_v16_answers_nobody_and_the_diagnosis_says_why(profiled_stack):
-	"""No Redis to read the secret from: 15.41/v15 still answer, v16 answers {} and the hint names
-	the ways out instead of blaming the web server."""
-	stack = profiled_stack
-	http = probe.Http(probe.Deadline(5), 5)
-	try:
-		info, detail = polling.fetch_user(http, stack.web_url, ADMIN_SID)
-	finally:
-		http.close()
-	if stack.profile != "v16":
-		assert info == ("Administrator", "System User")
-		return
-	assert info is None and polling.refused_for_the_secret(detail) and SECRET_KEY in detail
-	common = {k: v for k, v in stack.common.items() if k not in ("redis_queue", "redis_cache")}
-	config = resolve(stack.site, {"host_name": stack.web_url}, common, {"deployment_type": "local"})
-	report = diagnose(config, timeout=3, sid=ADMIN_SID, publish=lambda e, m, r: stack.publish(e, m, r) > 0)
-	e2e = checks(report)["end_to_end"]
-	assert e2e["ok"] is False and "answered {}" in e2e["detail"]
-	assert "socket secret" in e2e["hint"] and "session store" in e2e["hint"]
+	assert calls and all(c["cookie"] == f"sid={ADMIN_SID}" for c in calls)
 
 
 def test_inside_frappe_the_session_store_says_whose_session_it_is(profiled_stack, tmp_path):
 	"""The Frappe shell reads the site's own session store: end_to_end never depends on
-	get_user_info's answer (the namespace check still asks, with the secret on v16)."""
+	get_user_info's answer (the namespace check still asks)."""
 	stack = profiled_stack
 	standin.reset(
 		site=stack.site,
@@ -99,8 +69,6 @@ def test_inside_frappe_the_session_store_says_whose_session_it_is(profiled_stack
 		assert checks(report)["namespace"]["ok"] is True
 		calls = app_user_info_calls(stack)[before:]
 		assert len(calls) == 1  # the namespace check's; end_to_end asked the session store
-		if stack.profile == "v16":
-			assert calls[0]["secret"] == stack.redis.client().get(SECRET_KEY)
 	finally:
 		frappe.destroy()
 
@@ -189,24 +157,3 @@ def test_a_failing_session_check_gets_the_fix_of_where_each_release_sends_it(
 		assert word in report["hint"], (word, report["hint"])
 	for word in unsaid:
 		assert word not in report["hint"], (word, report["hint"])
-
-
-def test_on_a_fresh_v16_bench_the_diagnosis_asks_again_once_the_secret_exists(tmp_path):
-	"""No socket has connected yet, so Redis holds no secret: the diagnosis' first ask makes the web
-	server create it ({} back); it reads the secret and asks once more, as the realtime service does."""
-	from raven_ai_agent.realtime.checks import Run
-	from raven_ai_agent.realtime.schedule import Schedule
-
-	with Stack(tmp_path=tmp_path, profile="v16") as stack:
-		config = resolve(stack.site, {"host_name": stack.web_url}, stack.common, {"deployment_type": "local"})
-		assert stack.redis.client().get(SECRET_KEY) is None
-		deadline = probe.Deadline(5)
-		run = Run(config, 5, Schedule(deadline, 0.5), False, ADMIN_SID, None, None, (), ())
-		http = run.http()
-		try:
-			info, _detail = run.fetch_user(http, stack.web_url, {})
-		finally:
-			http.close()
-		assert info == ("Administrator", "System User")
-		first, second = stack.web.requests(USER_INFO)
-		assert first["secret"] is None and second["secret"] == stack.redis.client().get(SECRET_KEY)

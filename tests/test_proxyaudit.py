@@ -79,6 +79,7 @@ NGINX_TIMEOUTS = """http {
 			proxy_read_timeout 10;
 		}
 		location ^~ /socket.io/ {
+			proxy_pass http://socketio;
 			proxy_read_timeout 1m;
 			proxy_send_timeout 40;
 		}
@@ -87,14 +88,17 @@ NGINX_TIMEOUTS = """http {
 """
 
 
-def test_the_timeout_in_force_on_each_socket_location_is_judged():
+def test_the_timeout_in_force_where_nginx_serves_the_socket_path_is_judged():
+	"""`^~ /socket.io/` is the longest prefix for /socket.io/?EIO=4: it serves, and its own read
+	timeout (1m) beats http's 30 s; its send timeout is short. `location /socket.io` never serves."""
 	findings = audit_timeout_text(NGINX_TIMEOUTS, 45, "nginx.conf")
-	# the first location inherits http's 30 s; the second's read is fine, its send is not; `/` is not the socket
-	assert [(f.line, f.text) for f in findings] == [
-		(2, "proxy_read_timeout 30s;"),
-		(12, "proxy_send_timeout 40;"),
-	]
+	assert [(f.line, f.text) for f in findings] == [(13, "proxy_send_timeout 40;")]
 	assert all("transport close" in f.problem and "above it" in f.fix for f in findings)
+	# without it, `location /socket.io` serves the socket path and inherits http's 30 s
+	alone = NGINX_TIMEOUTS.replace("^~ /socket.io/", "/static/")
+	assert [(f.line, f.text) for f in audit_timeout_text(alone, 45, "nginx.conf")] == [
+		(2, "proxy_read_timeout 30s;")
+	]
 
 
 def test_durations_and_caddy_stream_timeouts():

@@ -97,7 +97,7 @@ def test_after_install_stores_defaults(site):
 def test_saved_override_reaches_the_next_request(site):
 	with standin.request("GET", user=SYSTEM_USER):
 		assert get_config().deployment_type.value == "vps_prod"
-	save_settings(deployment_type="sandbox", base_url="https://tunnel.example.org")
+	save_settings(deployment_type="Sandbox tunnel", base_url="https://tunnel.example.org")
 	with standin.request("GET", user=SYSTEM_USER):
 		config = get_config()
 	assert config.deployment_type.value == "sandbox"
@@ -144,11 +144,60 @@ def test_saved_settings_reach_every_users_next_page_load(site):
 	for user in (SYSTEM_USER, SYSTEM_MANAGER):
 		assert boot_as(user)["raven_realtime"]["deployment_type"] == "vps_prod"
 		assert boot_as(user).get("from_cache")  # the second load is served from the cache
-	save_settings(deployment_type="sandbox", base_url="https://tunnel.example.org")
+	save_settings(deployment_type="Sandbox tunnel", base_url="https://tunnel.example.org")
 	for user in (SYSTEM_USER, SYSTEM_MANAGER):
 		context = boot_as(user)["raven_realtime"]
 		assert context["deployment_type"] == "sandbox"
 		assert context["socketio_base_url"] == "https://tunnel.example.org"
+
+
+def test_field_reports_are_off_in_the_boot_until_turned_on_without_clear_cache(site):
+	"""A fresh install tells pages to send nothing; saving the setting reaches every user's next
+	page load (the per-user boot cache notwithstanding), and so does turning it off again."""
+	for user in (SYSTEM_USER, SYSTEM_MANAGER):
+		assert boot_as(user)[boot.FIELD_REPORTS_KEY] == 0
+		assert boot_as(user).get("from_cache")
+	save_settings(field_reports=1)
+	for user in (SYSTEM_USER, SYSTEM_MANAGER):
+		assert boot_as(user)[boot.FIELD_REPORTS_KEY] == 1
+	save_settings(field_reports=0)
+	assert boot_as(SYSTEM_USER)[boot.FIELD_REPORTS_KEY] == 0
+
+
+def test_boot_says_off_when_the_settings_cannot_be_read(site, monkeypatch):
+	def broken():
+		raise RuntimeError("cache down")
+
+	monkeypatch.setattr("raven_ai_agent.boot.field_reports_enabled", broken)
+	monkeypatch.setattr("raven_ai_agent.error_log._last", {})
+	bootinfo = frappe._dict()
+	boot.extend_bootinfo(bootinfo)
+	assert bootinfo[boot.FIELD_REPORTS_KEY] == 0
+	assert bootinfo["raven_realtime"]["socketio_namespace"] == f"/{SITE}", "the context still goes"
+
+
+def test_deployment_type_is_stored_as_words_and_old_identifiers_are_migrated(site):
+	"""The form shows and stores "Production VPS"; a value stored as "vps_prod" before still
+	resolves, and the patch in patches.txt rewrites it so the next save passes Frappe's check."""
+	from raven_ai_agent.patches.v1 import deployment_type_words
+
+	patches = (Path(__file__).parents[1] / "raven_ai_agent" / "patches.txt").read_text()
+	assert "raven_ai_agent.patches.v1.deployment_type_words" in patches.split("[post_model_sync]")[1]
+	save_settings(deployment_type="Production VPS", base_url="https://erp.example.com")
+	assert get_config().sources["deployment_type"].value == "settings override"
+	frappe.db.set_single_value(SETTINGS_DOCTYPE, "deployment_type", "sandbox")
+	frappe.db.commit()
+	frappe.clear_document_cache(SETTINGS_DOCTYPE, SETTINGS_DOCTYPE)
+	with standin.request("GET", user=SYSTEM_MANAGER):
+		assert get_config().deployment_type.value == "sandbox"  # still honoured before the patch
+	deployment_type_words.execute()
+	frappe.db.commit()
+	assert standin.single_values(SETTINGS_DOCTYPE)["deployment_type"] == "Sandbox tunnel"
+	with standin.request("GET", user=SYSTEM_MANAGER):
+		assert get_config().deployment_type.value == "sandbox"
+	save_settings(check_external=0)  # passes the Select check now
+	deployment_type_words.execute()  # a second run changes nothing
+	assert standin.single_values(SETTINGS_DOCTYPE)["deployment_type"] == "Sandbox tunnel"
 
 
 def test_boot_hook_warm_cost_is_no_query_and_one_cache_round_trip(site):
@@ -340,6 +389,88 @@ def test_bench_diagnose_command_never_shows_the_sid(site):
 	assert sid not in result.output
 
 
+@pytest.fixture
+def sessions(monkeypatch):
+	"""Frappe's login machinery stood in: which sessions the command started and ended."""
+	from raven_ai_agent import commands
+
+	log = {"started": [], "ended": []}
+
+	def start(user):
+		sid = f"temporary-sid-{len(log['started'])}-0123456789abcdef"
+		log["started"].append((user, sid))
+		return sid
+
+	monkeypatch.setattr(commands, "_start_session", start)
+	monkeypatch.setattr(commands, "_end_session", lambda sid, user: log["ended"].append((user, sid)))
+	return log
+
+
+def test_bench_diagnose_user_makes_its_own_session_and_always_deletes_it(site, sessions, monkeypatch):
+	"""`--user` needs no copied sid: the command starts a session of that user, hands it to the
+	end-to-end check, deletes it afterwards, and never prints it."""
+	from raven_ai_agent.commands import commands
+
+	[group] = commands
+	save_settings(probe_timeout=0.5, check_external=0)
+	handed = []
+	import raven_ai_agent.config as config
+
+	real = config.diagnose_realtime
+
+	def spy(**kwargs):
+		handed.append(kwargs["sid"])
+		return real(**kwargs)
+
+	monkeypatch.setattr(config, "diagnose_realtime", spy)
+	result = standin.invoke_command(group, ["diagnose", "--json", "--user", SYSTEM_USER], site=SITE)
+	assert result.exit_code == 1, (result.output, result.exception)  # nothing listens on the socketio port
+	assert len(sessions["started"]) == 1, (result.output, result.exception)
+	[(user, sid)] = sessions["started"]
+	assert user == SYSTEM_USER and handed == [sid]
+	assert sessions["ended"] == [(SYSTEM_USER, sid)]
+	assert sid not in result.output
+
+	def broken(**kwargs):
+		raise RuntimeError("diagnosis crashed")
+
+	monkeypatch.setattr(config, "diagnose_realtime", broken)
+	result = standin.invoke_command(group, ["diagnose", "--user", SYSTEM_USER], site=SITE)
+	assert isinstance(result.exception, RuntimeError)
+	assert len(sessions["started"]) == 2 and sessions["ended"][1] == sessions["started"][1], (
+		"deleted on error"
+	)
+
+
+def test_a_sigterm_during_the_check_still_deletes_the_session(site, sessions):
+	"""SIGTERM (a supervisor stopping the command, `timeout`) ends the command through the same
+	clean-up; the previous handler is back afterwards."""
+	import os
+	import signal
+
+	from raven_ai_agent.commands import temporary_session
+
+	before = signal.getsignal(signal.SIGTERM)
+	with pytest.raises(SystemExit) as stopped:
+		with temporary_session(SYSTEM_USER) as sid:
+			os.kill(os.getpid(), signal.SIGTERM)
+			pytest.fail("SIGTERM did not stop the check")
+	assert stopped.value.code == 128 + signal.SIGTERM
+	assert sessions["ended"] == [(SYSTEM_USER, sid)]
+	assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_bench_diagnose_user_refuses_unknown_users_and_a_sid_besides(site, sessions):
+	from raven_ai_agent.commands import commands
+
+	[group] = commands
+	result = standin.invoke_command(group, ["diagnose", "--user", "nobody@example.com"], site=SITE)
+	assert result.exit_code == 2 and "nobody@example.com" in result.output, result.output
+	result = standin.invoke_command(group, ["diagnose", "--user", SYSTEM_USER, "--sid", "x"], site=SITE)
+	assert result.exit_code == 2 and "not both" in result.output, result.output
+	assert sessions["started"] == [] and sessions["ended"] == []
+
+
 def test_bench_render_and_audit_commands(site, tmp_path):
 	from raven_ai_agent.commands import commands
 
@@ -363,39 +494,6 @@ def test_bench_render_and_audit_commands(site, tmp_path):
 	overwrite.write_text("location /socket.io/ {\n\tproxy_set_header Origin $scheme://$http_host;\n}\n")
 	result = standin.invoke_command(group, ["audit-proxy", str(overwrite)], site=SITE)
 	assert result.exit_code == 1 and "origin.conf:2" in result.output, result.output
-
-
-# -- install-app, as bench runs it -----------------------------------------------------------
-
-
-def test_install_app_resolves_required_apps_offline():
-	"""`bench --site S install-app raven_ai_agent` on a server with no route to GitHub: every bare
-	name in hooks.required_apps goes to GitHub through parse_app_name, so none may be listed."""
-	import frappe.installer
-
-	from raven_ai_agent import hooks
-
-	standin.reset(site=SITE, apps=("raven_ai_agent",), installed=())
-	assert "raven_ai_agent" not in frappe.get_installed_apps()
-	frappe.installer.install_app("raven_ai_agent")
-	assert "raven_ai_agent" in frappe.get_installed_apps()
-	assert frappe.db.get_single_value(SETTINGS_DOCTYPE, "check_external") == 1  # after_install ran
-	assert not getattr(hooks, "required_apps", None)
-	frappe.destroy()
-
-
-def test_a_bare_required_app_fails_install_offline(monkeypatch):
-	"""The stand-in's installer fails as the real one did with `required_apps = ["frappe"]`."""
-	import frappe.installer
-	import requests
-
-	from raven_ai_agent import hooks
-
-	standin.reset(site=SITE, apps=("raven_ai_agent",), installed=())
-	monkeypatch.setattr(hooks, "required_apps", ["frappe"], raising=False)
-	with pytest.raises(requests.exceptions.ConnectionError, match="api.github.com"):
-		frappe.installer.install_app("raven_ai_agent")
-	frappe.destroy()
 
 
 @pytest.mark.parametrize("token", ["", "ABCDEF12", "0123", "0123abcd<script>", "x" * 80])

@@ -1,9 +1,13 @@
 """Field data: browsers report what their sockets did; the server counts it per hour in Redis.
 
+Only when a System Manager has turned Collect Field Reports from Browsers on (off by default):
+desk pages then send reports (the boot says so), and this endpoint refuses them otherwise.
 One report costs one Redis round trip of ours (a pipeline: HINCRBY per counter and EXPIRE),
 on top of Frappe's rate limiter; no database row, no address, no user agent. What a report may
 say is decided in `raven_ai_agent.realtime.field_reports`.
 """
+
+import time
 
 import frappe
 from frappe import _
@@ -25,6 +29,33 @@ from raven_ai_agent.realtime.field_reports import (
 REPORTS_PER_WINDOW = 120
 WINDOW_SECONDS = 60
 
+# "On" is remembered per site for this long in each worker process, so that a report costs no
+# settings read (3 round trips: the limiter's 2 and our pipeline); "off" is never remembered, so
+# turning reports on takes effect at once, and turning them off within this many seconds here
+# (browsers stop at their next page load; saving the settings forgets it in the saving process).
+ENABLED_MEMO_SECONDS = 10
+_enabled_until: dict[str, float] = {}
+
+
+def reports_enabled() -> bool:
+	"""Whether the settings let browsers report, read at most once per ENABLED_MEMO_SECONDS while on."""
+	from raven_ai_agent.config import field_reports_enabled
+
+	site = frappe.local.site
+	now = time.monotonic()
+	if _enabled_until.get(site, 0.0) > now:
+		return True
+	if not field_reports_enabled():
+		_enabled_until.pop(site, None)
+		return False
+	_enabled_until[site] = now + ENABLED_MEMO_SECONDS
+	return True
+
+
+def forget_enabled() -> None:
+	"""Re-read the setting at the next report (the settings were saved)."""
+	_enabled_until.pop(frappe.local.site, None)
+
 
 @frappe.whitelist(methods=["POST"])
 @rate_limit(limit=REPORTS_PER_WINDOW, seconds=WINDOW_SECONDS)
@@ -40,6 +71,10 @@ def report_connection(
 	"""Count one socket event of a logged-in user's page. Refused reports count nothing."""
 	if frappe.session.user == "Guest":
 		frappe.throw(_("Log in to report realtime connections."), frappe.PermissionError)
+	if not reports_enabled():
+		frappe.throw(
+			_("Field reports are off on this site (Raven Realtime Settings)."), frappe.PermissionError
+		)
 	values = {
 		"socket": socket,
 		"event": event,

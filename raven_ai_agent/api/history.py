@@ -6,6 +6,7 @@ from frappe.utils import now_datetime
 
 from raven_ai_agent.api.field import read_buckets
 from raven_ai_agent.api.realtime import _require_system_manager
+from raven_ai_agent.config import field_reports_enabled
 from raven_ai_agent.monitor import CHECK_DOCTYPE
 from raven_ai_agent.realtime.history import RANGES, history, hour_starts
 
@@ -13,7 +14,7 @@ from raven_ai_agent.realtime.history import RANGES, history, hour_starts
 @frappe.whitelist(methods=["GET"])
 def get_realtime_history(period: str = "24h") -> dict:
 	"""Hourly series for the last 24 hours ("24h") or 7 days ("7d"): one query, one Redis round
-	trip."""
+	trip for the counters (plus the cached settings: are field reports collected at all?)."""
 	_require_system_manager()
 	if period not in RANGES:
 		frappe.throw(_("Period must be one of: {0}").format(", ".join(RANGES)))
@@ -26,4 +27,5 @@ def get_realtime_history(period: str = "24h") -> dict:
 		order_by="checked_on asc",
 	)
 	buckets = [raw for _key, raw in read_buckets(len(starts), end)]
-	return {"period": period, **history(rows, buckets, starts)}
+	# the field charts say "not collected" rather than "no reports" when browsers were told not to
+	return {"period": period, "field_reports": field_reports_enabled(), **history(rows, buckets, starts)}

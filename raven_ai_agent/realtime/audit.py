@@ -4,7 +4,9 @@ An old `socketio_port` survives in proxies, compose files, `.env` files and scri
 the bench moved (catalog #11, #12): the browser then knocks on a port nothing listens on.
 Precision matters more than recall, so a number counts only when its own key or its
 surroundings say socketio / socket.io / realtime / websocket, and never when they say Redis,
-the web server or a database. Pure text analysis: nothing is executed or imported.
+the web server or a database. Each format is read by its own reader (nginx directives with
+includes, YAML/TOML values with their key paths, Caddyfile directives, JSON keys); scripts, env
+files, units and INI files line by line. Nothing is executed or imported.
 """
 
 import json
@@ -14,9 +16,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from raven_ai_agent.realtime.configfiles import config_files, read_config_text
+from raven_ai_agent.realtime import caddyfile, nginxconf, traefikconf
+from raven_ai_agent.realtime.configfiles import ConfigFile, config_kind, read_configs
+from raven_ai_agent.realtime.nginxconf import NginxConfig
 
 # What makes a line about the realtime service, and what makes it about something else.
 # "realtime.example.com" is a host name, not the realtime service.
@@ -58,7 +60,6 @@ _LABEL_SERVICE = re.compile(
 	r"traefik\.http\.routers\.(?P<router>[\w-]+)\.service\s*[=:]\s*[\"']?(?P<service>[\w-]+)"
 )
 _LABEL_SERVICE_PORT = re.compile(r"traefik\.http\.services\.(?P<service>[\w-]+)\.", re.IGNORECASE)
-_YAML_KEY = re.compile(r"^(?P<indent>\s*)(?:-\s+)?[\"']?(?P<key>[^\s:\"'#][^:\"'#]*?)[\"']?\s*:(?:\s|$)")
 _INI_SECTION = re.compile(r"^\s*\[(?P<name>[^\]]+)\]\s*$")
 
 
@@ -84,10 +85,8 @@ def audit_ports(
 	binary files and files over 1 MB; a file named explicitly is always read.
 	"""
 	findings: list[Finding] = []
-	for path in config_files(paths):
-		text = read_config_text(path)
-		if text is not None:
-			findings.extend(audit_text(text, socketio_port, str(path), socketio_uds))
+	for config in read_configs(paths):
+		findings.extend(_config_findings(config, _Expected(socketio_port, socketio_uds)))
 	return findings
 
 
@@ -101,19 +100,31 @@ def format_finding(finding: Finding) -> str:
 def audit_text(
 	text: str, socketio_port: int, file: str = "<text>", socketio_uds: str | None = None
 ) -> list[Finding]:
-	"""The findings in one file's text; `file` names it (its name and suffix steer the parsing)."""
-	expected = _Expected(socketio_port, socketio_uds)
-	name = Path(file).name.lower()
+	"""The findings in one file's text; `file` names it (its name and suffix steer the parsing;
+	an nginx file's includes are followed from its folder)."""
+	kind = config_kind(file, text)
+	nginx = nginxconf.load(Path(file), text) if kind == "nginx" else None
+	return _config_findings(ConfigFile(Path(file), text, kind, nginx), _Expected(socketio_port, socketio_uds))
+
+
+def _config_findings(config: ConfigFile, expected: "_Expected") -> list[Finding]:
+	text, file = config.text, str(config.path)
+	name = config.path.name.lower()
+	if config.nginx is not None:
+		return _nginx_findings(config.nginx, expected, name)
+	if config.kind in ("yaml", "toml"):
+		return _settings_findings(traefikconf.settings(config.kind, text, file), text, expected, name)
+	if config.kind == "caddy":
+		return _directive_findings(list(caddyfile.walk(caddyfile.parse(text, file))), {}, expected, name)
 	if name.endswith(".json"):
 		data = _json_object(text)
 		if data is not None:
 			return _json_findings(data, text, expected, file, name)
-	is_yaml = name.endswith((".yml", ".yaml"))
-	aliases = _aliases(text, is_yaml)
+	aliases = _aliases(text)
 	# systemd units say what they run only in their file name.
 	file_context = name.endswith(".service") and bool(_REALTIME.search(name)) and not _OTHER_KEY.search(name)
 	ini = name.endswith((".ini", ".conf", ".cfg", ".service", ".toml"))
-	contexts = _yaml_contexts(text, aliases) if is_yaml else _block_contexts(text, aliases, ini)
+	contexts = _block_contexts(text, aliases, ini)
 	findings: dict[tuple[int, int], Finding] = {}
 	for number, (line, (context, under_ports)) in enumerate(
 		zip(text.splitlines(), contexts, strict=False), 1
@@ -124,6 +135,77 @@ def audit_text(
 		for port, suggestion in _stale_ports(line, context, under_ports, expected, name):
 			findings.setdefault((number, port), Finding(file, number, line.strip(), port, suggestion))
 	return list(findings.values())
+
+
+def _nginx_findings(config: NginxConfig, expected: "_Expected", name: str) -> list[Finding]:
+	"""An nginx config directive by directive; an upstream that a socket.io location passes to is
+	realtime whatever its name, one that only other locations use is not."""
+	aliases: dict[str, bool] = {}
+	for d in config.walk():
+		m = _PROXY_PASS_NAME.search(d.text) if d.name == "proxy_pass" else None
+		if m:
+			realtime = any(_is_realtime_header(_header(a), {}) for a in d.ancestors())
+			aliases[m.group("name")] = aliases.get(m.group("name"), False) or realtime
+	return _directive_findings(list(config.walk()), aliases, expected, name)
+
+
+def _directive_findings(
+	directives: list, aliases: dict[str, bool], expected: "_Expected", name: str
+) -> list[Finding]:
+	"""nginx or Caddy directives: a port counts inside a block about the realtime service
+	(`location /socket.io`, `upstream <bench>-socketio-server`, `handle /socket.io/*`, an aliased
+	upstream) or in a directive that names it (`reverse_proxy /socket.io/* host:port`)."""
+	findings: dict[tuple[str, int, int], Finding] = {}
+	for d in directives:
+		if d.block is not None and d.name != "upstream":
+			continue
+		context = any(_is_realtime_header(_header(a), aliases) for a in d.ancestors())
+		context = context or bool(_REALTIME.search(d.text))
+		for port, suggestion in _stale_ports(d.text, context, False, expected, name):
+			findings.setdefault((d.file, d.line, port), Finding(d.file, d.line, d.text, port, suggestion))
+	return list(findings.values())
+
+
+def _settings_findings(
+	settings: list[traefikconf.Setting], text: str, expected: "_Expected", name: str
+) -> list[Finding]:
+	"""YAML (compose, Traefik) and TOML values with the keys around them: a compose service or a
+	Traefik service that a socket.io router uses makes its ports, environment (list or map form)
+	and server URLs realtime; `ports`/`expose` make bare numbers and pairs published ports."""
+	aliases = _setting_aliases(settings)
+	lines = text.splitlines()
+	findings: dict[tuple[int, int], Finding] = {}
+	for s in settings:
+		keys = s.where
+		logical = s.text
+		context = (
+			_yaml_realtime(keys, aliases) or bool(_REALTIME.search(logical)) or _names_alias(logical, aliases)
+		)
+		for port, suggestion in _stale_ports(logical, context, _yaml_ports(keys), expected, name):
+			source = lines[s.line - 1].strip() if 0 < s.line <= len(lines) else logical
+			findings.setdefault((s.line, port), Finding(s.file, s.line, source, port, suggestion))
+	return list(findings.values())
+
+
+def _setting_aliases(settings: list[traefikconf.Setting]) -> dict[str, bool]:
+	"""Traefik services that a router whose rule names the socket.io path uses (labels or a file
+	provider): `routers.<r>.service`, else the router's own name (Traefik's label default)."""
+	routers: dict[str, dict[str, str]] = {}
+	for s in settings:
+		path = [k.lower() for k in s.path]
+		at = path.index("routers") if "routers" in path else -1
+		if at >= 0 and at + 3 == len(path) and path[-1] in ("rule", "service"):
+			router = s.path[at + 1]
+			routers.setdefault(router, {})[path[-1]] = s.value
+	return {
+		conf.get("service", router).split("@")[0]: True
+		for router, conf in routers.items()
+		if _REALTIME.search(conf.get("rule", ""))
+	}
+
+
+def _header(block: nginxconf.Directive) -> str:
+	return " ".join((block.name, *block.args))
 
 
 def _json_object(text: str) -> dict | None:
@@ -268,8 +350,9 @@ def _names_alias(line: str, aliases: dict[str, bool]) -> bool:
 	return any(aliases.get(m.group("service")) is True for m in _LABEL_SERVICE_PORT.finditer(line))
 
 
-def _aliases(text: str, is_yaml: bool) -> dict[str, bool]:
-	"""Upstream/service names and whether they receive socket.io traffic.
+def _aliases(text: str) -> dict[str, bool]:
+	"""Upstream/service names and whether they receive socket.io traffic, in a file read line by
+	line (a script that writes an nginx site, or passes Traefik labels to `docker run`).
 
 	An nginx upstream that a socket.io location passes to is realtime whatever its name; one
 	that only other locations use is not, even when the site's name says "realtime".
@@ -283,27 +366,7 @@ def _aliases(text: str, is_yaml: bool) -> dict[str, bool]:
 	routers = {m.group("router") for m in _LABEL_RULE.finditer(text) if _REALTIME.search(m.group("rule"))}
 	services = {m.group("router"): m.group("service") for m in _LABEL_SERVICE.finditer(text)}
 	aliases.update((services.get(r, r), True) for r in routers)
-	if is_yaml:
-		aliases.update((name, True) for name in _file_provider_services(text))
 	return aliases
-
-
-def _file_provider_services(text: str) -> set[str]:
-	"""Traefik file provider: services of the routers whose rule names the socket.io path."""
-	try:
-		documents = list(yaml.safe_load_all(text))
-	except yaml.YAMLError:
-		return set()
-	found = set()
-	for doc in documents:
-		http = doc.get("http") if isinstance(doc, dict) else None
-		routers = http.get("routers") if isinstance(http, dict) else None
-		if not isinstance(routers, dict):
-			continue
-		for router, conf in routers.items():
-			if isinstance(conf, dict) and _REALTIME.search(str(conf.get("rule", ""))):
-				found.add(str(conf.get("service", router)).split("@")[0])
-	return found
 
 
 def _block_contexts(text: str, aliases: dict[str, bool], ini: bool = False) -> list[tuple[bool, bool]]:
@@ -349,31 +412,9 @@ def _is_realtime_header(header: str, aliases: dict[str, bool]) -> bool:
 	return bool(_REALTIME.search(header)) and not _OTHER_KEY.search(header)
 
 
-def _yaml_contexts(text: str, aliases: dict[str, bool]) -> list[tuple[bool, bool]]:
-	"""Per line: (an ancestor key names the realtime service, an ancestor key is ports/expose).
-
-	Indentation gives the ancestry: a compose service `websocket:` covers its `ports:` list,
-	a Traefik file provider's `services: <socket.io service>:` covers its server URLs.
-	"""
-	out = []
-	stack: list[tuple[int, str]] = []  # (column of the key, key)
-	for line in text.splitlines():
-		stripped = line.lstrip(" ")
-		if stripped.strip() and not _COMMENT.match(line):
-			lead = len(line) - len(stripped)
-			# A list item may sit at its parent key's column: it still belongs to it.
-			is_item = stripped.startswith("-")
-			while stack and (stack[-1][0] > lead if is_item else stack[-1][0] >= lead):
-				stack.pop()
-		out.append((_yaml_realtime(stack, aliases), _yaml_ports(stack)))
-		m = _YAML_KEY.match(line)
-		if m and not _COMMENT.match(line):
-			stack.append((m.start("key"), m.group("key").strip()))
-	return out
-
-
-def _yaml_realtime(stack: list[tuple[int, str]], aliases: dict[str, bool]) -> bool:
-	keys = [k for _, k in stack]
+def _yaml_realtime(keys: list[str] | tuple[str, ...], aliases: dict[str, bool]) -> bool:
+	"""A key around the value names the realtime service (and none names something else), or the
+	value belongs to a Traefik service that a socket.io router uses."""
 	if any(_OTHER_KEY.search(k) for k in keys):
 		return False
 	if any(_REALTIME.search(k) for k in keys):
@@ -381,5 +422,5 @@ def _yaml_realtime(stack: list[tuple[int, str]], aliases: dict[str, bool]) -> bo
 	return any(a == "services" and aliases.get(b) is True for a, b in zip(keys, keys[1:], strict=False))
 
 
-def _yaml_ports(stack: list[tuple[int, str]]) -> bool:
-	return any(k in ("ports", "expose") for _, k in stack)
+def _yaml_ports(keys: list[str] | tuple[str, ...]) -> bool:
+	return any(k in ("ports", "expose") for k in keys)

@@ -2,8 +2,7 @@
 
 frappe.publish_realtime PUBLISHes JSON on Redis' `events` channel and the realtime service
 SUBSCRIBEs to it; PUBLISH answers how many subscribers got the message, so one call tells
-"Redis down" from "nobody listens". Here: that bounded PUBLISH, the bounded read of the socket
-secret newer realtime services send with their session checks, Frappe's event JSON, and the
+"Redis down" from "nobody listens". Here: that bounded PUBLISH, Frappe's event JSON, and the
 Redis URL without its password for output. No frappe import.
 """
 
@@ -16,7 +15,6 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from raven_ai_agent.realtime.constants import SOCKET_SECRET_KEY
 from raven_ai_agent.realtime.probe import NETWORK, Deadline, classify_error
 
 
@@ -41,18 +39,6 @@ def redis_publish(
 	if outcome.error is None:
 		outcome.subscribers = int(reply)
 	return outcome
-
-
-def socket_secret(redis_url: str, deadline: Deadline, timeout: float) -> tuple[str | None, str | None]:
-	"""(the bench's realtime socket secret, None) or (None, why not): what newer Frappe's
-	realtime service reads from Redis and sends as X-Frappe-Socket-Secret, without which
-	get_user_info answers {}. Only read: Frappe itself creates it on first use."""
-	reply, error, error_text, _ = _bounded(redis_url, deadline, timeout, lambda c: c.get(SOCKET_SECRET_KEY))
-	if error is not None:
-		return None, f"{error}: {error_text}"
-	if reply is None:
-		return None, f"no {SOCKET_SECRET_KEY} in Redis"
-	return (reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)), None
 
 
 def _bounded(

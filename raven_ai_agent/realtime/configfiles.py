@@ -6,8 +6,12 @@ binary files and files over 1 MB; a file named explicitly is always read. No fra
 """
 
 import os
+import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+
+from raven_ai_agent.realtime.nginxconf import NginxConfig, load
 
 MAX_FILE_BYTES = 1_000_000
 SKIP_DIRS = frozenset(
@@ -72,3 +76,59 @@ def read_config_text(path: Path) -> str | None:
 	if b"\0" in data[:8192]:
 		return None
 	return data.decode("utf-8", "replace")
+
+
+# ---- what each file is, read by its own format's reader ------------------------------------------
+
+# An nginx block opening: what makes a `.conf` (or an extensionless file in sites-enabled/) nginx
+# rather than INI, Redis or supervisor.
+# A statement starts a line or follows `;`, `{` or `}`; its `{` may come on a later line.
+_NGINX_BLOCK = re.compile(r"(?m)(?:^|[;{}])\s*(?:server|location|upstream|http|map|events)\b[^;{}#]*\{")
+_CADDY_WORDS = re.compile(r"(?m)^\s*(?:reverse_proxy|handle|handle_path|route)\b")
+
+
+def config_kind(file: str, text: str) -> str:
+	"""nginx, caddy, yaml, toml, json or text (read line by line): by name, then by content."""
+	path = Path(file)
+	name, suffix = path.name.lower(), path.suffix.lower()
+	if name.startswith("caddyfile") or suffix in (".caddy", ".caddyfile"):
+		return "caddy"
+	if suffix in (".yml", ".yaml"):
+		return "yaml"
+	if suffix == ".toml":
+		return "toml"
+	if suffix == ".json":
+		return "json"
+	if suffix in (".env", ".sh", ".bash", ".zsh", ".service", ".ini", ".cfg", ".md") or name.startswith(
+		(".env", "procfile")
+	):
+		return "text"
+	if _NGINX_BLOCK.search(text):
+		return "nginx"
+	if _CADDY_WORDS.search(text):
+		return "caddy"
+	return "text"
+
+
+@dataclass
+class ConfigFile:
+	"""One file to audit: its text, its kind, and for nginx its directives with includes followed."""
+
+	path: Path
+	text: str
+	kind: str
+	nginx: NginxConfig | None = None
+
+
+def read_configs(paths: Iterable[str | os.PathLike]) -> list[ConfigFile]:
+	"""Every config file under `paths`, nginx files parsed (NginxSyntaxError names the file and
+	line nginx would refuse). A file that another one includes is read as part of it, not alone:
+	its locations inherit from the includer's server and http."""
+	files = []
+	for path in config_files(paths):
+		text = read_config_text(path)
+		if text is not None:
+			kind = config_kind(str(path), text)
+			files.append(ConfigFile(path, text, kind, load(path, text) if kind == "nginx" else None))
+	included = {os.path.realpath(f) for c in files if c.nginx for f in c.nginx.files[1:]}
+	return [c for c in files if not (c.nginx and os.path.realpath(c.path) in included)]

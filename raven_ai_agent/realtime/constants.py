@@ -34,11 +34,6 @@ DEFAULT_PROXY_TIMEOUT = 120  # seconds, for proxy_read_timeout / proxy_send_time
 DEFAULT_NGINX_ACCESS_LOG = "/var/log/nginx/access.log"  # Debian's and the nginx image's
 # Frappe's realtime service checks a session with GET <origin>USER_INFO_PATH?sid=<session id>.
 USER_INFO_PATH = "/api/method/frappe.realtime.get_user_info"
-# Newer v16 / develop (frappe/realtime.py get_user_info, realtime/middlewares/authenticate.js):
-# get_user_info answers {} unless the request carries this header with the value the realtime
-# service reads from this key of redis_queue; 15.41 and earlier v15 know neither.
-SOCKET_SECRET_HEADER = "X-Frappe-Socket-Secret"
-SOCKET_SECRET_KEY = "socketio_auth_secret"
 # ... and allows a doc_subscribe (doc rooms: Raven streams messages to them) through this one.
 CAN_SUBSCRIBE_DOC_PATH = "/api/method/frappe.realtime.can_subscribe_doc"
 # This app's answer to "which site are you?" (see checks/web_site.py).
@@ -69,6 +64,15 @@ KEY_REDIS_SOCKETIO = "redis_socketio"  # v14
 # env FRAPPE_SOCKETIO_UDS): set, the realtime service listens on this Unix socket and opens no TCP
 # port. 15.41 does not know the key.
 KEY_SOCKETIO_UDS = "socketio_uds"
+# Where the realtime service listens when it is not on this host (frappe_docker's `websocket`
+# container, a Kubernetes Service): the operator names it here, as in Raven Realtime Settings'
+# Realtime Address and the CLI's --realtime-address.
+REALTIME_ADDRESS_ENV = "RAVEN_REALTIME_INTERNAL_URL"
+# frappe_docker's names (compose.yaml, resources/nginx-template.conf): the realtime service's
+# container and port, and the frontend's environment that routes to it.
+DOCKER_WEBSOCKET_ADDRESS = "websocket:9000"
+DOCKER_BACKEND_ADDRESS = "backend:8000"
+DOCKER_REDIS_QUEUE_HOST = "redis-queue"
 # How this app writes "the realtime service on a Unix socket" as a URL: http+unix://<%-encoded path>.
 UNIX_SOCKET_SCHEME = "http+unix"
 # Read by the realtime service from common_site_config.json, where they move its session check

@@ -53,10 +53,16 @@ from raven_ai_agent.realtime.checks.boot import check_boot_context
 from raven_ai_agent.realtime.checks.clients import check_clients
 from raven_ai_agent.realtime.checks.config import check_config
 from raven_ai_agent.realtime.checks.delivery import check_delivery, check_redis
-from raven_ai_agent.realtime.checks.handshakes import check_external, check_local, check_websocket
+from raven_ai_agent.realtime.checks.handshakes import (
+	check_external,
+	check_local,
+	check_websocket,
+	not_on_this_host,
+)
 from raven_ai_agent.realtime.checks.session import check_session
 from raven_ai_agent.realtime.checks.web_site import check_web_site
 from raven_ai_agent.realtime.checks.websocket_session import check_websocket_session
+from raven_ai_agent.realtime.containers import Runtime
 from raven_ai_agent.realtime.probe import Deadline
 from raven_ai_agent.realtime.resolve import RavenConfig
 from raven_ai_agent.realtime.schedule import Schedule, Task
@@ -138,6 +144,7 @@ def diagnose(
 	client_notes: Sequence[str] = (),
 	site_wide: bool = False,
 	raven_channel: str | None = None,
+	runtime: Runtime | None = None,
 ) -> dict:
 	"""Check every hop of the realtime path of `config`; return a JSON-ready report. Never raises.
 
@@ -163,6 +170,9 @@ def diagnose(
 	Each client URL also gets client_delivery: the same probe events heard there (as Guest in the
 	`website` room; with `sid` in the user's room, and for Raven's web app in the room of
 	`raven_channel`, a Raven Channel the user belongs to, which end_to_end checks too).
+	`runtime` is the container the caller runs in (containers.observe), for the split layout's hints:
+	a realtime port refused here while the public path reaches this site's realtime service is
+	"not on this host" (checks.handshakes.not_on_this_host), not a failure.
 	"""
 	start = time.monotonic()
 	timeout, timeout_note = bounded_timeout(timeout)
@@ -192,10 +202,15 @@ def diagnose(
 		client_notes=tuple(client_notes or ()),
 		site_wide=bool(site_wide),
 		raven_channel=raven_channel or None,
+		runtime=runtime,
 	)
 	tasks = _tasks(run, {c["name"]: c for c in shared if c.get("name") in BENCH_WIDE})
 	outcome = schedule.run([_timed(task) for task in tasks], _gate, _crashed, context=run)
-	checks = [outcome.results.get(name) or _unfinished(run, tasks, name, outcome.results) for name in CHECKS]
+	results = {
+		name: outcome.results.get(name) or _unfinished(run, tasks, name, outcome.results) for name in CHECKS
+	}
+	results[LOCAL_HANDSHAKE] = not_on_this_host(run, results) or results[LOCAL_HANDSHAKE]
+	checks = [results[name] for name in CHECKS]
 	failing = [c for c in checks if c.ok is False]
 	by_name = {c.name: c for c in checks}
 	report = {
@@ -207,6 +222,8 @@ def diagnose(
 		"socketio_port": config.socketio_port,
 		"socketio_path": config.socketio_path,
 		"external_socketio_url": config.get_external_socketio_url(),
+		"internal_socketio_url": config.get_internal_socketio_url(),
+		"runtime": runtime.describe() if runtime else None,
 		"local_socketio_ok": by_name[LOCAL_HANDSHAKE].ok is True,
 		"external_socketio_ok": by_name[EXTERNAL_HANDSHAKE].ok,
 		"websocket_ok": by_name[EXTERNAL_WEBSOCKET].ok,

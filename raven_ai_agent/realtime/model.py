@@ -24,12 +24,35 @@ class DeploymentType(str, Enum):
 	SANDBOX = "sandbox"
 	LOCAL = "local"
 
+	@property
+	def label(self) -> str:
+		"""What the settings form shows and stores (Deployment Type): words, not the identifier."""
+		return DEPLOYMENT_TYPE_LABELS[self]
+
+	@classmethod
+	def from_setting(cls, value: object) -> object:
+		"""The identifier for a stored setting: a label ("Production VPS") or, as stored before
+		the form showed words, the identifier itself; anything else is returned as it came, for
+		the resolver to warn about."""
+		for member, label in DEPLOYMENT_TYPE_LABELS.items():
+			if value == label:
+				return member.value
+		return value
+
+
+DEPLOYMENT_TYPE_LABELS = {
+	DeploymentType.VPS_PROD: "Production VPS",
+	DeploymentType.SANDBOX: "Sandbox tunnel",
+	DeploymentType.LOCAL: "Local bench",
+}
+
 
 class Source(str, Enum):
 	"""Where a resolved value came from, so an operator can see why it was chosen."""
 
 	SETTINGS = "settings override"
 	COMMAND_LINE = "command line"
+	ENVIRONMENT = "environment"
 	SITE_CONFIG = SITE_CONFIG_FILE
 	COMMON_CONFIG = COMMON_CONFIG_FILE
 	INFERRED = "inferred"
@@ -59,6 +82,9 @@ class RavenConfig:
 	server_ip: str | None = None
 	webserver_host: str | None = None  # develop: the realtime service's session checks go there
 	socketio_uds: str | None = None  # latest v15 / v16: the realtime service's Unix socket, no TCP port
+	# The realtime service's internal address when an operator named it (not on this host: a
+	# container, a Kubernetes Service): http://host:port or http+unix://...; None: this host.
+	realtime_address: str | None = None
 
 	@property
 	def namespace(self) -> str:
@@ -73,8 +99,11 @@ class RavenConfig:
 		return self.socketio_base_url
 
 	def get_internal_socketio_url(self) -> str:
-		"""Where the realtime service listens on the bench host itself: its Unix socket
-		(`http+unix://...`, constants.unix_socket_url) when socketio_uds is set, else its port."""
+		"""Where the diagnosis reaches the realtime service: the address an operator named (its
+		container, its Service), else this host's Unix socket (`http+unix://...`,
+		constants.unix_socket_url) when socketio_uds is set, else 127.0.0.1:socketio_port."""
+		if self.realtime_address:
+			return self.realtime_address
 		if self.socketio_uds:
 			return unix_socket_url(self.socketio_uds)
 		return f"http://127.0.0.1:{self.socketio_port}"
@@ -97,6 +126,7 @@ class RavenConfig:
 			"base_url": self.base_url,
 			"socketio_port": self.socketio_port,
 			"socketio_uds": self.socketio_uds,
+			"internal_socketio_url": self.get_internal_socketio_url(),
 			"webserver_port": self.webserver_port,
 			"socketio_path": self.socketio_path,
 			"site_name": self.site_name,

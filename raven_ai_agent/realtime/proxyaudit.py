@@ -7,28 +7,26 @@ works but removes a protection:
   refuse a foreign page;
 - an access log that records the realtime service's session checks with their query, which
   holds live session ids.
-Pure text analysis over the same files; nothing is executed.
+Each file is read by its own format's reader (nginx: nginxconf, with includes, inheritance and
+location matching; Caddyfile: caddyfile; Traefik YAML/TOML/labels: traefikconf), so a finding
+names the file and line of the directive itself; nothing is executed.
 """
 
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
-from raven_ai_agent.realtime.configfiles import config_files, read_config_text
+from raven_ai_agent.realtime import caddyfile, nginxconf, traefikconf
+from raven_ai_agent.realtime.configfiles import ConfigFile, config_kind, read_configs
+from raven_ai_agent.realtime.configsyntax import ConfigSyntaxError
 from raven_ai_agent.realtime.constants import USER_INFO_PATH
+from raven_ai_agent.realtime.nginxconf import Directive, NginxConfig
 
-# nginx: `proxy_set_header Origin <value>;`; the value is fine only when it is the browser's
-# own Origin, or a variable a `map $http_origin` of the same file builds (which keeps it).
-_NGINX_ORIGIN = re.compile(r"^\s*proxy_set_header\s+Origin\s+(?P<value>[^;]+);", re.IGNORECASE)
-_NGINX_ORIGIN_MAP = re.compile(r"^\s*map\s+\$http_origin\s+\$(?P<var>\w+)\s*\{", re.IGNORECASE)
-# Traefik: a headers middleware that sets Origin (labels or a file-provider YAML).
+# Traefik: a label of a headers middleware that sets Origin, in a file read line by line.
 _TRAEFIK_ORIGIN = re.compile(
 	r"customrequestheaders(?:\.|\s*:\s*\{?\s*[\"']?)origin[\"']?\s*[=:]", re.IGNORECASE
 )
-_TRAEFIK_ORIGIN_KEY = re.compile(r"^\s*[\"']?Origin[\"']?\s*:", re.IGNORECASE)
-_TRAEFIK_HEADERS_KEY = re.compile(r"^\s*customRequestHeaders\s*:\s*$", re.IGNORECASE)
-# Caddy: `header_up Origin ...`.
-_CADDY_ORIGIN = re.compile(r"^\s*header_up\s+\+?Origin\s+", re.IGNORECASE)
 _COMMENT = re.compile(r"^\s*(?:#|//)")
 
 WHY_ORIGIN = (
@@ -59,17 +57,14 @@ class ProxyFinding:
 
 
 def audit_proxies(paths: Iterable) -> list[ProxyFinding]:
-	"""Every unconditional Origin rewrite in the config files under `paths`."""
+	"""Every unconditional Origin rewrite, session-id access log and dropped upgrade header in the
+	config files under `paths` (ConfigSyntaxError: a file its server would refuse, with its line)."""
 	findings: list[ProxyFinding] = []
-	for path in config_files(paths):
-		text = read_config_text(path)
-		if text is not None:
-			findings.extend(audit_proxy_text(text, str(path)))
+	for config in read_configs(paths):
+		findings.extend(_proxy_findings(config))
 	return findings
 
 
-_NGINX_SOCKETIO_LOCATION = re.compile(r"^\s*location\s+[^{]*socket\.io", re.IGNORECASE)
-_LOGS_OFF = re.compile(r"^\s*access_log\s+off\s*;", re.IGNORECASE | re.MULTILINE)
 WHY_SID_LOG = (
 	"Frappe's realtime service checks every session with GET <site>"
 	f"{USER_INFO_PATH}?sid=<session id> through the site's proxy, so an access log that records "
@@ -79,56 +74,161 @@ FIX_SID_LOG = (
 	f"log {USER_INFO_PATH} (and the socket path) without the query: a `location = {USER_INFO_PATH}` "
 	"with `access_log ... <format using $uri, not $request>` (`raven-realtime render nginx-vps` writes it)"
 )
+WHY_DROPPED = (
+	"nginx drops every inherited proxy_set_header in a block that sets any of its own, so the "
+	"WebSocket upgrade headers never reach the realtime service and clients stay on long-polling"
+)
+FIX_DROPPED = 'repeat `proxy_set_header Upgrade $http_upgrade;` and `proxy_set_header Connection "upgrade";` in this block'
+# The request URI a Socket.IO client opens (`/socket.io/?EIO=4&transport=...`): locations match the path.
+SOCKET_PATH = "/socket.io/"
+# Log variables that carry the query string (and so `?sid=`).
+_QUERY_VARIABLES = re.compile(r"\$(?:request|request_uri|args|query_string|arg_sid)\b")
 
 
 def audit_proxy_text(text: str, file: str = "<text>") -> list[ProxyFinding]:
-	"""The findings in one file's text (nginx, Traefik labels or YAML, Caddyfile)."""
-	lines = text.splitlines()
-	findings = _origin_findings(lines, file)
-	findings += _session_log_findings(text, lines, file)
+	"""The findings in one file's text (nginx, Traefik labels or YAML, Caddyfile); an nginx
+	file's includes are followed from its folder."""
+	kind = config_kind(file, text)
+	nginx = nginxconf.load(Path(file), text) if kind == "nginx" else None
+	return _proxy_findings(ConfigFile(Path(file), text, kind, nginx))
+
+
+def _proxy_findings(config: ConfigFile) -> list[ProxyFinding]:
+	if config.nginx is not None:
+		return _nginx_origin(config.nginx) + _nginx_session_log(config.nginx) + _nginx_dropped(config.nginx)
+	if config.kind == "caddy":
+		return _caddy_origin(caddyfile.parse(config.text, str(config.path)))
+	if config.kind in ("yaml", "toml"):
+		return _traefik_origin(traefikconf.settings(config.kind, config.text, str(config.path)), config.text)
+	return _label_origin(config.text.splitlines(), str(config.path))
+
+
+def _traefik_origin(settings: list[traefikconf.Setting], text: str) -> list[ProxyFinding]:
+	"""A headers middleware's customRequestHeaders.Origin (file provider or Docker label)."""
+	findings = []
+	for setting in settings:
+		if setting.ends_with("headers", "customRequestHeaders", "Origin"):
+			what = f"Traefik sets a fixed Origin: {WHY_ORIGIN}"
+			written = traefikconf.source_line(text, setting.line)
+			findings.append(ProxyFinding(setting.file, setting.line, written, what, FIX_TRAEFIK))
 	return findings
 
 
-def _session_log_findings(text: str, lines: list[str], file: str) -> list[ProxyFinding]:
-	"""An nginx site that routes the socket path but logs the session check with its query."""
-	if USER_INFO_PATH in text or _LOGS_OFF.search(text):
-		return []
-	for number, line in enumerate(lines, 1):
-		if not _COMMENT.match(line) and _NGINX_SOCKETIO_LOCATION.match(line):
-			return [
+def _caddy_origin(nodes: list[caddyfile.Node]) -> list[ProxyFinding]:
+	"""`header_up Origin <value>` (or `+Origin`) in any reverse_proxy: set on every request."""
+	findings = []
+	for node in caddyfile.walk(nodes):
+		if node.name == "header_up" and node.args and node.args[0].lstrip("+").lower() == "origin":
+			what = f"Caddy sets Origin on every request: {WHY_ORIGIN}"
+			findings.append(ProxyFinding(node.file, node.line, node.text, what, FIX_CADDY))
+	return findings
+
+
+def _nginx_origin(config: NginxConfig) -> list[ProxyFinding]:
+	"""`proxy_set_header Origin <value>` is fine only with the browser's own Origin, a variable
+	that a `map $http_origin` builds (which keeps it), or "" (which removes the header)."""
+	kept = {
+		d.args[1].lstrip("$")
+		for d in config.walk()
+		if d.name == "map" and d.args[:1] == ("$http_origin",) and len(d.args) > 1
+	}
+	findings = []
+	for d in config.walk():
+		if d.name == "proxy_set_header" and len(d.args) >= 2 and d.args[0].lower() == "origin":
+			value = d.args[1]
+			if value not in ("$http_origin", "") and value.lstrip("$") not in kept:  # "" removes it
+				findings.append(_directive_finding(d, "nginx sets Origin on every request", FIX_NGINX))
+	return findings
+
+
+def _nginx_session_log(config: NginxConfig) -> list[ProxyFinding]:
+	"""A server whose socket location is its own, while the session check is logged with its query
+	(the access_log in force where nginx serves USER_INFO_PATH; nginx's default is `combined`)."""
+	formats = {d.args[0]: " ".join(d.args[1:]) for d in config.walk() if d.name == "log_format" and d.args}
+	findings = []
+	for server in nginxconf.servers(config.directives):
+		socket = nginxconf.serving_location(server, SOCKET_PATH)
+		if socket is None or "socket.io" not in nginxconf.location_match(socket)[1]:
+			continue
+		check = nginxconf.serving_location(server, USER_INFO_PATH)
+		logs = _in_force(check, server, config.directives, "access_log")
+		if all(_logs_query(log, formats) for log in logs):  # none in force: nginx logs `combined`
+			findings.append(
 				ProxyFinding(
-					file,
-					number,
-					line.strip(),
+					socket.file,
+					socket.line,
+					socket.text,
 					f"the access log stores session ids: {WHY_SID_LOG}",
 					FIX_SID_LOG,
 				)
-			]
-	return []
-
-
-def _origin_findings(lines: list[str], file: str) -> list[ProxyFinding]:
-	kept = {m.group("var") for line in lines if (m := _NGINX_ORIGIN_MAP.match(line))}
-	findings: list[ProxyFinding] = []
-	headers_indent: int | None = None  # inside a YAML `customRequestHeaders:` block
-	for number, line in enumerate(lines, 1):
-		if _COMMENT.match(line) or not line.strip():
-			continue
-		indent = len(line) - len(line.lstrip())
-		if headers_indent is not None and indent <= headers_indent:
-			headers_indent = None
-		nginx = _NGINX_ORIGIN.match(line)
-		if nginx:
-			value = nginx.group("value").strip().strip("\"'")
-			if value != "$http_origin" and value.lstrip("$") not in kept:
-				findings.append(_finding(file, number, line, "nginx sets Origin on every request", FIX_NGINX))
-		elif _TRAEFIK_ORIGIN.search(line) or (headers_indent is not None and _TRAEFIK_ORIGIN_KEY.match(line)):
-			findings.append(_finding(file, number, line, "Traefik sets a fixed Origin", FIX_TRAEFIK))
-		elif _CADDY_ORIGIN.match(line):
-			findings.append(_finding(file, number, line, "Caddy sets Origin on every request", FIX_CADDY))
-		elif _TRAEFIK_HEADERS_KEY.match(line):
-			headers_indent = indent
+			)
 	return findings
+
+
+def _logs_query(log: Directive, formats: dict[str, str]) -> bool:
+	"""Whether one access_log records query strings: `off` does not, nor a format defined elsewhere
+	(not in the files read: taken as deliberate); `combined` (the default) does."""
+	if log.args[:1] == ("off",):
+		return False
+	name = log.args[1] if len(log.args) > 1 and "=" not in log.args[1] else "combined"
+	if name == "combined":
+		return True
+	return name in formats and bool(_QUERY_VARIABLES.search(formats[name]))
+
+
+def _in_force(
+	location: Directive | None, server: list[Directive], top: list[Directive], name: str
+) -> list[Directive]:
+	"""The `name` directives in force at `location`, or at the server level when none serves."""
+	if location is not None:
+		return nginxconf.effective(location, top, name)
+	owner = next((d for d in nginxconf.walk(top) if d.block is server), None)
+	if owner is None:
+		return nginxconf.level_directives(None, top, name)
+	return nginxconf.effective(owner, top, name)
+
+
+def _nginx_dropped(config: NginxConfig) -> list[ProxyFinding]:
+	"""A socket location (or a block between it and the server) that sets its own proxy_set_header
+	and so loses an inherited Upgrade / Connection header."""
+	findings = []
+	for server in nginxconf.servers(config.directives):
+		socket = nginxconf.serving_location(server, SOCKET_PATH)
+		if socket is None:
+			continue
+		levels = nginxconf.levels(socket)
+		setting = [
+			(lvl, nginxconf.level_directives(lvl, config.directives, "proxy_set_header")) for lvl in levels
+		]
+		setting = [(lvl, found) for lvl, found in setting if found]
+		if len(setting) < 2:
+			continue
+		(_, inherited), (_, own) = setting[-2], setting[-1]
+		names = {d.args[0].lower() for d in own if d.args}
+		for lost in inherited:
+			if (
+				lost.args
+				and lost.args[0].lower() in ("upgrade", "connection")
+				and lost.args[0].lower() not in names
+			):
+				what = f"`{lost.text}` ({lost.where}) is not inherited here"
+				findings.append(
+					ProxyFinding(own[0].file, own[0].line, own[0].text, f"{what}: {WHY_DROPPED}", FIX_DROPPED)
+				)
+	return findings
+
+
+def _label_origin(lines: list[str], file: str) -> list[ProxyFinding]:
+	"""Files read line by line (a script's `docker run --label ...`): a Traefik Origin label."""
+	return [
+		_finding(file, number, line, "Traefik sets a fixed Origin", FIX_TRAEFIK)
+		for number, line in enumerate(lines, 1)
+		if not _COMMENT.match(line) and _TRAEFIK_ORIGIN.search(line)
+	]
+
+
+def _directive_finding(d: Directive, what: str, fix: str) -> ProxyFinding:
+	return ProxyFinding(d.file, d.line, d.text, f"{what}: {WHY_ORIGIN}", fix)
 
 
 def _finding(file: str, number: int, line: str, what: str, fix: str) -> ProxyFinding:
@@ -145,9 +245,9 @@ def format_proxy_finding(finding: ProxyFinding) -> str:
 
 _DURATION_RE = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<unit>ms|s|m|h|d)?$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
-_NGINX_TIMEOUT = re.compile(r"^\s*(?P<name>proxy_read_timeout|proxy_send_timeout)\s+(?P<value>[^;\s]+)\s*;")
-_CADDY_TIMEOUT = re.compile(r"^\s*(?P<name>read_timeout|write_timeout|stream_timeout)\s+(?P<value>\S+)\s*$")
-_BLOCK_OPEN = re.compile(r"^\s*(?P<head>[^#{}]*?)\s*\{\s*$")
+# reverse_proxy's stream_timeout, and its `transport http` read/write timeouts.
+CADDY_TIMEOUTS = ("read_timeout", "write_timeout", "stream_timeout")
+NGINX_TIMEOUTS = ("proxy_read_timeout", "proxy_send_timeout")
 
 
 def duration_seconds(text: str) -> float | None:
@@ -161,43 +261,51 @@ def duration_seconds(text: str) -> float | None:
 def audit_timeouts(paths: Iterable, window: int) -> list[ProxyFinding]:
 	"""Proxy timeouts on the socket path shorter than `window` (pingInterval + pingTimeout)."""
 	findings: list[ProxyFinding] = []
-	for path in config_files(paths):
-		text = read_config_text(path)
-		if text is not None:
-			findings.extend(audit_timeout_text(text, window, str(path)))
+	for config in read_configs(paths):
+		findings.extend(_timeout_findings(config, window))
 	return findings
 
 
 def audit_timeout_text(text: str, window: int, file: str = "<text>") -> list[ProxyFinding]:
-	"""nginx: the read/send timeout in force in each socket.io location (its own, else the
-	enclosing server's or http's); Caddy: read/write/stream timeouts in a file about socket.io."""
-	lines = text.splitlines()
-	findings: list[ProxyFinding] = []
-	# One frame per open block: (is a socket.io location, {directive: (value s, line number, text)}).
-	stack: list[tuple[bool, dict]] = [(False, {})]
-	caddy = "socket.io" in text and "reverse_proxy" in text
-	for number, line in enumerate(lines, 1):
-		if _COMMENT.match(line):
+	"""nginx: the read/send timeout in force in the location that serves the socket path (its
+	own, else an enclosing location's, the server's or http's); Caddy: read/write/stream timeouts
+	in a file about socket.io."""
+	kind = config_kind(file, text)
+	nginx = nginxconf.load(Path(file), text) if kind == "nginx" else None
+	return _timeout_findings(ConfigFile(Path(file), text, kind, nginx), window)
+
+
+def _timeout_findings(config: ConfigFile, window: int) -> list[ProxyFinding]:
+	if config.nginx is not None:
+		return _nginx_timeouts(config.nginx, window)
+	if config.kind != "caddy":
+		return []
+	findings = []
+	for proxy in caddyfile.serving_proxies(caddyfile.parse(config.text, str(config.path)), SOCKET_PATH):
+		for node in caddyfile.walk(proxy.block or []):
+			if node.name not in CADDY_TIMEOUTS or not node.args:
+				continue
+			seconds = duration_seconds(node.args[0])
+			if seconds is not None and seconds < window:
+				findings.append(
+					_timeout_finding(node.file, node.line, node.text, seconds, window, FIX_CADDY_TIMEOUT)
+				)
+	return findings
+
+
+def _nginx_timeouts(config: NginxConfig, window: int) -> list[ProxyFinding]:
+	"""Per server: the timeouts in force where nginx serves the socket path, when it proxies it."""
+	findings = []
+	for server in nginxconf.servers(config.directives):
+		socket = nginxconf.serving_location(server, SOCKET_PATH)
+		if socket is None or not _routes_socket(socket):
 			continue
-		opened = _BLOCK_OPEN.match(line)
-		if opened:
-			stack.append((bool(re.match(r"location\b.*socket\.io", opened.group("head"))), {}))
-			continue
-		timeout = _NGINX_TIMEOUT.match(line) or (caddy and _CADDY_TIMEOUT.match(line))
-		if timeout:
-			seconds = duration_seconds(timeout.group("value"))
-			if seconds is not None:
-				stack[-1][1][timeout.group("name")] = (seconds, number, line.strip())
-				if caddy and timeout.re is _CADDY_TIMEOUT and seconds < window:
-					findings.append(
-						_timeout_finding(file, number, line.strip(), seconds, window, FIX_CADDY_TIMEOUT)
-					)
-			continue
-		if line.strip() == "}" and len(stack) > 1:
-			is_socketio, _ = stack[-1]
-			if is_socketio:
-				findings.extend(_effective_short(stack, window, file))
-			stack.pop()
+		for name in NGINX_TIMEOUTS:
+			in_force = nginxconf.effective(socket, config.directives, name)
+			seconds = duration_seconds(in_force[-1].args[0]) if in_force and in_force[-1].args else None
+			if seconds is not None and seconds < window:
+				d = in_force[-1]
+				findings.append(_timeout_finding(d.file, d.line, d.text, seconds, window, FIX_NGINX_TIMEOUT))
 	return findings
 
 
@@ -205,16 +313,11 @@ FIX_NGINX_TIMEOUT = "set proxy_read_timeout and proxy_send_timeout on the socket
 FIX_CADDY_TIMEOUT = "raise it above the heartbeat window, or remove it for the socket path"
 
 
-def _effective_short(stack: list[tuple[bool, dict]], window: int, file: str) -> list[ProxyFinding]:
-	findings = []
-	for name in ("proxy_read_timeout", "proxy_send_timeout"):
-		for _, directives in reversed(stack):
-			if name in directives:
-				seconds, number, text = directives[name]
-				if seconds < window:
-					findings.append(_timeout_finding(file, number, text, seconds, window, FIX_NGINX_TIMEOUT))
-				break
-	return findings
+def _routes_socket(location: Directive) -> bool:
+	"""A location meant for the socket path, or one that proxies it (`location /` in a site with no
+	socket location); not a redirect-only server's `location /`."""
+	proxies = any(d.name == "proxy_pass" for d in nginxconf.walk(location.block or []))
+	return proxies or "socket.io" in nginxconf.location_match(location)[1]
 
 
 def _timeout_finding(
@@ -229,30 +332,30 @@ def _timeout_finding(
 
 # ---- site headers fixed to a name (catalog #17) ------------------------------------------------
 
-_FIXED_HEADER = re.compile(
-	r"^\s*proxy_set_header\s+(?P<name>Origin|X-Frappe-Site-Name)\s+[\"']?(?P<value>[^;\"']+)[\"']?\s*;",
-	re.IGNORECASE,
-)
-
 
 def fixed_site_headers(paths: Iterable, host: str, site_name: str) -> list[ProxyFinding]:
-	"""nginx lines that set Origin or X-Frappe-Site-Name to a fixed name other than this site's
-	(frappe_docker's FRAPPE_SITE_NAME_HEADER set to a literal): what the realtime service then
-	derives, and from which header."""
+	"""nginx directives that set Origin or X-Frappe-Site-Name to a fixed name other than this
+	site's (frappe_docker's FRAPPE_SITE_NAME_HEADER set to a literal): what the realtime service
+	then derives, and from which header. Evidence for a hint: a file nginx would refuse is skipped
+	here (audit-proxy and the config check name it)."""
 	findings: list[ProxyFinding] = []
-	for path in config_files(paths):
-		text = read_config_text(path) or ""
-		for number, line in enumerate(text.splitlines(), 1):
-			match = _FIXED_HEADER.match(line)
-			if not match or _COMMENT.match(line):
+	try:
+		configs = read_configs(paths)
+	except ConfigSyntaxError:
+		return []
+	for config in configs:
+		for d in config.nginx.walk() if config.nginx else ():
+			if d.name != "proxy_set_header" or len(d.args) < 2:
 				continue
-			name, value = match.group("name"), match.group("value").strip()
+			name, value = d.args[0], d.args[1].strip()
+			if name.lower() not in ("origin", "x-frappe-site-name"):
+				continue
 			derived = _fixed_host(value)
 			expected = host if name.lower() == "origin" else site_name
 			if derived and derived != expected:
 				problem = f"{name} is fixed to {value!r}: the realtime service derives {derived!r} from it, not {expected!r}"
 				fix = f"set {name} from the request ($host), and name the site after its public host"
-				findings.append(ProxyFinding(str(path), number, line.strip(), problem, fix))
+				findings.append(ProxyFinding(d.file, d.line, d.text, problem, fix))
 	return findings
 
 

@@ -22,6 +22,7 @@ from raven_ai_agent.realtime.constants import (
 	KEY_SOCKETIO_UDS,
 	KEY_WEBSERVER_HOST,
 	KEY_WEBSERVER_PORT,
+	REALTIME_ADDRESS_ENV,
 )
 from raven_ai_agent.realtime.model import (  # noqa: F401 - re-exported: the names resolution speaks in
 	AUTO,
@@ -35,6 +36,7 @@ from raven_ai_agent.realtime.model import (  # noqa: F401 - re-exported: the nam
 from raven_ai_agent.realtime.validate import (
 	check_base_url,
 	check_port,
+	check_realtime_address,
 	check_socketio_path,
 	check_unix_socket_path,
 	is_local_host,
@@ -59,7 +61,7 @@ _SITE_KEYS = (
 	KEY_WEBSERVER_HOST,
 	KEY_SOCKETIO_UDS,
 )
-_SETTINGS_KEYS = ("deployment_type", "base_url", "socketio_path")
+_SETTINGS_KEYS = ("deployment_type", "base_url", "socketio_path", "realtime_address")
 
 
 def resolve(
@@ -68,6 +70,7 @@ def resolve(
 	common_config: Mapping | None = None,
 	settings: Mapping | None = None,
 	overrides_from: Source | None = None,
+	environment: Mapping | None = None,
 ) -> RavenConfig:
 	"""Resolve the realtime config of `site_name`.
 
@@ -75,7 +78,9 @@ def resolve(
 	common): a key whose value equals the common one is attributed to the common file.
 	`settings` holds the Raven Realtime Settings overrides; empty values and "Auto" mean
 	"not overridden"; `overrides_from` says where they were given (Source.SETTINGS, the
-	default, or Source.COMMAND_LINE), for provenance. Results are memoised on the few keys that matter, so a warm call
+	default, or Source.COMMAND_LINE), for provenance. `environment` (the process' environment,
+	passed in by the caller) may name the realtime service's address (REALTIME_ADDRESS_ENV).
+	Results are memoised on the few keys that matter, so a warm call
 	costs a tuple build and a dict lookup.
 	"""
 	site_config = site_config or {}
@@ -90,6 +95,7 @@ def resolve(
 		tuple(map(_key_of, map(common_config.get, _SITE_KEYS))),
 		tuple(map(_key_of, map(settings.get, _SETTINGS_KEYS))),
 		origin,
+		_key_of((environment or {}).get(REALTIME_ADDRESS_ENV)),
 	)
 	try:
 		return _resolve_cached(key)
@@ -102,13 +108,14 @@ def _key_of(value) -> tuple:
 
 
 def _unpack(key: tuple) -> tuple:
-	site_name, site_values, common_values, settings_values, origin = key
+	site_name, site_values, common_values, settings_values, origin, (env_address, *_) = key
 	return (
 		site_name,
 		{k: v for k, (v, *_) in zip(_SITE_KEYS, site_values, strict=True) if v is not None},
 		{k: v for k, (v, *_) in zip(_SITE_KEYS, common_values, strict=True) if v is not None},
 		{k: v for k, (v, *_) in zip(_SETTINGS_KEYS, settings_values, strict=True) if v is not None},
 		origin,
+		env_address,
 	)
 
 
@@ -117,13 +124,18 @@ def _resolve_cached(key: tuple) -> RavenConfig:
 	return _resolve(*_unpack(key))
 
 
-def _resolve(site_name: str, site: dict, common: dict, settings: dict, overridden_by: Source) -> RavenConfig:
+def _resolve(
+	site_name: str, site: dict, common: dict, settings: dict, overridden_by: Source, env_address=None
+) -> RavenConfig:
 	warnings: list[str] = []
 	given = _OVERRIDE_PLACES[overridden_by]
 	sources: dict[str, Source] = {"site_name": Source.SITE}
 
 	socketio_port = _resolve_socketio_port(site, common, sources, warnings)
 	socketio_uds = _resolve_socketio_uds(site, common, sources, warnings)
+	realtime_address = _resolve_realtime_address(
+		settings, overridden_by, given, env_address, sources, warnings
+	)
 	webserver_port = _resolve_webserver_port(site, common, sources, warnings)
 	socketio_path = _resolve_socketio_path(settings, overridden_by, given, sources, warnings)
 	host_part, host_source = _resolve_host(site_name, site, common, warnings)
@@ -176,6 +188,7 @@ def _resolve(site_name: str, site: dict, common: dict, settings: dict, overridde
 		server_ip=common.get(KEY_SERVER_IP) if isinstance(common.get(KEY_SERVER_IP), str) else None,
 		webserver_host=_text(common.get(KEY_WEBSERVER_HOST)),
 		socketio_uds=socketio_uds,
+		realtime_address=realtime_address,
 	)
 
 
@@ -235,6 +248,39 @@ def _resolve_socketio_uds(site: dict, common: dict, sources: dict, warnings: lis
 			f"from {COMMON_CONFIG_FILE} only"
 		)
 	return uds
+
+
+def _resolve_realtime_address(
+	settings: dict, origin: Source, given: str, env_address, sources: dict, warnings: list
+) -> str | None:
+	"""Where the realtime service is when it is not on this host: the command line, then the
+	environment (REALTIME_ADDRESS_ENV, set on a container), then Raven Realtime Settings; None
+	for this host (socketio_uds or 127.0.0.1:socketio_port)."""
+	named = []
+	for raw, source, where in (
+		(settings.get("realtime_address"), origin, given),
+		(env_address, Source.ENVIRONMENT, f"environment {REALTIME_ADDRESS_ENV}"),
+	):
+		if raw in (None, ""):
+			continue
+		try:
+			named.append((check_realtime_address(raw), source, where))
+		except ValueError as e:
+			warnings.append(f"{where}: {e}; ignored")
+	rank = {Source.COMMAND_LINE: 0, Source.ENVIRONMENT: 1, Source.SETTINGS: 2}
+	named.sort(key=lambda n: rank[n[1]])
+	if not named:
+		sources["realtime_address"] = Source.DEFAULT
+		return None
+	(address, source, where), *others = named
+	for other, _source, other_where in others:
+		if other != address:
+			warnings.append(
+				f"{other_where} names the realtime service at {other}, {where} at {address}: using {address} "
+				f"({where} wins); remove one of them"
+			)
+	sources["realtime_address"] = source
+	return address
 
 
 def _resolve_webserver_port(site: dict, common: dict, sources: dict, warnings: list) -> int:

@@ -17,8 +17,6 @@ from urllib.parse import urlencode
 from raven_ai_agent.realtime import engineio
 from raven_ai_agent.realtime.constants import (
 	CAN_SUBSCRIBE_DOC_PATH,
-	SOCKET_SECRET_HEADER,
-	SOCKET_SECRET_KEY,
 	USER_INFO_PATH,
 )
 from raven_ai_agent.realtime.engineio import ConnectResult, ProtocolError
@@ -419,14 +417,11 @@ def fetch_user(
 	web_url: str,
 	sid: str,
 	headers: Mapping[str, str] | None = None,
-	secret: str | None = None,
 ) -> tuple[tuple[str, str | None] | None, str]:
-	"""Ask the web server whose session `sid` is, as the realtime service does (with its socket
-	`secret`, which newer Frappe requires): ((user, user_type), detail), or (None, why not)."""
+	"""Ask the web server whose session `sid` is, as the realtime service does:
+	((user, user_type), detail), or (None, why not)."""
 	url = web_url.rstrip("/") + USER_INFO_PATH
 	sent = {**dict(headers or {}), "Cookie": f"sid={sid}"}
-	if secret:
-		sent[SOCKET_SECRET_HEADER] = secret
 	result = http.request("GET", url, headers=sent)
 	if result.error:
 		return None, describe_failure(result)
@@ -434,33 +429,12 @@ def fetch_user(
 		return None, f"{USER_INFO_PATH} answered HTTP {result.status}"
 	try:
 		info = json.loads(result.body)["message"]
-		if info == {}:
-			return None, _empty_user_info(secret)
 		user = info["user"]
 	except (ValueError, KeyError, TypeError):
 		return None, f"{USER_INFO_PATH} answered {snippet(result.body)!r}, not a user"
 	if not isinstance(user, str) or not user:
 		return None, f"{USER_INFO_PATH} named no user"
 	return (user, info.get("user_type")), f"session of {user}"
-
-
-def refused_for_the_secret(detail: str) -> bool:
-	"""fetch_user's detail says the web server answered {} (the socket secret was missing or wrong)."""
-	return detail.startswith(f"{USER_INFO_PATH} answered {{}}")
-
-
-def _empty_user_info(secret: str | None) -> str:
-	"""Newer Frappe answers {} to a session check without the realtime service's secret."""
-	if secret:
-		return (
-			f"{USER_INFO_PATH} answered {{}} although {SOCKET_SECRET_HEADER} was sent: the secret in "
-			f"Redis ({SOCKET_SECRET_KEY}) is not the one this site's web server checks"
-		)
-	return (
-		f"{USER_INFO_PATH} answered {{}}: Frappe v16 answers only callers that send "
-		f"{SOCKET_SECRET_HEADER} (the realtime service's, from Redis key {SOCKET_SECRET_KEY}), and "
-		"none could be read"
-	)
 
 
 def check_doc_permission(

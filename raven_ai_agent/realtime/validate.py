@@ -18,6 +18,7 @@ from raven_ai_agent.realtime.constants import (
 	DEFAULT_SOCKETIO_PORT,
 	MAX_PROBE_TIMEOUT,
 	MIN_PROBE_TIMEOUT,
+	unix_socket_url,
 )
 
 # Always fullmatch: `$` also matches before a trailing newline, which would let one into a config.
@@ -288,6 +289,28 @@ def check_upstream(value: object) -> HostPart:
 	if port is None or not parts.hostname or parts.query or parts.fragment:
 		raise ValueError(f"{value!r} is not an upstream: {allowed}")
 	return HostPart(scheme=None, host=check_host(parts.hostname), port=check_port(port))
+
+
+def check_realtime_address(value: object) -> str:
+	"""The realtime service's internal address, as an operator types it: `host:port` (a container's
+	service name too, `websocket:<port>`), `http://host:port`, or a Unix socket path (`/path.sock`,
+	`unix:/path.sock`). Returns the probes' URL form: `http://host:port` or constants.unix_socket_url."""
+	allowed = (
+		f"use host:port (e.g. websocket:{DEFAULT_SOCKETIO_PORT} or 127.0.0.1:{DEFAULT_SOCKETIO_PORT}), "
+		"http://host:port, or a Unix socket path (/home/frappe/frappe-bench/config/socketio.sock)"
+	)
+	if not isinstance(value, str) or not value.strip():
+		raise ValueError(f"{value!r} is not a realtime address: {allowed}")
+	text = value.strip()
+	if text.startswith(("unix:", "/")):
+		return unix_socket_url(check_unix_socket_path(text.removeprefix("unix:")))
+	if text.lower().startswith("http://"):
+		text = text[len("http://") :].rstrip("/")
+	try:
+		part = check_upstream(text)
+	except ValueError:
+		raise ValueError(f"{value!r} is not a realtime address: {allowed}") from None
+	return f"http://{part.netloc_host}:{part.port}"
 
 
 def check_identifier(value: object, what: str = "name") -> str:

@@ -18,6 +18,12 @@
 //       those results and screenshots it.
 //   render: {result, probe, config, out, width}
 //       Renders raven_realtime_diagnosis.js output on a blank page and screenshots it.
+//   desk: {url, boot, site, timeout_ms, quiet_ms}
+//       Loads `url` (a desk-like page: desk's socket.io client, the app's app_include_js, then a
+//       desk stand-in that opens desk's socket on /<site> and fires app_ready) with
+//       frappe.boot = boot, waits until desk's socket is connected (and, with field reports on,
+//       for its reports), then `quiet_ms` more; reports every request and WebSocket the page
+//       made, with the size of each response body.
 //   history: {history, out, width}
 //       Draws the settings form's history charts (raven_realtime_history.js) with frappe-charts
 //       on a blank page, reports what each chart drew, and screenshots it.
@@ -209,9 +215,72 @@ async function run_render(context, spec) {
 	const injected = await page.evaluate(
 		() => document.querySelectorAll("#diagnosis img, #config img").length
 	);
+	// each check row: its identifier (on hover) and what the reader sees
+	const check_labels = await page.evaluate(() =>
+		Array.from(document.querySelectorAll("#diagnosis strong[title]")).map((el) => [
+			el.getAttribute("title"),
+			el.innerText,
+		])
+	);
 	fs.mkdirSync(path.dirname(spec.out), { recursive: true });
 	await page.screenshot({ path: spec.out, fullPage: true });
-	return { text, injected, out: spec.out };
+	return { text, injected, check_labels, out: spec.out };
+}
+
+async function run_desk(context, spec) {
+	const timeout_ms = spec.timeout_ms || 10000;
+	if (spec.cookies && spec.cookies.length) await context.addCookies(spec.cookies);
+	await context.addInitScript((boot) => {
+		// what desk has before app_include_js runs: frappe.boot, the CSRF token, jQuery's events
+		const listeners = {};
+		window.jQuery = function () {
+			return {
+				on(name, fn) {
+					(listeners[name] = listeners[name] || []).push(fn);
+				},
+				trigger(name) {
+					(listeners[name] || []).forEach((fn) => fn());
+				},
+			};
+		};
+		window.frappe = { boot: boot, csrf_token: "desk-csrf-token" };
+	}, spec.boot);
+	const page = context.pages()[0] || (await context.newPage());
+	const requests = [];
+	const websockets = [];
+	page.on("request", (r) => requests.push({ url: r.url(), method: r.method(), type: r.resourceType() }));
+	page.on("requestfinished", async (r) => {
+		const entry = requests.find((e) => e.url === r.url() && e.bytes === undefined);
+		const response = await r.response();
+		const body = response ? await response.body().catch(() => null) : null;
+		if (entry) entry.bytes = body ? body.length : 0;
+	});
+	page.on("websocket", (ws) => websockets.push(ws.url()));
+	const response = await page.goto(spec.url, { waitUntil: "load", timeout: timeout_ms });
+	if (!response || !response.ok()) {
+		throw new Error(`GET ${spec.url} answered ${response ? response.status() : "nothing"}`);
+	}
+	await page.waitForFunction(() => window.frappe.realtime.socket.connected, null, {
+		timeout: timeout_ms,
+		polling: 50,
+	});
+	if (spec.boot.raven_realtime_field_reports === 1) {
+		// the desk socket's connect and the page load's verdict
+		await page.waitForFunction(
+			() =>
+				performance
+					.getEntriesByType("resource")
+					.filter((e) => e.name.indexOf("report_connection") !== -1).length >= 2,
+			null,
+			{ timeout: timeout_ms, polling: 50 }
+		);
+	}
+	// reports go out on the socket's events at once: a quiet moment shows nothing else follows
+	await page.waitForTimeout(spec.quiet_ms || 500);
+	const reports = requests
+		.filter((r) => r.url.indexOf("report_connection") !== -1)
+		.map((r) => r.method);
+	return { requests, websockets, reports, api: await page.evaluate(() => Object.keys(window.raven_realtime || {})) };
 }
 
 async function run_history(context, spec) {
@@ -224,7 +293,7 @@ async function run_history(context, spec) {
 			'<body style="font-family: sans-serif; margin: 24px;"><div id="history"></div></body></html>'
 	);
 	// Frappe's own chart library, the version Frappe v15 bundles as frappe.Chart
-	const charts_dist = path.join(__dirname, "..", "..", "node_modules", "frappe-charts", "dist");
+	const charts_dist = path.join(__dirname, "..", "node_modules", "frappe-charts", "dist");
 	await page.addStyleTag({ path: path.join(charts_dist, "frappe-charts.min.css") });
 	await page.addScriptTag({ path: path.join(charts_dist, "frappe-charts.min.umd.js") });
 	// as on desk: the diagnosis renderer (app_include_js) is on the page before the form's script
@@ -283,7 +352,9 @@ async function main() {
 	);
 	try {
 		const run =
-			{ realtime: run_realtime, clients: run_clients, history: run_history }[spec.mode] ||
+			{ realtime: run_realtime, clients: run_clients, history: run_history, desk: run_desk }[
+				spec.mode
+			] ||
 			run_render;
 		emit("RESULT", await run(browser.context, spec));
 	} finally {

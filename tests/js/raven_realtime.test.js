@@ -425,19 +425,21 @@ test.describe("render_config", () => {
 	});
 });
 
-test("both files merge into one window.raven_realtime in either order", () => {
+test("the files merge into one window.raven_realtime: the desk part first, then either order", () => {
 	const vm = require("node:vm");
 	const fs = require("node:fs");
-	const files = ["raven_realtime_diagnosis.js", "raven_realtime.js"].map((f) =>
-		fs.readFileSync(path.join(JS_DIR, f), "utf8")
-	);
+	const read = (f) => fs.readFileSync(path.join(JS_DIR, f), "utf8");
+	const desk_part = read("raven_realtime_desk.js");
+	const files = ["raven_realtime_diagnosis.js", "raven_realtime.js"].map(read);
 	for (const order of [files, files.slice().reverse()]) {
 		const sandbox = { URL, setTimeout, clearTimeout };
 		sandbox.window = sandbox;
 		vm.createContext(sandbox);
-		order.forEach((src) => vm.runInContext(src, sandbox));
+		[desk_part, ...order].forEach((src) => vm.runInContext(src, sandbox));
 		const api = sandbox.window.raven_realtime;
 		for (const fn of [
+			"load",
+			"report",
 			"get_context",
 			"build_client_options",
 			"connect",

@@ -1,5 +1,6 @@
-// Field reports of raven_realtime.js: enumerated records, fire-and-forget, bounded per page,
-// and the listeners on a real socket.io-client socket against a real socket.io server.
+// Field reports of raven_realtime_desk.js: sent only when the site turned them on (the boot
+// says so), enumerated records, fire-and-forget, bounded per page, and the listeners on a real
+// socket.io-client socket against a real socket.io server.
 "use strict";
 
 const test = require("node:test");
@@ -9,7 +10,14 @@ const http = require("node:http");
 const { Server } = require("socket.io");
 const client = require("socket.io-client");
 
-const rt = require(path.join(__dirname, "..", "..", "raven_ai_agent", "public", "js", "raven_realtime.js"));
+const JS = path.join(__dirname, "..", "..", "raven_ai_agent", "public", "js");
+const rt = require(path.join(JS, "raven_realtime_desk.js"));
+const lib = require(path.join(JS, "raven_realtime.js"));
+
+// What desk's boot carries: 1 when Raven Realtime Settings has field reports on.
+function boot(field_reports) {
+	globalThis.frappe = { boot: { raven_realtime_field_reports: field_reports } };
+}
 
 function recorder() {
 	const calls = [];
@@ -20,7 +28,70 @@ function recorder() {
 	return { calls, fetch };
 }
 
-test.beforeEach(() => rt._reset_field());
+test.beforeEach(() => {
+	rt._reset_field();
+	boot(1);
+});
+
+async function real_server(t) {
+	const server = http.createServer();
+	const io = new Server(server);
+	io.of("/site.test"); // the site's namespace, as Frappe's realtime service has it
+	await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+	t.after(() => new Promise((resolve) => io.close(() => resolve())));
+	return { io, url: `http://127.0.0.1:${server.address().port}` };
+}
+
+test("off (the default, or a boot without the key): nothing is reported, nothing is listened to", { timeout: 10000 }, async (t) => {
+	const { io, url } = await real_server(t);
+	for (const value of [0, undefined, "1", true]) {
+		rt._reset_field();
+		boot(value);
+		assert.equal(rt.reports_enabled(), false, String(value));
+		const r = recorder();
+		assert.equal(rt.report(rt.field_record("desk", "connect", {}), { fetch: r.fetch }), false);
+		const socket = client(url, { transports: ["websocket"], reconnection: false });
+		rt.watch(socket, "app", { fetch: r.fetch });
+		assert.equal(socket.listeners("connect").length, 0, "no listener added");
+		await new Promise((resolve) => socket.once("connect", resolve));
+		io.disconnectSockets(true);
+		await new Promise((resolve) => socket.once("disconnect", () => setImmediate(resolve)));
+		assert.deepEqual(r.calls, []);
+	}
+});
+
+test("connect() of the full library reports its socket only when the boot says on", { timeout: 10000 }, async (t) => {
+	const { url } = await real_server(t);
+	const context = {
+		deployment_type: "local",
+		socketio_base_url: url,
+		socketio_path: "/socket.io/",
+		socketio_namespace: "/site.test",
+		transports: ["websocket"],
+	};
+	const sent = [];
+	const saved = globalThis.fetch;
+	globalThis.fetch = (u, init) => {
+		sent.push(Object.fromEntries(init.body));
+		return Promise.resolve({ ok: true });
+	};
+	t.after(() => {
+		globalThis.fetch = saved;
+	});
+	for (const on of [0, 1]) {
+		boot(on);
+		const socket = lib.connect(client, context, { reconnection: false });
+		await new Promise((resolve) => socket.once("connect", resolve));
+		socket.disconnect();
+	}
+	assert.deepEqual(
+		sent.map((b) => [b.socket, b.event]),
+		[
+			["app", "connect"],
+			["app", "disconnect"],
+		]
+	);
+});
 
 test("browser families, nothing more of the user agent", () => {
 	const ua = {

@@ -126,3 +126,22 @@ test("the period buttons ask again for 7 days", async () => {
 	assert.deepEqual(plain(last.args), { period: "7d" });
 	assert.equal(d.frm.raven_rt_period, "7d");
 });
+
+test("with field reports off the three field charts say 'Not collected', the check charts draw", () => {
+	const { history_charts } = require(HISTORY_JS);
+	const hours = ["10:00", "11:00"];
+	const history = {
+		labels: hours,
+		checks: { passed: [1, 1], failed: [0, 1], latency_ms: [30, 40] },
+		field: { page_loads: [3, 0], connected_share: [1, null], transports: { websocket: [3, 0] }, disconnects: {} },
+	};
+	const empty = (h) => Object.fromEntries(history_charts(h).map((c) => [c.key, c.empty]));
+	const off = empty({ ...history, field_reports: false });
+	assert.equal(off.checks, null);
+	assert.equal(off.latency, null);
+	for (const key of ["connected", "transports", "disconnects"]) assert.match(off[key], /^Not collected/, key);
+	const on = empty({ ...history, field_reports: true });
+	assert.equal(on.connected, null);
+	assert.equal(on.transports, null);
+	assert.equal(on.disconnects, "No disconnects reported.");
+});

@@ -55,7 +55,7 @@ const PROBE = {
 // A desk just big enough for the form script; `log` records what happened, in order.
 function desk(options) {
 	const o = Object.assign(
-		{ server_fails: false, stored: null, dirty: false, preload: true },
+		{ server_fails: false, stored: null, dirty: false, preload: true, desk_part: true },
 		options
 	);
 	const render_src = fs.readFileSync(RENDER_JS, "utf8");
@@ -142,6 +142,8 @@ function desk(options) {
 
 	const window = {
 		raven_realtime: {
+			// the desk part (app_include_js) is on the page unless a test says otherwise
+			...(o.desk_part === false ? {} : { watch() {} }),
 			probe(opts) {
 				log.push(["probe start", opts.timeout_ms, opts.delivery]);
 				// immediate unless the test holds it (probe.resolve())
@@ -223,7 +225,9 @@ test("refresh shows the effective config and the stored diagnosis, adds the butt
 	]);
 	assert.match(d.html.effective_config_html, /socketio_port/);
 	assert.ok(d.html.diagnosis_html.includes("Start the realtime service"));
-	assert.ok(d.html.diagnosis_html.includes("local_handshake"));
+	assert.ok(d.html.diagnosis_html.includes(">Realtime service on this server<"), "checks as phrases");
+	assert.ok(d.html.diagnosis_html.includes('title="local_handshake"'), "the identifier on hover");
+	assert.equal(d.handlers().run_diagnosis, undefined, "Run Diagnosis is the toolbar button only");
 	assert.match(d.html.diagnosis_html, /Not run/, "no browser probe stored");
 });
 
@@ -274,7 +278,7 @@ test("Run Diagnosis: the browser probe runs during the frozen POST; reload waits
 test("Run Diagnosis: a server faster than the browser still waits for the browser's result", async () => {
 	const d = desk({ hold_server: true, hold_probe: true });
 	await d.handlers().refresh(d.frm);
-	const run = d.handlers().run_diagnosis(d.frm);
+	const run = d.buttons["Run Diagnosis"]();
 	await d.when("raven_ai_agent.api.realtime.run_diagnosis");
 	d.server.resolve();
 	await d.when("server done");
@@ -335,7 +339,9 @@ test("Run Diagnosis: the Clients table shows each client's URL, the server's and
 
 test("unsaved edits stop the run with a message", async () => {
 	const d = desk({ dirty: true });
-	await d.handlers().run_diagnosis(d.frm);
+	await d.handlers().refresh(d.frm);
+	d.log.length = 0;
+	await d.buttons["Run Diagnosis"]();
 	assert.deepEqual(d.log, [
 		["msgprint", "Save the settings first: the diagnosis uses the saved values."],
 	]);
@@ -353,13 +359,24 @@ test("a failing server call still shows the browser result", async () => {
 	assert.ok(!d.log.some((l) => l[0] === "probe_clients"), "no client URLs without a server report");
 });
 
-test("assets are required when app_include_js did not load them", async () => {
+test("the form requires the connection helper and the renderer, not the desk part desk has", async () => {
 	const d = desk({ stored: JSON.stringify(SERVER_RESULT), preload: false });
 	await d.handlers().refresh(d.frm);
 	const req = d.log.find((l) => l[0] === "require");
 	assert.deepEqual(
 		[...req[1]],
+		["/assets/raven_ai_agent/js/raven_realtime.js", "/assets/raven_ai_agent/js/raven_realtime_diagnosis.js"]
+	);
+});
+
+test("assets are required when app_include_js did not load them", async () => {
+	const d = desk({ stored: JSON.stringify(SERVER_RESULT), preload: false, desk_part: false });
+	await d.handlers().refresh(d.frm);
+	const req = d.log.find((l) => l[0] === "require");
+	assert.deepEqual(
+		[...req[1]],
 		[
+			"/assets/raven_ai_agent/js/raven_realtime_desk.js",
 			"/assets/raven_ai_agent/js/raven_realtime.js",
 			"/assets/raven_ai_agent/js/raven_realtime_diagnosis.js",
 		]

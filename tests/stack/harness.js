@@ -161,7 +161,6 @@ async function startWeb({
 	socketioPort = null,
 	verbose = false,
 	profile = DEFAULT_PROFILE,
-	redisUrl = null,
 } = {}) {
 	const dir = tempDir("stack-web-");
 	const sessionsFile = path.join(dir, "sessions.json");
@@ -176,7 +175,6 @@ async function startWeb({
 	if (socketioPort) argv.push("--socketio-port", String(socketioPort));
 	if (verbose) argv.push("--verbose");
 	argv.push("--profile", profile);
-	if (redisUrl) argv.push("--redis-url", redisUrl); // v16: get_user_info checks the socket secret there
 	let web;
 	try {
 		web = await spawnService("web", argv, { readyRe: /^READY (\d+)$/ });
@@ -268,7 +266,6 @@ async function startStack({
 			staticDir,
 			socketioPort: stack.socketioPort,
 			profile,
-			redisUrl: stack.redis.url,
 		});
 		started.push(stack.web);
 		stack.common = {

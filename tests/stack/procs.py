@@ -18,6 +18,9 @@ from pathlib import Path
 from raven_ai_agent.realtime.constants import DEV_SERVER_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The test stack's Node packages live under tests/, never in the app root: bench runs
+# `yarn install` in every app folder with a package.json, on production benches too.
+NODE_MODULES = REPO_ROOT / "tests" / "node_modules"
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
 READY_RE = re.compile(r"^READY (?:(\d+)|unix:(\S+))\s*$")
@@ -84,8 +87,8 @@ def require_tools(*names: str) -> list[str]:
 
 
 def node_modules_check() -> None:
-	if not (REPO_ROOT / "node_modules" / "socket.io").is_dir():
-		raise ServiceError(f"node_modules missing in {REPO_ROOT}: run `npm ci` there first")
+	if not (NODE_MODULES / "socket.io").is_dir():
+		raise ServiceError(f"{NODE_MODULES} is missing: run `npm ci --prefix tests` (scripts/setup does it)")
 
 
 class ManagedProcess:

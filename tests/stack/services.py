@@ -92,7 +92,7 @@ class RedisServer(ManagedProcess):
 
 
 # The Frappe releases the stand-ins can behave as (tests/stack/realtime/server.js PROFILES):
-# 15.41 as captured in tests/fixtures, the latest v15, and v16.
+# 15.41 as captured in tests/fixtures, the latest v15, and v16 as a v16.4.1 release reads (no socket secret).
 PROFILES = ("v15.41", "v15", "v16")
 DEFAULT_PROFILE = "v15.41"
 
@@ -169,7 +169,7 @@ class WebStandin(ManagedProcess):
 			argv.append("--verbose")
 		argv += ["--profile", profile]
 		if redis_url is not None:
-			argv += ["--redis-url", redis_url]  # v16: get_user_info checks the socket secret there
+			argv += ["--redis-url", redis_url]  # redis_queue: where this app's send_probe_event publishes
 		self.argv = [str(a) for a in argv]
 
 	def _write_sessions(self):
@@ -193,7 +193,7 @@ class WebStandin(ManagedProcess):
 
 	def requests(self, path: str | None = None) -> list[dict]:
 		"""Requests it answered, oldest first (method, path, query, host, origin, cookie,
-		authorization, site, secret, status), optionally only those for `path`."""
+		authorization, site, status), optionally only those for `path`."""
 		seen = requests.get(f"{self.url}/__standin__/requests", timeout=5).json()["requests"]
 		return [r for r in seen if path is None or r["path"] == path]
 

@@ -1,7 +1,9 @@
 /*
  * raven_realtime.js: how a browser reaches Frappe's realtime (Socket.IO) service for Raven.
  *
- * Served raw through app_include_js (no build step, no imports), so this is plain ES2017.
+ * Served raw (no build step, no imports), so this is plain ES2017. Not on every page: desk loads
+ * raven_realtime_desk.js (field reports and `raven_realtime.load()`), which fetches this file
+ * when something asks for it; it uses that file's helpers, so load it after that one.
  * In Node, require() returns the same API (for tests); the pure functions need no DOM.
  *
  * The context comes from the server (frappe.boot.raven_realtime, or the REST endpoint):
@@ -52,11 +54,26 @@
 		module.exports = api;
 	}
 	if (root) {
-		// the diagnosis renderer may have been loaded first: merge, don't replace
+		// the desk part and the diagnosis renderer were loaded first: merge, don't replace
 		root.raven_realtime = Object.assign(root.raven_realtime || {}, api);
 	}
 })(typeof window !== "undefined" ? window : null, function (root) {
 	"use strict";
+
+	// Field reports, frappe, the CSRF token and error texts: raven_realtime_desk.js, on the page before this
+	// file (or beside it, under Node).
+	const loaded = root && root.raven_realtime;
+	let desk_part = loaded && loaded.watch ? loaded : null;
+	if (!desk_part && typeof require === "function") desk_part = require("./raven_realtime_desk.js");
+	if (!desk_part) {
+		throw new Error(
+			"raven_realtime.js: load raven_realtime_desk.js first (desk's app_include_js does)"
+		);
+	}
+	const get_frappe = desk_part.get_frappe;
+	const csrf_token = desk_part.csrf_token;
+	const error_text = desk_part.error_text;
+	const transport_name = desk_part.transport_name;
 
 	const CONTEXT_METHOD = "raven_ai_agent.api.realtime.get_raven_realtime_context";
 	const CONTEXT_ENDPOINT = "/api/method/" + CONTEXT_METHOD;
@@ -69,12 +86,6 @@
 	const DEFAULT_UPGRADE_WAIT_MS = 1000;
 	// Desk itself gives up after 3 attempts; a diagnosis tool must not retry forever.
 	const RECONNECTION_ATTEMPTS = 3;
-
-	function get_frappe() {
-		if (root && root.frappe) return root.frappe;
-		if (typeof frappe !== "undefined") return frappe; // eslint-disable-line no-undef
-		return null;
-	}
 
 	function boot_context() {
 		const f = get_frappe();
@@ -181,13 +192,6 @@
 			}
 		}
 		return context;
-	}
-
-	function csrf_token() {
-		const f = get_frappe();
-		const token = f && f.csrf_token;
-		// desk leaves "{{ csrf_token }}" unrendered on some pages; never send that
-		return typeof token === "string" && token && token.indexOf("{{") === -1 ? token : null;
 	}
 
 	async function fetch_context(opts) {
@@ -306,149 +310,16 @@
 		delete extra[NO_FIELD_REPORTS];
 		const built = build_client_options(ctx, extra);
 		const socket = io_fn(built.url, built.options);
-		if (!probing) watch(socket, "app");
+		if (!probing) desk_part.watch(socket, "app");
 		return socket;
 	}
 
-	// ---- field data: what this browser's sockets did, reported to the server ------------------
-	// Compact enumerated records, fire-and-forget: never awaited by the page, never retried, a
-	// budget per page and one report per kind within THROTTLE_MS, so a reconnect loop cannot
-	// become a request loop. The server keeps only enumerated values (field_reports.py).
-	const REPORT_METHOD = "raven_ai_agent.api.field.report_connection";
-	const REPORT_ENDPOINT = "/api/method/" + REPORT_METHOD;
+	// A diagnosis probe is not a page's socket: never counted in the field reports.
 	const NO_FIELD_REPORTS = "raven_no_field_reports";
-	const REPORTS_PER_PAGE = 40;
-	const THROTTLE_MS = 10000;
-	// How long a page load waits for desk's socket before it counts as not connected.
-	const PAGE_WAIT_MS = 20000;
-	const field = { sent: 0, last: {} };
-
-	function browser_family(ua) {
-		const s = String(ua || "");
-		if (/Edg\//.test(s)) return "edge";
-		if (/Firefox\//.test(s)) return "firefox";
-		if (/Chrome\/|Chromium\//.test(s)) return "chrome";
-		if (/Safari\//.test(s)) return "safari";
-		return "other";
-	}
-
-	// The record of one socket event: enumerated names only (the server maps the rest to "other").
-	function field_record(socket_name, event, detail) {
-		const d = detail || {};
-		const record = { socket: socket_name, event: event };
-		if (d.transport) record.transport = String(d.transport);
-		if (event === "disconnect") record.reason = String(d.reason || "");
-		if (event === "connect_error") record.error = String(d.error || "").slice(0, 80);
-		if (event === "page") {
-			record.connected = d.connected ? "1" : "0";
-			record.browser = browser_family(root && root.navigator && root.navigator.userAgent);
-		}
-		return record;
-	}
-
-	function report(record, opts) {
-		const o = opts || {};
-		const fetch_fn = o.fetch || (typeof fetch === "function" ? fetch : null);
-		const key = [record.socket, record.event, record.reason || record.error || ""].join("|");
-		const at = now();
-		if (!fetch_fn || field.sent >= REPORTS_PER_PAGE) return false;
-		if (field.last[key] !== undefined && at - field.last[key] < THROTTLE_MS) return false;
-		field.last[key] = at;
-		field.sent += 1;
-		const headers = { Accept: "application/json" };
-		const token = csrf_token();
-		if (token) headers["X-Frappe-CSRF-Token"] = token;
-		try {
-			const pending = fetch_fn((o.base_url || "") + REPORT_ENDPOINT, {
-				method: "POST",
-				credentials: "same-origin",
-				keepalive: true,
-				headers: headers,
-				body: new URLSearchParams(record),
-			});
-			if (pending && typeof pending.catch === "function") pending.catch(function () {});
-		} catch (e) {
-			// a report is advice: losing one never matters to the page
-		}
-		return true;
-	}
-
-	function watch(socket, socket_name, opts) {
-		if (!socket || typeof socket.on !== "function" || socket.__raven_field) return socket;
-		socket.__raven_field = true;
-		const send = function (event, detail) {
-			report(field_record(socket_name, event, detail), opts);
-		};
-		socket.on("connect", function () {
-			send("connect", { transport: transport_name(socket) });
-			const engine = socket.io && socket.io.engine;
-			if (engine && typeof engine.once === "function") {
-				engine.once("upgrade", function (t) {
-					send("upgrade", { transport: (t && t.name) || transport_name(socket) });
-				});
-			}
-		});
-		socket.on("connect_error", function (err) {
-			send("connect_error", { error: error_text(err) });
-		});
-		socket.on("disconnect", function (reason) {
-			send("disconnect", { reason: reason });
-		});
-		return socket;
-	}
-
-	// Once per page load: did desk's socket connect within PAGE_WAIT_MS?
-	function watch_page(socket, opts) {
-		const o = opts || {};
-		if (!socket || typeof socket.on !== "function") return;
-		let told = false;
-		const tell = function (connected) {
-			if (told) return;
-			told = true;
-			report(field_record("desk", "page", { connected: connected }), o);
-		};
-		if (socket.connected) tell(true);
-		else socket.once("connect", function () {
-			tell(true);
-		});
-		setTimeout(function () {
-			tell(Boolean(socket.connected));
-		}, o.page_wait_ms || PAGE_WAIT_MS);
-	}
-
-	function desk_socket() {
-		const f = get_frappe();
-		return (f && f.realtime && f.realtime.socket) || null;
-	}
-
-	// In desk: watch desk's own socket once the app is ready (frappe.realtime.init has run).
-	if (root && root.jQuery && root.document) {
-		root.jQuery(root.document).on("app_ready", function () {
-			const socket = desk_socket();
-			if (!socket) return;
-			watch(socket, "desk");
-			watch_page(socket);
-		});
-	}
 
 	function now() {
 		if (typeof performance !== "undefined" && performance.now) return performance.now();
 		return Date.now();
-	}
-
-	function error_text(err) {
-		if (!err) return "unknown error";
-		if (typeof err === "string") return err;
-		let text = err.message || String(err);
-		// transport errors carry the HTTP status or close code in description
-		const d = err.description;
-		if (typeof d === "number" || (typeof d === "string" && d)) text += " (" + d + ")";
-		return text;
-	}
-
-	function transport_name(socket) {
-		const engine = socket && socket.io && socket.io.engine;
-		return (engine && engine.transport && engine.transport.name) || null;
 	}
 
 	function wait_for_connect(socket, wait_ms, timeout_ms) {
@@ -694,15 +565,5 @@
 		probe_clients: probe_clients,
 		PROBE_EVENT: PROBE_EVENT,
 		PROBE_ENDPOINT: PROBE_ENDPOINT,
-		REPORT_ENDPOINT: REPORT_ENDPOINT,
-		browser_family: browser_family,
-		field_record: field_record,
-		report: report,
-		watch: watch,
-		watch_page: watch_page,
-		_reset_field: function () {
-			field.sent = 0;
-			field.last = {};
-		},
 	};
 });

@@ -160,10 +160,46 @@
 		);
 	}
 
+	// What a System Manager reads for each check (the CLI and the JSON keep the identifiers, shown
+	// on hover); a check this list does not know yet reads as its identifier in words.
+	const CHECK_PHRASES = {
+		config: "Configuration",
+		boot_context: "This page's connection settings",
+		local_handshake: "Realtime service on this server",
+		external_handshake: "Public address",
+		external_websocket: "WebSocket through the public address",
+		client_paths: "Each client's socket address",
+		web_site: "Web server answers for this site",
+		namespace: "Site namespace and login check",
+		websocket_session: "WebSocket-only clients",
+		sticky_session: "Sticky sessions",
+		redis_bridge: "Redis to realtime service",
+		end_to_end: "Message delivery end to end",
+	};
+
+	function check_phrase(name) {
+		const text = String(name || "");
+		const phrase = CHECK_PHRASES[text];
+		if (phrase) return __(phrase);
+		const words = text.replace(/_/g, " ");
+		return words.charAt(0).toUpperCase() + words.slice(1);
+	}
+
+	// Deployment Type as the settings form shows it.
+	const DEPLOYMENT_LABELS = {
+		vps_prod: "Production VPS",
+		sandbox: "Sandbox tunnel",
+		local: "Local bench",
+	};
+
+	function deployment_label(value) {
+		return DEPLOYMENT_LABELS[value] ? __(DEPLOYMENT_LABELS[value]) : value;
+	}
+
 	function check_row(check) {
 		const c = check && typeof check === "object" ? check : {};
 		return row([
-			"<strong>" + escape_html(c.name) + "</strong>",
+			'<strong title="' + escape_html(c.name) + '">' + escape_html(check_phrase(c.name)) + "</strong>",
 			check_badge(c.ok),
 			escape_html(c.detail) + small_hint(c.hint),
 			'<span style="white-space:nowrap;">' + escape_html(ms(c.elapsed_ms)) + "</span>",
@@ -259,7 +295,7 @@
 
 	function summary(r) {
 		const items = [
-			[__("Deployment"), r.deployment_type],
+			[__("Deployment"), deployment_label(r.deployment_type)],
 			[__("Site"), r.site_name],
 			[__("Socket.IO port"), r.socketio_port],
 			[__("External URL"), r.external_socketio_url],
@@ -435,6 +471,7 @@
 
 	return {
 		render_diagnosis: render_diagnosis,
+		check_phrase: check_phrase,
 		render_config: render_config,
 		escape_html: escape_html,
 		translate: __,

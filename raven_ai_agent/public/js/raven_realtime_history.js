@@ -8,7 +8,8 @@
  *       checks {passed, failed, latency_ms}, field {connected_share, transports, disconnects}).
  *       One entry per chart: scheduled checks (passed/failed per hour), check latency, share of
  *       page loads connected, transport mix, disconnect reasons. `empty` names what has no data
- *       yet (the chart is then replaced by that sentence).
+ *       yet (the chart is then replaced by that sentence); with `field_reports: false` the three
+ *       field charts say "Not collected".
  *   render_history(element, history, Chart, extra_options?) -> number of charts drawn
  *       Fills `element` with a block per chart and draws each with `new Chart(el, options)`
  *       (extra_options merged in, e.g. {animate: 0}).
@@ -77,7 +78,12 @@
 		const ran = sum(checks.passed) + sum(checks.failed);
 		const loads = sum(field.page_loads);
 		const no_checks = ran ? null : __("No scheduled checks in this period.");
-		const no_field = loads ? null : __("No reports from browsers in this period.");
+		// off: the browsers were told not to report (what an hour still holds was sent before)
+		const not_collected =
+			h.field_reports === false
+				? __("Not collected: field reports are off (Collect Field Reports from Browsers, above).")
+				: null;
+		const no_field = not_collected || (loads ? null : __("No reports from browsers in this period."));
 		return [
 			{
 				key: "checks",
@@ -118,7 +124,9 @@
 			{
 				key: "transports",
 				title: __("Transports (connects and upgrades per hour)"),
-				empty: Object.keys(field.transports || {}).length ? null : no_field || __("No connects reported."),
+				empty:
+					not_collected ||
+					(Object.keys(field.transports || {}).length ? null : no_field || __("No connects reported.")),
 				options: base("bar", labels, series(field.transports), {
 					colors: PALETTE,
 					barOptions: { stacked: 1, spaceRatio: 0.2 },
@@ -127,7 +135,9 @@
 			{
 				key: "disconnects",
 				title: __("Disconnect reasons (per hour)"),
-				empty: Object.keys(field.disconnects || {}).length ? null : __("No disconnects reported."),
+				empty:
+					not_collected ||
+					(Object.keys(field.disconnects || {}).length ? null : __("No disconnects reported.")),
 				options: base("bar", labels, series(field.disconnects), {
 					colors: PALETTE.slice(1),
 					barOptions: { stacked: 1, spaceRatio: 0.2 },

@@ -10,9 +10,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from raven_ai_agent.realtime import bridge, probe
+from raven_ai_agent.realtime import probe
 from raven_ai_agent.realtime import session as polling
 from raven_ai_agent.realtime.constants import SITE_NAME_HEADER
+from raven_ai_agent.realtime.containers import Runtime, frappe_docker_evidence
 from raven_ai_agent.realtime.resolve import DeploymentType, RavenConfig
 from raven_ai_agent.realtime.schedule import Schedule
 from raven_ai_agent.realtime.webpage import local_web
@@ -110,7 +111,6 @@ class Run:
 	clients: Sequence = ()  # clients.ClientURL of each real client (desk, Raven, this app's context)
 	client_notes: Sequence[str] = ()  # clients.client_warnings: why a client goes elsewhere, and the fix
 	client_rows: list = field(default_factory=list)  # per-client results, filled by check_clients
-	_secret: tuple | None = field(default=None, repr=False)  # (socket secret or None,) once read
 	# Without a session: check delivery as Guest through the room every socket of the site joins
 	# (scheduled checks run with nobody's session).
 	site_wide: bool = False
@@ -121,6 +121,18 @@ class Run:
 	# check_delivery and merged into the report's client rows.
 	client_delivery: dict = field(default_factory=dict)
 	delivery_ms: float = 0.0  # how long the delivery sockets could listen (set by check_delivery)
+	runtime: Runtime | None = None  # the container this diagnosis runs in (containers.observe)
+	local_kind: str | None = None  # what the realtime address answered (probe / handshake kinds)
+
+	@property
+	def docker(self) -> str | None:
+		"""Why the site looks like frappe_docker's split layout (hints in its terms), or None."""
+		return frappe_docker_evidence(self.config.redis_url, self.config.realtime_address)
+
+	@property
+	def address_given(self) -> bool:
+		"""An operator named where the realtime service is (a setting, the environment, the CLI)."""
+		return self.config.realtime_address is not None
 
 	@property
 	def deadline(self) -> probe.Deadline:
@@ -166,26 +178,9 @@ class Run:
 	def http(self) -> probe.Http:
 		return probe.Http(self.deadline, self.timeout, self.ca_file)
 
-	def socket_secret(self) -> str | None:
-		"""The bench's realtime socket secret (Redis key socketio_auth_secret), read once per
-		diagnosis: newer Frappe answers get_user_info only with it. None where there is none."""
-		if self._secret is None:
-			secret = None
-			if self.config.redis_url:
-				secret, _why = bridge.socket_secret(self.config.redis_url, self.deadline, self.timeout)
-			self._secret = (secret,)
-		return self._secret[0]
-
 	def fetch_user(self, http: probe.Http, web: str, headers: dict) -> tuple:
-		"""Whose session `sid` is, asked as the realtime service asks (session.fetch_user): on a
-		fresh v16 bench the first ask creates the secret, so a refusal without one asks once more."""
-		secret = self.socket_secret()
-		info, detail = polling.fetch_user(http, web, self.sid, headers, secret=secret)
-		if info is None and secret is None and polling.refused_for_the_secret(detail):
-			self._secret = None  # read it again: the web server may have created it just now
-			if self.socket_secret() is not None:
-				info, detail = polling.fetch_user(http, web, self.sid, headers, secret=self.socket_secret())
-		return info, detail
+		"""Whose session `sid` is, asked as the realtime service asks (session.fetch_user)."""
+		return polling.fetch_user(http, web, self.sid, headers)
 
 	def publish_on_caller(self, event: str, message: dict, room: str) -> bool:
 		"""`publish(...)` run on the diagnosis' own thread, where Frappe's context lives."""

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from raven_ai_agent.realtime import hints
 from raven_ai_agent.realtime.audit import audit_ports
 from raven_ai_agent.realtime.checks import CONFIG, Check, Run, failed, passed
+from raven_ai_agent.realtime.configsyntax import ConfigSyntaxError
 from raven_ai_agent.realtime.constants import ENGINEIO_PING_WINDOW
 from raven_ai_agent.realtime.proxyaudit import audit_timeouts
 from raven_ai_agent.realtime.resolve import COMMON_CONFIG_FILE
@@ -44,10 +45,11 @@ def short_timeouts(paths: Sequence) -> list[str]:
 	"""Proxy timeouts on the socket path that cut idle sockets (catalog #8), as problem texts."""
 	if not paths:
 		return []
-	return [
-		f"{f.file}:{f.line} ({f.text}): {f.problem}; {f.fix}"
-		for f in audit_timeouts(list(paths), ENGINEIO_PING_WINDOW)
-	]
+	try:
+		findings = audit_timeouts(list(paths), ENGINEIO_PING_WINDOW)
+	except ConfigSyntaxError as e:  # a proxy config nginx would refuse is a problem of its own
+		return [f"{e} (its server would refuse this file too: `nginx -t` names the same place)"]
+	return [f"{f.file}:{f.line} ({f.text}): {f.problem}; {f.fix}" for f in findings]
 
 
 def stale_ports(paths: Sequence, port: int, uds: str | None = None) -> tuple[list[str], str]:

@@ -187,16 +187,8 @@ def _session_user(run: Run, http: probe.Http) -> tuple[str | None, str | None, C
 		web, web_headers = run.web_route()
 		info, detail = run.fetch_user(http, web, web_headers)
 		if info is None:
-			refused = polling.refused_for_the_secret(detail)
-			return (
-				None,
-				None,
-				failed(
-					END_TO_END,
-					f"could not learn whose session this is: {detail}",
-					hints.unknown_user_hint(web, refused),
-				),
-			)
+			detail = f"could not learn whose session this is: {detail}"
+			return None, None, failed(END_TO_END, detail, hints.unknown_user_hint(web))
 		user, user_type = info
 	if user == "Guest":
 		detail = "the session is not logged in: the web server answers Guest for it"

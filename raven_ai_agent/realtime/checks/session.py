@@ -17,11 +17,22 @@ from raven_ai_agent.realtime.checks import (
 )
 from raven_ai_agent.realtime.checks.handshakes import external_hint
 from raven_ai_agent.realtime.constants import SITE_NAME_HEADER
+from raven_ai_agent.realtime.hints import docker
 from raven_ai_agent.realtime.proxyaudit import fixed_site_headers
 from raven_ai_agent.realtime.resolve import DeploymentType
 
 # Requests on one session after the handshake (POSTs and the GET of the CONNECT reply).
 STICKY_EXTRA_REQUESTS = 2
+
+
+def _connect_hint(run: Run, message: str) -> str:
+	"""hints.connect_hint, in frappe_docker's terms where the site looks like its split layout."""
+	kind = hints.classify_connect_error(message)
+	if run.docker and kind in (hints.CONNECT_NAMESPACE, hints.CONNECT_ORIGIN):
+		return docker.site_header_hint(run.config)
+	if run.docker and kind == hints.CONNECT_UNAUTHORIZED and not hints.is_certificate_error(message):
+		return docker.callback_hint(run.config, message)
+	return hints.connect_hint(run.config, message)
 
 
 def connect_verdict(run: Run, name: str, result: engineio.ConnectResult, with_session: bool) -> Check:
@@ -37,7 +48,7 @@ def connect_verdict(run: Run, name: str, result: engineio.ConnectResult, with_se
 			else ""
 		)
 		detail = f"CONNECT_ERROR for {namespace}: {message!r}{then}{others}"
-		return failed(name, detail, hints.connect_hint(run.config, message))
+		return failed(name, detail, _connect_hint(run, message))
 	if result.errors and with_session:
 		# A session was given and never reached the service: an authentication failure.
 		detail = (

@@ -14,6 +14,7 @@ from raven_ai_agent.realtime import hints
 from raven_ai_agent.realtime.checks import WEB_SITE, Check, Run, failed, passed, skipped
 from raven_ai_agent.realtime.constants import SITE_NAME_PATH
 from raven_ai_agent.realtime.failures import describe_failure, snippet
+from raven_ai_agent.realtime.hints import docker
 
 
 def check_web_site(run: Run) -> list[Check]:
@@ -39,4 +40,9 @@ def check_web_site(run: Run) -> list[Check]:
 	detail = (
 		f"{web} answers as site {answered!r}, not {site!r}: sessions of {site} are checked against {answered}"
 	)
-	return [failed(WEB_SITE, detail, hints.wrong_site_hint(run.config, web, answered))]
+	hint = (
+		docker.site_header_hint(run.config, answered)
+		if run.docker
+		else hints.wrong_site_hint(run.config, web, answered)
+	)
+	return [failed(WEB_SITE, detail, hint)]

@@ -15,7 +15,7 @@ ORIGIN_WHEN_ABSENT = (
 _CERTIFICATE_WORDS = ("certificate", "self-signed", "self signed", "unable to verify", "cert_")
 
 
-def _is_certificate_error(message: str) -> bool:
+def is_certificate_error(message: str) -> bool:
 	text = message.lower()
 	return any(word in text for word in _CERTIFICATE_WORDS)
 
@@ -65,7 +65,7 @@ def connect_hint(config: RavenConfig, message: str) -> str:
 			f"namespace'): in the proxy set `proxy_set_header {SITE_NAME_HEADER} {config.site_name};` for "
 			f"{config.socketio_path}, or make host_name / the public host match the site name."
 		)
-	if kind == CONNECT_UNAUTHORIZED and _is_certificate_error(message):
+	if kind == CONNECT_UNAUTHORIZED and is_certificate_error(message):
 		return (
 			f"The realtime service's own call back to {origin}/api/method/frappe.realtime.get_user_info "
 			f"fails on the TLS certificate ({message}): Node trusts only its bundled CAs, not the system's "
@@ -216,15 +216,8 @@ def redis_unheard_hint(url: str) -> str:
 	)
 
 
-def unknown_user_hint(web_url: str, secret_refused: bool = False) -> str:
+def unknown_user_hint(web_url: str) -> str:
 	"""Whose session it is could not be learnt from the web server."""
-	if secret_refused:
-		return (
-			f"This Frappe (v16) tells whose session it is only to its realtime service: let the diagnosis "
-			f"read the socket secret from redis_queue ({COMMON_CONFIG_FILE}), run it inside the site "
-			"(`bench --site <site> raven-realtime diagnose`, which reads the site's session store), or "
-			"pass the user."
-		)
 	return f"Check that {web_url}{USER_INFO_PATH} answers, or pass the user."
 
 
@@ -273,9 +266,7 @@ def guest_socket_hint(config: RavenConfig, user: str) -> str:
 		f"user's. Its session check (GET <Origin>/api/method/frappe.realtime.get_user_info) lost the "
 		"session on the way: typically a proxy that builds Origin as http:// behind TLS, whose redirect "
 		"to https drops the credentials. Build Origin from X-Forwarded-Proto (bench's nginx and "
-		"`raven-realtime render nginx-vps` do) and keep the session check's query and cookie intact. "
-		"On Frappe v16 the same happens when the realtime service's socket secret (Redis "
-		"socketio_auth_secret) is not the web server's: give both the same redis_queue."
+		"`raven-realtime render nginx-vps` do) and keep the session check's query and cookie intact."
 	)
 
 

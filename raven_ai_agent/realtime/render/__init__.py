@@ -1,4 +1,5 @@
-"""Proxy and tunnel configs from a RavenConfig: nginx (VPS sidecar, sandbox multiplexer), Traefik, ngrok.
+"""Proxy and tunnel configs from a RavenConfig: nginx (VPS sidecar, sandbox multiplexer), Traefik, ngrok,
+and the container shapes (a frappe_docker compose override, a Kubernetes Ingress).
 
 Most realtime failures an operator meets are proxy failures (dropped Upgrade, rewritten Host,
 no Origin, short timeouts, no stickiness: see the failure catalog). Each is fixed once here,
@@ -11,7 +12,14 @@ from collections.abc import Callable, Sequence
 
 import yaml
 
+from raven_ai_agent.realtime.render.frappe_docker import FRAPPE_DOCKER, render_frappe_docker
 from raven_ai_agent.realtime.render.inputs import RenderError, addr, listen_at
+from raven_ai_agent.realtime.render.kubernetes import (
+	DEFAULT_RELEASE_SERVICE,
+	INGRESS_CLASSES,
+	K8S_INGRESS,
+	render_k8s_ingress,
+)
 from raven_ai_agent.realtime.render.nginx import (
 	NGINX_SANDBOX,
 	NGINX_SHAPES,
@@ -26,6 +34,9 @@ from raven_ai_agent.realtime.render.yamlfile import dump
 TRAEFIK, NGROK = "traefik", "ngrok"
 
 __all__ = [
+	"FRAPPE_DOCKER",
+	"INGRESS_CLASSES",
+	"K8S_INGRESS",
 	"NGINX_SANDBOX",
 	"NGINX_VPS",
 	"NGROK",
@@ -39,6 +50,8 @@ __all__ = [
 	"options_of",
 	"render",
 	"render_bench",
+	"render_frappe_docker",
+	"render_k8s_ingress",
 	"render_nginx_sandbox",
 	"render_nginx_vps",
 	"render_ngrok",
@@ -51,6 +64,8 @@ RENDERERS: dict[str, Callable[..., str]] = {
 	NGINX_SANDBOX: render_nginx_sandbox,
 	TRAEFIK: render_traefik,
 	NGROK: render_ngrok,
+	FRAPPE_DOCKER: render_frappe_docker,
+	K8S_INGRESS: render_k8s_ingress,
 }
 TARGETS = tuple(RENDERERS)
 
@@ -124,6 +139,14 @@ def render_bench(target: str, configs: Sequence, **options) -> str:
 		)
 		return "".join(f"# {line}\n" for line in about.splitlines()) + "\n" + "\n".join(parts) + refuse
 	merged = _merge([yaml.safe_load(part) for part in parts])
+	if target == FRAPPE_DOCKER and len(configs) > 1:
+		# One frontend serves every site: its template must take the site from each request's Host
+		# (`$$host` in compose; each site's public host is its name, render refuses any other).
+		merged["services"]["frontend"]["environment"]["FRAPPE_SITE_NAME_HEADER"] = "$$host"
+		about += "FRAPPE_SITE_NAME_HEADER is $$host: one frontend serves every site, by the Host it is asked for.\n"
+	if target == K8S_INGRESS and len(configs) > 1:
+		service = options.get("service") or DEFAULT_RELEASE_SERVICE
+		merged["metadata"]["name"] = f"{service}-sites"
 	return dump(about, merged)
 
 

@@ -21,7 +21,6 @@ from typing import Any
 from .exceptions import *  # noqa: F403 - real frappe re-exports its exceptions the same way
 from .exceptions import (
 	AppNotInstalledError,
-	DoesNotExistError,
 	IncorrectSitePath,
 	PermissionError,
 	ValidationError,
@@ -231,14 +230,6 @@ def safe_decode(param, encoding: str = "utf-8", fallback_map: dict | None = None
 	return param
 
 
-def safe_encode(param, encoding: str = "utf-8"):
-	try:
-		param = param.encode(encoding)
-	except Exception:
-		pass
-	return param
-
-
 # --- site init / config ------------------------------------------------------------------------
 
 
@@ -405,10 +396,6 @@ def setup_redis_cache_connection() -> None:
 		cache = setup_cache()
 
 
-def get_site_path(*joins: str) -> str:
-	return os.path.join(local.site_path, *joins)
-
-
 def get_file_json(path: str):
 	with open(path) as f:
 		return json.load(f)
@@ -466,16 +453,6 @@ def request_cache(func: Callable) -> Callable:
 		return store[key]
 
 	return wrapper
-
-
-@request_cache
-def get_request_header(key: str, default: str | None = None) -> str | None:
-	"""A header of the current request, by name in any case; `default` outside a request."""
-	request = getattr(local, "request", None)
-	if request is None:
-		return default
-	wanted = key.lower()
-	return next((v for k, v in request.headers.items() if k.lower() == wanted), default)
 
 
 def get_installed_apps(*, _ensure_on_bench: bool = False) -> list[str]:
@@ -576,30 +553,9 @@ def throw(
 	)
 
 
-def clear_messages() -> None:
-	local.message_log = []
-
-
-def get_message_log() -> list[dict]:
-	return list(local.message_log)
-
-
 def clear_last_message() -> None:
 	if len(local.message_log) > 0:
 		local.message_log = local.message_log[:-1]
-
-
-def errprint(msg: str) -> None:
-	msg = as_unicode(msg)
-	if not request or ("cmd" not in local.form_dict) or conf.developer_mode:
-		print(msg)
-	error_log.append({"exc": msg})
-
-
-def log(msg: str) -> None:
-	if not request:
-		print(repr(msg))
-	debug_log.append(as_unicode(msg))
 
 
 def get_traceback(with_context: bool = False) -> str:
@@ -629,10 +585,6 @@ def scrub(txt: str) -> str:
 	return cstr(txt).replace(" ", "_").replace("-", "_").lower()
 
 
-def unscrub(txt: str) -> str:
-	return txt.replace("_", " ").replace("-", " ").title()
-
-
 # --- users, roles, permissions -----------------------------------------------------------------
 
 
@@ -656,27 +608,6 @@ def get_roles(username: str | None = None) -> list[str]:
 	import frappe.permissions
 
 	return frappe.permissions.get_roles(username or local.session.user)
-
-
-def only_for(roles: list[str] | tuple[str] | str, message=False) -> None:
-	"""Raise PermissionError unless the user has one of `roles`.
-
-	v15 returns at once under `frappe.flags.in_test` and for Administrator."""
-	if local.flags.in_test or local.session.user == "Administrator":
-		return
-
-	if isinstance(roles, str):
-		roles = (roles,)
-
-	if set(roles).isdisjoint(get_roles()):
-		if not message:
-			raise PermissionError
-
-		throw(
-			_("This action is only allowed for {}").format(", ".join(bold(_(role)) for role in roles)),
-			PermissionError,
-			_("Not Permitted"),
-		)
 
 
 def has_permission(
@@ -967,31 +898,8 @@ def clear_document_cache(doctype: str, name: str | None = None) -> None:
 		delattr(local, "website_settings")
 
 
-def get_cached_value(doctype: str, name: str, fieldname="name", as_dict: bool = False):
-	try:
-		doc = get_cached_doc(doctype, name)
-	except DoesNotExistError:
-		clear_last_message()
-		return None
-	if isinstance(fieldname, str):
-		if as_dict:
-			throw("Cannot make dict for single fieldname")
-		return doc.get(fieldname)
-	values = [doc.get(f) for f in fieldname]
-	if as_dict:
-		return _dict(zip(fieldname, values, strict=False))
-	return values
-
-
 def get_all(doctype, *args, **kwargs):
 	"""Rows of an ordinary DocType without permission checks (see `Database.get_all`)."""
-	return db.get_all(doctype, *args, **kwargs)
-
-
-def get_list(doctype, *args, **kwargs):
-	"""`get_all` with the user's read permission (role permissions only, as the stand-in)."""
-	if not has_permission(doctype, "read"):
-		raise PermissionError(doctype)
 	return db.get_all(doctype, *args, **kwargs)
 
 
@@ -1005,12 +913,8 @@ def sendmail(recipients=None, sender="", subject="No Subject", message="No Messa
 	SENT_MAIL.append({"recipients": list(recipients or []), "subject": subject, "message": message})
 
 
-def get_value(*args, **kwargs):
-	return db.get_value(*args, **kwargs)
-
-
 def clear_cache(user: str | None = None, doctype: str | None = None) -> None:
-	"""Clear the cache of one user (drops its `bootinfo`), one DocType, or everything of the site."""
+	"""Clear the cache of one user (drops its `bootinfo`); see cache_manager."""
 	import frappe.cache_manager
 
 	frappe.cache_manager.clear_cache(user=user, doctype=doctype)
@@ -1041,12 +945,6 @@ def as_json(obj: dict | list, indent=1, separators=None, ensure_ascii=True) -> s
 		)
 
 
-def parse_json(val):
-	from frappe.utils import parse_json as _parse_json
-
-	return _parse_json(val)
-
-
 # --- realtime, logging -------------------------------------------------------------------------
 
 
@@ -1055,12 +953,6 @@ def publish_realtime(*args, **kwargs):
 	import frappe.realtime
 
 	return frappe.realtime.publish_realtime(*args, **kwargs)
-
-
-def publish_progress(*args, **kwargs):
-	import frappe.realtime
-
-	return frappe.realtime.publish_progress(*args, **kwargs)
 
 
 def logger(module=None, with_more_info=False, allow_site=True, filter=None, max_size=100_000, file_count=20):
@@ -1075,21 +967,6 @@ def logger(module=None, with_more_info=False, allow_site=True, filter=None, max_
 		max_size=max_size,
 		file_count=file_count,
 	)
-
-
-def local_cache(namespace, key, generator, regenerate_if_none=False):
-	if namespace not in local.cache:
-		local.cache[namespace] = {}
-	if key not in local.cache[namespace]:
-		local.cache[namespace][key] = generator()
-	elif local.cache[namespace][key] is None and regenerate_if_none:
-		local.cache[namespace][key] = generator()
-	return local.cache[namespace][key]
-
-
-@whitelist(allow_guest=True)
-def ping():
-	return "pong"
 
 
 from frappe.utils.error import log_error as log_error  # noqa: E402 - v15 imports it here too

@@ -49,8 +49,3 @@ def is_valid_http_method(method):
 def throw_permission_error():
 	"""v15 has this here only (not as `frappe.throw_permission_error`)."""
 	frappe.throw(_("Not permitted"), frappe.PermissionError)
-
-
-@frappe.whitelist(allow_guest=True)
-def version():
-	return frappe.__version__

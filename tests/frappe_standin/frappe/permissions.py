@@ -103,9 +103,3 @@ def has_permission(
 	if ptype == "read" and role_permissions.get("select") and not role_permissions.get("read"):
 		return False
 	return bool(role_permissions.get(ptype))
-
-
-def check_doctype_permission(doctype, ptype="read"):
-	if not has_permission(doctype, ptype):
-		frappe.flags.error_message = frappe._("No permission for {0}").format(frappe._(doctype))
-		raise frappe.PermissionError

@@ -20,17 +20,6 @@ PUBLISHED: list[dict] = []
 DROPPED: list[dict] = []
 
 
-def publish_progress(percent, title=None, doctype=None, docname=None, description=None, task_id=None):
-	publish_realtime(
-		"progress",
-		{"percent": percent, "title": title, "description": description},
-		user=None if doctype and docname else frappe.session.user,
-		doctype=doctype,
-		docname=docname,
-		task_id=task_id,
-	)
-
-
 def publish_realtime(
 	event: str | None = None,
 	message: dict | None = None,
@@ -114,38 +103,16 @@ def emit_via_redis(event, message, room):
 		DROPPED.append({"event": event, "message": message, "room": room, "namespace": frappe.local.site})
 
 
-SOCKETIO_SECRET_KEY = "socketio_auth_secret"
-
-
-def get_socketio_secret() -> str:
-	"""v16: the secret the realtime service sends back, kept in redis_queue (created on first use)."""
-	from frappe.utils.background_jobs import get_redis_connection_without_auth
-
-	r = get_redis_connection_without_auth()
-	secret = r.get(SOCKETIO_SECRET_KEY)
-	if secret:
-		return secret.decode()
-	secret = frappe.generate_hash(length=32)
-	r.set(SOCKETIO_SECRET_KEY, secret)
-	return secret
-
-
 @frappe.whitelist(allow_guest=True)
 def get_user_info():
-	"""What the Node realtime service asks on connect. 15.41 answers user and user_type; v16
-	(frappe/realtime.py on version-16 / develop) answers {} to a request without the socket secret,
-	and adds installed_apps."""
+	"""What the Node realtime service asks on connect: 15.41 answers user and user_type; v16
+	(a v16.4.1 release) adds installed_apps. No socket secret (that is develop, not admitted)."""
 	from frappe import standin
 
-	if standin.major() < 16:
-		return {"user": frappe.session.user, "user_type": frappe.session.data.user_type}
-	if get_socketio_secret() != frappe.get_request_header("X-Frappe-Socket-Secret"):
-		return {}
-	return {
-		"user": frappe.session.user,
-		"user_type": frappe.session.data.user_type,
-		"installed_apps": frappe.get_installed_apps(),
-	}
+	info = {"user": frappe.session.user, "user_type": frappe.session.data.user_type}
+	if standin.major() >= 16:
+		info["installed_apps"] = frappe.get_installed_apps()
+	return info
 
 
 def get_doctype_room(doctype):
@@ -166,7 +133,3 @@ def get_site_room():
 
 def get_task_progress_room(task_id):
 	return f"task_progress:{task_id}"
-
-
-def get_website_room():
-	return "website"

@@ -64,10 +64,11 @@ class _Request:
 
 # --- the release it behaves as -----------------------------------------------------------------
 
-# 15.41 as captured on the real bench; 16: frappe.tests' UnitTestCase/IntegrationTestCase exist and
-# FrappeTestCase warns (frappe/tests/classes/, frappe/deprecation_dumpster.py on version-16),
-# get_user_info answers only with the socket secret (frappe/realtime.py), desk routes are /desk/...
-VERSIONS = ("15.41.0", "16.0.0")
+# 15.41 as captured on the real bench; 16.4.1 as the version-16 sources read (no v16 bench can be
+# built here; get_user_info re-read at 16.4.1): frappe.tests' UnitTestCase/IntegrationTestCase
+# exist and FrappeTestCase warns (frappe/tests/classes/, frappe/deprecation_dumpster.py),
+# get_user_info adds installed_apps (frappe/realtime.py, no socket secret: that is develop).
+VERSIONS = ("15.41.0", "16.4.1")
 DEFAULT_VERSION = "15.41.0"
 
 
@@ -95,14 +96,13 @@ def reset(
 	common_site_config: dict | None = None,
 	in_test: bool = True,
 	connect: bool = True,
-	installed: Iterable[str] | None = None,
 	version: str = DEFAULT_VERSION,
 ) -> str:
 	"""Start from nothing: empty DB, cache, event logs; write the bench folder; init + connect.
 	`version` is the Frappe release the stand-in behaves as (VERSIONS; see set_version).
 
-	`apps` are on the bench (apps.txt); `installed` (default: all of them) are installed on the
-	site, as after `bench get-app` + `install-app`. Returns `sites_path` (a new temporary
+	`apps` are on the bench (apps.txt) and installed on the site, as after `bench get-app` +
+	`install-app`. Returns `sites_path` (a new temporary
 	folder unless given)."""
 	if getattr(frappe.local, "initialised", None):
 		frappe.destroy()
@@ -131,15 +131,14 @@ def reset(
 	)
 
 	tables = _db.committed(db_name)
-	installed = apps if installed is None else tuple(a for a in installed if a != "frappe")
-	tables["DefaultValue"][("__global", "installed_apps")] = json.dumps(["frappe", *installed])
+	tables["DefaultValue"][("__global", "installed_apps")] = json.dumps(["frappe", *apps])
 	tables["Role"].update(BUILTIN_ROLES)
 	tables["User"]["Administrator"] = {"user_type": "System User", "enabled": 1, "email": "admin@example.com"}
 	tables["User"]["Guest"] = {"user_type": "Website User", "enabled": 1}
 	tables["Has Role"]["Administrator"] = ["Administrator", "System Manager"]
 	tables["Has Role"]["Guest"] = ["Guest"]
 	_sync_doctypes("frappe", tables)  # the few of Frappe's own DocTypes the stand-in models
-	for app in installed:
+	for app in apps:
 		_sync_doctypes(app, tables)
 
 	_state.update(site=site, sites_path=sites_path, apps=apps, db_name=db_name)
@@ -153,11 +152,6 @@ def reset(
 def _write_json(path: str, data: dict) -> None:
 	with open(path, "w") as f:
 		json.dump(data, f, indent=1)
-
-
-def sync_doctypes(app: str) -> None:
-	"""`sync_for(app)` of the installer: the app's DocTypes into the (committed) tabDocType."""
-	_sync_doctypes(app, _db.committed(_state["db_name"]))
 
 
 def _sync_doctypes(app: str, tables: dict) -> None:
@@ -194,10 +188,6 @@ def rows(doctype: str) -> list[dict]:
 def sent_mail() -> list[dict]:
 	"""What `frappe.sendmail` queued (its Email Queue), oldest first."""
 	return list(frappe.SENT_MAIL)
-
-
-def site() -> str:
-	return _state["site"]
 
 
 def sites_path() -> str:

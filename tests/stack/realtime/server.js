@@ -30,12 +30,11 @@ const redis = require("redis");
 //   FRAPPE_SOCKETIO_UDS) and then opens no TCP port; authenticate.js sends the Authorization
 //   header first, else `Cookie: sid=<sid>`, with fetch ("Unauthorized: TypeError: fetch failed"
 //   when the callback gets no answer), still to the Origin.
-// - v16 (version-16 / develop authenticate.js, frappe/realtime.py): as v15, plus "Missing cookie
-//   and authorization header. Either one needed for authentication." when a request carries
-//   neither; the session check carries X-Frappe-Socket-Secret, read from the Redis key
-//   `socketio_auth_secret` (get_user_info answers {} without it; an answer without installed_apps
-//   is asked once more), and with developer_mode the check goes to <origin host>:<webserver_port>
-//   (utils.js get_url).
+// - v16 (a v16.4.1 release: authenticate.js, utils.js, frappe/realtime.py): as v15, plus "Missing
+//   cookie and authorization header. Either one needed for authentication." when a request
+//   carries neither, and with developer_mode the check goes to <origin host>:<webserver_port>
+//   (utils.js get_url). No socket secret: that is develop (17.0.0-dev), which the app does not
+//   admit.
 const PROFILES = {
 	"v15.41": {
 		superagent: true,
@@ -44,7 +43,6 @@ const PROFILES = {
 		missing_credentials: null,
 		authorization_first: false,
 		sid_as_cookie: false,
-		socket_secret: false,
 		developer_mode_port: false,
 	},
 	v15: {
@@ -54,7 +52,6 @@ const PROFILES = {
 		missing_credentials: null,
 		authorization_first: true,
 		sid_as_cookie: true,
-		socket_secret: false,
 		developer_mode_port: false,
 	},
 	v16: {
@@ -64,12 +61,9 @@ const PROFILES = {
 		missing_credentials: "Missing cookie and authorization header. Either one needed for authentication.",
 		authorization_first: true,
 		sid_as_cookie: true,
-		socket_secret: true,
 		developer_mode_port: true,
 	},
 };
-const SOCKET_SECRET_KEY = "socketio_auth_secret";
-const SOCKET_SECRET_HEADER = "X-Frappe-Socket-Secret";
 
 function parse_args(argv) {
 	const args = { sites_path: null, port: null, host: "127.0.0.1", profile: "v15.41" };
@@ -217,19 +211,6 @@ function get_url(socket, url_path) {
 	return url + (url_path || "");
 }
 
-// The secret newer realtime services send with every callback (v16 profile); null when the
-// profile has none or Redis holds none yet (get_user_info then answers {}).
-let commands = null;
-async function socket_secret() {
-	if (!profile.socket_secret) return null;
-	if (!commands) {
-		commands = redis.createClient({ url: conf.redis_queue });
-		commands.on("error", (err) => console.error(`Realtime service: Redis error: ${err}`));
-		await commands.connect();
-	}
-	return commands.get(SOCKET_SECRET_KEY);
-}
-
 // How a callback carries the session, per profile: 15.41 puts the sid in the query and prefers
 // it over Authorization; later versions prefer Authorization and send the sid as a cookie.
 function credentials(sid, authorization_header, query, headers) {
@@ -243,8 +224,6 @@ async function callback(socket_like, url_path, query = {}) {
 	const headers = {};
 	query = { ...query };
 	credentials(socket_like.sid, socket_like.authorization_header, query, headers);
-	const secret = await socket_secret();
-	if (secret) headers[SOCKET_SECRET_HEADER] = secret;
 	const sent = http_get(get_url(socket_like, url_path), { query, headers });
 	if (profile.superagent) return sent;
 	// fetch (v15 latest, v16) fails a request that never got an answer with this one text.
@@ -338,11 +317,7 @@ function authenticate(socket, next) {
 	}
 
 	const who = { request: socket.request, sid: cookies.sid, authorization_header };
-	const user_info = () => callback(who, "/api/method/frappe.realtime.get_user_info");
-	user_info()
-		// v16 asks once more when the answer lacks installed_apps: the first call of a fresh bench
-		// is what makes the web server create the secret, so it went without one.
-		.then((res) => (profile.socket_secret && !(res.body.message || {}).installed_apps ? user_info() : res))
+	callback(who, "/api/method/frappe.realtime.get_user_info")
 		.then((res) => {
 			socket.user = res.body.message.user;
 			socket.user_type = res.body.message.user_type;
@@ -512,8 +487,7 @@ function shutdown() {
 	// Bounded: never hang a test run on a slow close.
 	setTimeout(() => process.exit(0), 2000).unref();
 	io.close(() => {
-		const clients = [subscriber, commands].filter(Boolean);
-		Promise.allSettled(clients.map((c) => c.disconnect())).finally(() => process.exit(0));
+		Promise.allSettled([subscriber.disconnect()]).finally(() => process.exit(0));
 	});
 	// Requests nobody answers (bare http.Server) would hold close() open.
 	http_server.closeAllConnections();

@@ -12,10 +12,8 @@
 //                                       [--static DIR] [--socketio-port N] [--site NAME] [--verbose]
 //                                       [--profile v15.41|v15|v16] [--redis-url URL]
 //
-// frappe.realtime.get_user_info per profile: 15.41 answers {user, user_type}; later v15 adds
-// installed_apps; v16 (version-16 / develop frappe/realtime.py) answers {} unless the request
-// carries X-Frappe-Socket-Secret equal to Redis key `socketio_auth_secret` on --redis-url
-// (redis_queue), which it creates on first use, as get_socketio_secret does.
+// frappe.realtime.get_user_info per profile: 15.41 answers {user, user_type}; later v15 and v16
+// (a v16.4.1 release) add installed_apps. None checks a socket secret (only develop does).
 //
 // Which site answers: with --site, that one for every request (as `bench serve`/`bench start`
 // pin the default site); without, X-Frappe-Site-Name, else the Host's name (as gunicorn's
@@ -31,14 +29,12 @@
 // only what "allow" lists.
 "use strict";
 
-const crypto = require("node:crypto");
 const fs = require("node:fs");
 const http = require("node:http");
 const path = require("node:path");
 const redis = require("redis");
 
 const PROFILES = ["v15.41", "v15", "v16"];
-const SOCKET_SECRET_KEY = "socketio_auth_secret";
 
 function parse_args(argv) {
 	const args = {
@@ -49,7 +45,6 @@ function parse_args(argv) {
 		socketio_port: 9000,
 		verbose: false,
 		profile: "v15.41",
-		redis_url: null,
 	};
 	for (let i = 0; i < argv.length; i++) {
 		const flag = argv[i];
@@ -76,10 +71,6 @@ function parse_args(argv) {
 			process.exit(2);
 		}
 	}
-	if (args.profile === "v16" && !args.redis_url) {
-		console.error("--profile v16 needs --redis-url (get_user_info checks the socket secret there)");
-		process.exit(2);
-	}
 	return args;
 }
 
@@ -95,8 +86,8 @@ function read_dev_server(value) {
 	process.exit(2);
 }
 const DEV_SERVER = read_dev_server(process.env.DEV_SERVER);
+// This app's send_probe_event publishes to redis_queue (--redis-url), like frappe.publish_realtime.
 let redis_client = null;
-// frappe.realtime.get_socketio_secret: the stored secret, else a new one stored.
 async function redis_connection() {
 	if (!redis_client) {
 		redis_client = redis.createClient({ url: args.redis_url });
@@ -106,27 +97,10 @@ async function redis_connection() {
 	return redis_client;
 }
 
-async function socketio_secret() {
-	await redis_connection();
-	const stored = await redis_client.get(SOCKET_SECRET_KEY);
-	if (stored) return stored;
-	const secret = crypto.randomBytes(16).toString("hex");
-	await redis_client.set(SOCKET_SECRET_KEY, secret);
-	return secret;
-}
-
-function user_info(session, req, res) {
+function user_info(session, res) {
 	const info = { user: session.user, user_type: session.user_type };
-	if (args.profile === "v15.41") return send_json(res, 200, { message: info });
-	info.installed_apps = ["frappe"];
-	if (args.profile !== "v16") return send_json(res, 200, { message: info });
-	socketio_secret().then(
-		(secret) => {
-			const given = req.headers["x-frappe-socket-secret"];
-			send_json(res, 200, { message: given === secret ? info : {} });
-		},
-		(err) => send_exception(res, 500, "ConnectionError", String(err))
-	);
+	if (args.profile !== "v15.41") info.installed_apps = ["frappe"];
+	send_json(res, 200, { message: info });
 }
 
 // ---- sessions, re-read when the file changes ------------------------------------------
@@ -273,7 +247,7 @@ const METHODS = {
 	"raven_ai_agent.api.realtime.get_site_name": (_session, _form, res, req) =>
 		send_json(res, 200, { message: site_of(req) }),
 	"frappe.realtime.get_user_info": (session, _form, res, req) =>
-		later(session.delay_ms, () => user_info(session, req, res)),
+		later(session.delay_ms, () => user_info(session, res)),
 	"frappe.realtime.can_subscribe_doc": (session, form, res) =>
 		later(session.subscribe_delay_ms, () => {
 			if (!can_read(session, form.doctype, form.docname)) {
@@ -366,7 +340,6 @@ function record(req, url, res) {
 			cookie: req.headers.cookie || null,
 			authorization: req.headers.authorization || null,
 			site: req.headers["x-frappe-site-name"] || null,
-			secret: req.headers["x-frappe-socket-secret"] || null,
 			status: res.statusCode,
 		});
 		if (seen.length > SEEN_MAX) seen.shift();
@@ -431,7 +404,7 @@ server.listen(args.port, args.host, () => {
 
 function shutdown() {
 	setTimeout(() => process.exit(0), 1000).unref();
-	server.close(() => (redis_client ? redis_client.disconnect().finally(() => process.exit(0)) : process.exit(0)));
+	server.close(() => process.exit(0));
 	server.closeAllConnections();
 }
 process.on("SIGTERM", shutdown);

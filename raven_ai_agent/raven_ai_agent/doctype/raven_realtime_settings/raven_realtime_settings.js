@@ -7,7 +7,10 @@
 // Wrapped so that evaluating this script twice never redeclares a global const.
 (function () {
 	const RAVEN_RT_API = "raven_ai_agent.api.realtime.";
-	// app_include_js normally loads these; require them when hooks or the asset cache lag behind
+	// Loaded on demand, in this order: the connection helper builds on the desk part, which
+	// app_include_js puts on every page (required here only when hooks or the asset cache lag
+	// behind: frappe.require fetches whatever it is given again), then the renderer.
+	const RAVEN_RT_DESK_ASSET = "/assets/raven_ai_agent/js/raven_realtime_desk.js";
 	const RAVEN_RT_ASSETS = [
 		"/assets/raven_ai_agent/js/raven_realtime.js",
 		"/assets/raven_ai_agent/js/raven_realtime_diagnosis.js",
@@ -16,8 +19,9 @@
 	function raven_rt_ready() {
 		const rt = window.raven_realtime;
 		if (rt && rt.probe && rt.render_diagnosis) return Promise.resolve(rt);
+		const assets = rt && rt.watch ? RAVEN_RT_ASSETS : [RAVEN_RT_DESK_ASSET, ...RAVEN_RT_ASSETS];
 		return new Promise((resolve) => {
-			frappe.require(RAVEN_RT_ASSETS, () => resolve(window.raven_realtime));
+			frappe.require(assets, () => resolve(window.raven_realtime));
 		});
 	}
 
@@ -137,8 +141,12 @@
 		});
 	}
 
-	// History: scheduled checks and field data, as Frappe's own charts (last 24 hours or 7 days).
-	const RAVEN_RT_HISTORY_ASSET = "/assets/raven_ai_agent/js/raven_realtime_history.js";
+	// History: scheduled checks and field data, as Frappe's own charts (last 24 hours or 7 days);
+	// the charts translate with the renderer's helper, so that comes first.
+	const RAVEN_RT_HISTORY_ASSETS = [
+		"/assets/raven_ai_agent/js/raven_realtime_diagnosis.js",
+		"/assets/raven_ai_agent/js/raven_realtime_history.js",
+	];
 	const RAVEN_RT_PERIODS = [
 		["24h", __("Last 24 hours")],
 		["7d", __("Last 7 days")],
@@ -148,7 +156,7 @@
 		const rt = window.raven_realtime;
 		if (rt && rt.render_history) return Promise.resolve(rt);
 		return new Promise((resolve) => {
-			frappe.require(RAVEN_RT_HISTORY_ASSET, () => resolve(window.raven_realtime));
+			frappe.require(RAVEN_RT_HISTORY_ASSETS, () => resolve(window.raven_realtime));
 		});
 	}
 
@@ -196,6 +204,7 @@
 	}
 
 	// The handlers return their promises: desk chains them, and the form's tests await them.
+	// Run Diagnosis is one toolbar button (no field of the same name).
 	frappe.ui.form.on("Raven Realtime Settings", {
 		refresh(frm) {
 			frm.add_custom_button(__("Run Diagnosis"), () => raven_rt_run(frm));
@@ -205,10 +214,6 @@
 				raven_rt_show_diagnosis(frm),
 				raven_rt_show_history(frm),
 			]);
-		},
-
-		run_diagnosis(frm) {
-			return raven_rt_run(frm);
 		},
 	});
 })();

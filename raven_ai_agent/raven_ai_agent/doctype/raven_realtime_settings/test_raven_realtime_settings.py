@@ -66,7 +66,7 @@ class TestRavenRealtimeSettings(FrappeTestCase):
 		self.assertEqual(doc.base_url, "https://erp.example.com")
 
 	def test_override_takes_effect_on_next_read(self):
-		self._save(deployment_type="sandbox", base_url="https://tunnel.example.org")
+		self._save(deployment_type="Sandbox tunnel", base_url="https://tunnel.example.org")
 		config = get_config()
 		self.assertEqual(config.deployment_type.value, "sandbox")
 		self.assertEqual(config.get_external_http_base(), "https://tunnel.example.org")

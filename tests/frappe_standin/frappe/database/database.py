@@ -274,12 +274,6 @@ class Database:
 			self.begin()
 			self.after_rollback.run()
 
-	def savepoint(self, save_point):
-		self.sql(f"savepoint {save_point}")
-
-	def release_savepoint(self, save_point):
-		self.sql(f"release savepoint {save_point}")
-
 	def close(self):
 		"""Closing the connection discards the open transaction (MariaDB rolls it back)."""
 		self._tx = None
@@ -319,9 +313,6 @@ class Database:
 		val = cast(df.fieldtype, val)
 		self.value_cache[doctype][fieldname] = val
 		return val
-
-	def get_singles_value(self, *args, **kwargs):
-		return self.get_single_value(*args, **kwargs)
 
 	@staticmethod
 	def _get_update_dict(fieldname, value, *, modified, modified_by, update_modified) -> dict:
@@ -408,22 +399,12 @@ class Database:
 			return
 		raise NotImplementedError("frappe stand-in: set_value supports Singles and list tables")
 
-	def exists(self, dt, dn=None, cache=False):
-		if dt != "DocType" and dt == dn:
-			return dn  # single always exists (!)
-		if dt == "DocType":
-			return dn if self.sql(Q_DOCTYPE, (dn,)) else None
-		raise NotImplementedError("frappe stand-in: exists supports Singles and DocType only")
-
 	def get_default(self, key, parent="__default"):
 		value = self.sql(Q_DEFAULT, (parent, key))
 		return value[0][0] if value else None
 
 	def get_global(self, key, user="__global"):
 		return self.get_default(key, user)
-
-	def set_global(self, key, val, user="__global"):
-		self.set_default(key, val, user)
 
 	def set_default(self, key, val, parent="__default", parenttype=None):
 		"""One value per key here (v15 deletes the key's rows, then inserts)."""
@@ -477,10 +458,6 @@ class Database:
 			return [tuple(r.get(f) for f in fields) for r in rows]
 		return [frappe._dict({f: r.get(f) for f in fields}) for r in rows]
 
-	def count(self, dt, filters=None, debug=False, cache=False, distinct: bool = True):
-		self._log("select count(*) from", dt, filters)
-		return sum(1 for r in self._rows(dt) if _match(r, filters))
-
 	def delete(self, doctype: str, filters: dict | list | None = None, debug=False, **kwargs):
 		"""DELETE the matching rows (no DocType hooks, as v15)."""
 		filters = filters or kwargs.get("conditions")
@@ -488,9 +465,3 @@ class Database:
 		self.transaction_writes += 1
 		table = self._tables(write=True).setdefault(doctype, [])
 		table[:] = [r for r in table if not _match(r, filters)]
-
-	def table_exists(self, doctype, cached=True) -> bool:
-		return doctype in self._tables()
-
-	def estimate_count(self, doctype: str) -> int:
-		return 0

@@ -207,12 +207,6 @@ class BaseDocument:
 				doc[key] = value
 		return doc
 
-	def as_json(self):
-		return frappe.as_json(self.as_dict())
-
-	def get_table_field_doctype(self, fieldname):
-		return self.meta.get_field(fieldname).options
-
 	def _fix_numeric_types(self):
 		for df in self.meta.get("fields"):
 			if df.fieldtype == "Check":
@@ -295,6 +289,3 @@ class BaseDocument:
 
 	def _validate_code_fields(self):
 		"""v15 checks Code fields with options Python/PythonExpression; not modelled."""
-
-	def _sync_autoname_field(self):
-		pass

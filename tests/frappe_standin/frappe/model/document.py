@@ -83,14 +83,6 @@ class Document(BaseDocument):
 			self.__setup__()
 		return self
 
-	def reload(self):
-		return self.load_from_db()
-
-	def get_latest(self):
-		if not getattr(self, "_doc_before_save", None):
-			self.load_doc_before_save()
-		return self._doc_before_save
-
 	def check_permission(self, permtype="read", permlevel=None):
 		"""Raise PermissionError unless `has_permission(permtype)`."""
 		if not self.has_permission(permtype):
@@ -273,12 +265,6 @@ class Document(BaseDocument):
 	def get_doc_before_save(self):
 		return getattr(self, "_doc_before_save", None)
 
-	def has_value_changed(self, fieldname) -> bool:
-		previous = self.get_doc_before_save()
-		if not previous:
-			return True
-		return previous.get(fieldname) != self.get(fieldname)
-
 	def _validate(self):
 		self._validate_mandatory()
 		self._validate_data_fields()
@@ -317,9 +303,6 @@ class Document(BaseDocument):
 
 		fn.__name__ = str(method)
 		return Document.hook(fn)(self, *args, **kwargs)
-
-	def run_trigger(self, method, *args, **kwargs):
-		return self.run_method(method, *args, **kwargs)
 
 	def run_before_save_methods(self):
 		"""before_validate, then (unless `flags.ignore_validate`) validate and before_save."""
@@ -397,9 +380,6 @@ class Document(BaseDocument):
 		if commit:
 			frappe.db.commit()
 
-	def db_get(self, fieldname):
-		return frappe.db.get_value(self.doctype, self.name, fieldname)
-
 	@staticmethod
 	def hook(f):
 		"""Wrap a controller method so `doc_events` hooks run after it (return values collated)."""
@@ -441,21 +421,3 @@ class Document(BaseDocument):
 		return frappe.log_error(
 			message=message, title=title, reference_doctype=self.doctype, reference_name=self.name
 		)
-
-	def get_title(self):
-		return self.get(self.meta.get_title_field()) or ""
-
-	def get_signature(self):
-		import hashlib
-
-		return hashlib.sha224(f"{self.doctype}:{self.name}".encode(), usedforsecurity=False).hexdigest()
-
-	def set_onload(self, key, value):
-		if not self.get("__onload"):
-			self.set("__onload", frappe._dict())
-		self.get("__onload")[key] = value
-
-	def get_onload(self, key=None):
-		if not key:
-			return self.get("__onload", frappe._dict())
-		return self.get("__onload")[key]

@@ -64,16 +64,10 @@ class Meta:
 	def get_field(self, fieldname):
 		return self._fields.get(fieldname)
 
-	def has_field(self, fieldname) -> bool:
-		return fieldname in self._fields
-
 	def get_label(self, fieldname):
 		if df := self.get_field(fieldname):
 			return df.get("label")
 		return "No Label"
-
-	def get_options(self, fieldname):
-		return self.get_field(fieldname).options
 
 	def get_valid_columns(self) -> list[str]:
 		if "_valid_columns" not in self.__dict__:
@@ -84,9 +78,6 @@ class Meta:
 				self._valid_columns += list(child_table_fields)
 		return self._valid_columns
 
-	def get_table_fields(self):
-		return self._table_fields
-
 	def get_link_fields(self):
 		return self.get("fields", {"fieldtype": "Link", "options": ["!=", "[Select]"]})
 
@@ -96,23 +87,5 @@ class Meta:
 	def get_data_fields(self):
 		return self.get("fields", {"fieldtype": "Data"})
 
-	def get_phone_fields(self):
-		return self.get("fields", {"fieldtype": "Phone"})
-
 	def get_select_fields(self):
 		return self.get("fields", {"fieldtype": "Select", "options": ["not in", ["[Select]", "Loading..."]]})
-
-	def get_code_fields(self):
-		return self.get("fields", {"fieldtype": "Code"})
-
-	def get_title_field(self):
-		title_field = getattr(self, "title_field", None)
-		if not title_field and self.has_field("title"):
-			title_field = "title"
-		return title_field or "name"
-
-	def get_high_permlevel_fields(self):
-		return [df for df in self.fields if df.permlevel and df.permlevel > 0]
-
-	def get_workflow(self):
-		return None

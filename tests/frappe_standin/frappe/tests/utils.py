@@ -10,7 +10,6 @@ import copy
 import unittest
 import warnings
 from contextlib import contextmanager
-from unittest.mock import patch
 
 import frappe
 
@@ -43,58 +42,6 @@ class SiteTestCase(unittest.TestCase):
 		cls.addClassCleanup(_restore_thread_locals, copy.deepcopy(frappe.local.flags))
 		cls.addClassCleanup(_rollback_db)
 		return super().setUpClass()
-
-	def assertSequenceSubset(self, larger, smaller, msg=None):
-		self.assertTrue(set(smaller).issubset(set(larger)), msg=msg)
-
-	def assertDocumentEqual(self, expected, actual):
-		if hasattr(expected, "as_dict"):
-			expected = expected.as_dict()
-		for field, value in expected.items():
-			actual_value = actual.get(field)
-			if isinstance(value, bool | int):
-				self.assertEqual(value, frappe.utils.cint(actual_value), msg=f"{field} should be same.")
-			else:
-				self.assertEqual(value, actual_value, msg=f"{field} should be same.")
-
-	@contextmanager
-	def assertQueryCount(self, count):
-		queries = []
-
-		def _sql_with_count(*args, **kwargs):
-			ret = orig_sql(*args, **kwargs)
-			queries.append(args[0].last_query)
-			return ret
-
-		try:
-			orig_sql = frappe.db.__class__.sql
-			frappe.db.__class__.sql = _sql_with_count
-			yield
-			self.assertLessEqual(len(queries), count, msg="Queries executed: \n" + "\n\n".join(queries))
-		finally:
-			frappe.db.__class__.sql = orig_sql
-
-	@contextmanager
-	def assertRedisCallCounts(self, count):
-		commands = []
-
-		def execute_command_and_count(*args, **kwargs):
-			ret = orig_execute(*args, **kwargs)
-			key_len = 2
-			if "H" in args[0]:
-				key_len = 3
-			commands.append((args)[:key_len])
-			return ret
-
-		try:
-			orig_execute = frappe.cache.execute_command
-			frappe.cache.execute_command = execute_command_and_count
-			yield
-			self.assertLessEqual(
-				len(commands), count, msg="commands executed: \n" + "\n".join(str(c) for c in commands)
-			)
-		finally:
-			del frappe.cache.execute_command
 
 	@contextmanager
 	def set_user(self, user: str):
@@ -138,45 +85,6 @@ def _restore_thread_locals(flags):
 	frappe.local.preload_assets = {"style": [], "script": [], "icons": []}
 	if hasattr(frappe.local, "request"):
 		delattr(frappe.local, "request")
-
-
-@contextmanager
-def change_settings(doctype, settings_dict=None, /, commit=False, **settings):
-	"""Temporarily change fields of a Single (saved with ignore_permissions), restored after."""
-	if settings_dict is None:
-		settings_dict = settings
-	try:
-		settings = frappe.get_doc(doctype)
-		previous_settings = copy.deepcopy(settings_dict)
-		for key in previous_settings:
-			previous_settings[key] = getattr(settings, key)
-		for key, value in settings_dict.items():
-			setattr(settings, key, value)
-		settings.save(ignore_permissions=True)
-		frappe.db.value_cache[settings] = {}
-		if commit:
-			frappe.db.commit()
-		yield
-	finally:
-		settings = frappe.get_doc(doctype)
-		for key, value in previous_settings.items():
-			setattr(settings, key, value)
-		settings.save(ignore_permissions=True)
-		if commit:
-			frappe.db.commit()
-
-
-@contextmanager
-def patch_hooks(overridden_hoooks):
-	get_hooks = frappe.get_hooks
-
-	def patched_hooks(hook=None, default="_KEEP_DEFAULT_LIST", app_name=None):
-		if hook in overridden_hoooks:
-			return overridden_hoooks[hook]
-		return get_hooks(hook, default, app_name)
-
-	with patch.object(frappe, "get_hooks", patched_hooks):
-		yield
 
 
 def _major() -> int:

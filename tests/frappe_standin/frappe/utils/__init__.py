@@ -20,12 +20,10 @@ from frappe.utils.data import (  # noqa: F401 - public re-exports, as in real fr
 	get_url,
 	get_url_to_form,
 	getdate,
-	is_html,
 	now,
 	now_datetime,
 	nowdate,
 	nowtime,
-	parse_json,
 	rounded,
 	sbool,
 	strip_html,
@@ -69,13 +67,6 @@ def get_traceback(with_context: bool = False) -> str:
 		return ""
 	trace_list = traceback.format_exception(exc_type, exc_value, exc_tb)
 	return "".join(trace_list)
-
-
-def random_string(length: int) -> str:
-	import string
-	from random import choice
-
-	return "".join(choice(string.ascii_letters + string.digits) for _ in range(length))
 
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import json
 import math
 import re
 from typing import Any
@@ -157,21 +156,6 @@ def cast(fieldtype, value=None):
 	elif fieldtype == "Time":
 		value = to_timedelta(value)
 	return value
-
-
-def parse_json(val):
-	"""JSON text -> value; dicts become frappe._dict."""
-	if isinstance(val, str):
-		val = json.loads(val)
-	if isinstance(val, dict):
-		val = frappe._dict(val)
-	return val
-
-
-def is_html(text) -> bool:
-	if not isinstance(text, str):
-		return False
-	return bool(HTML_TAG_PATTERN.search(text))
 
 
 _striptags_re = re.compile(r"(<!--.*?-->|<[^>]*>)")

@@ -56,9 +56,3 @@ def get_logger(
 
 	frappe.loggers[logger_name] = logger
 	return logger
-
-
-def set_log_level(level) -> None:
-	"""Make all frappe loggers log at `level` from now on."""
-	frappe.log_level = getattr(logging, (level or "").upper(), None) or default_log_level
-	frappe.loggers = {}

@@ -36,10 +36,6 @@ def _b(key) -> bytes:
 class RedisWrapper:
 	"""In-memory Redis client with the methods of frappe.utils.redis_wrapper.RedisWrapper (v15)."""
 
-	def __call__(self):
-		"""v15 keeps `frappe.cache()` working for old code: returns itself."""
-		return self
-
 	# -- raw commands (what a redis-py client would send) --
 
 	def execute_command(self, *args, **options):
@@ -53,9 +49,6 @@ class RedisWrapper:
 			_DATA.pop(key, None)
 			_EXPIRY.pop(key, None)
 		return key in _DATA
-
-	def _cmd_ping(self):
-		return True
 
 	def _cmd_get(self, key):
 		key = _b(key)
@@ -87,13 +80,6 @@ class RedisWrapper:
 		_EXPIRY[key] = time.monotonic() + int(seconds)
 		return True
 
-	def _cmd_ttl(self, key):
-		key = _b(key)
-		if not self._alive(key):
-			return -2
-		exp = _EXPIRY.get(key)
-		return -1 if exp is None else max(0, round(exp - time.monotonic()))
-
 	def _cmd_hincrby(self, name, key, amount):
 		h = self._hash(name, create=True)
 		value = int(h.get(_b(key), b"0")) + int(amount)
@@ -114,9 +100,6 @@ class RedisWrapper:
 			_DATA.pop(key, None)
 			_EXPIRY.pop(key, None)
 		return count
-
-	def _cmd_exists(self, *keys):
-		return sum(1 for k in keys if self._alive(_b(k)))
 
 	def _cmd_keys(self, pattern):
 		pattern = _b(pattern).decode()
@@ -150,12 +133,6 @@ class RedisWrapper:
 	def _cmd_hgetall(self, name):
 		return dict(self._hash(name) or {})
 
-	def _cmd_hkeys(self, name):
-		return list(self._hash(name) or {})
-
-	def _cmd_hexists(self, name, key):
-		return _b(key) in (self._hash(name) or {})
-
 	def _list(self, name, create=False) -> list | None:
 		name = _b(name)
 		if not self._alive(name):
@@ -169,38 +146,9 @@ class RedisWrapper:
 		lst.extend(_b(v) for v in values)
 		return len(lst)
 
-	def _cmd_lpush(self, name, *values):
-		lst = self._list(name, create=True)
-		for v in values:
-			lst.insert(0, _b(v))
-		return len(lst)
-
 	def _cmd_lpop(self, name):
 		lst = self._list(name)
 		return lst.pop(0) if lst else None
-
-	def _cmd_rpop(self, name):
-		lst = self._list(name)
-		return lst.pop() if lst else None
-
-	def _cmd_llen(self, name):
-		return len(self._list(name) or [])
-
-	def _cmd_lrange(self, name, start, stop):
-		lst = self._list(name) or []
-		stop = len(lst) if stop == -1 else stop + 1
-		return lst[start:stop]
-
-	def _cmd_ltrim(self, name, start, stop):
-		lst = self._list(name)
-		if lst is not None:
-			stop = len(lst) if stop == -1 else stop + 1
-			lst[:] = lst[start:stop]
-		return True
-
-	# redis-py style methods
-	def ping(self):
-		return self.execute_command("PING")
 
 	def get(self, name):
 		return self.execute_command("GET", name)
@@ -212,18 +160,6 @@ class RedisWrapper:
 
 	def incrby(self, name, amount=1):
 		return self.execute_command("INCRBY", name, amount)
-
-	def incr(self, name, amount=1):
-		return self.incrby(name, amount)
-
-	def expire(self, name, time):
-		return self.execute_command("EXPIRE", name, time)
-
-	def ttl(self, name):
-		return self.execute_command("TTL", name)
-
-	def hincrby(self, name, key, amount=1):
-		return self.execute_command("HINCRBY", name, key, amount)
 
 	def pipeline(self, transaction=True, shard_hint=None) -> Pipeline:
 		"""redis-py pipeline: commands queue up and go in one round trip on `execute()`."""
@@ -237,9 +173,6 @@ class RedisWrapper:
 
 	def keys(self, pattern="*"):
 		return self.execute_command("KEYS", pattern)
-
-	def connected(self) -> bool:
-		return True
 
 	# -- RedisWrapper (frappe/utils/redis_wrapper.py) --
 
@@ -281,21 +214,12 @@ class RedisWrapper:
 					frappe.local.cache[key] = val
 		return val
 
-	def get_all(self, key):
-		ret = {}
-		for k in self.get_keys(key):
-			ret[key] = self.get_value(k)
-		return ret
-
 	def get_keys(self, key):
 		"""Keys starting with `key` (already made into full keys)."""
 		return self.keys(self.make_key(key + "*"))
 
 	def delete_keys(self, key):
 		self.delete_value(self.get_keys(key), make_keys=False)
-
-	def delete_key(self, *args, **kwargs):
-		self.delete_value(*args, **kwargs)
 
 	def delete_value(self, keys, user=None, make_keys=True, shared=False):
 		"""Delete one key or a list, locally and in Redis (one DEL for all)."""
@@ -315,19 +239,6 @@ class RedisWrapper:
 		_name = self.make_key(name, shared=shared)
 		frappe.local.cache.setdefault(_name, {})[key] = value
 		self.execute_command("HSET", _name, key, pickle.dumps(value))
-
-	def hexists(self, name: str, key: str, shared: bool = False) -> bool:
-		if key is None:
-			return False
-		return self.execute_command("HEXISTS", self.make_key(name, shared=shared), key)
-
-	def exists(self, *names: str, user=None, shared=None) -> int:
-		names = [self.make_key(n, user=user, shared=shared) for n in names]
-		return self.execute_command("EXISTS", *names)
-
-	def hgetall(self, name):
-		value = self.execute_command("HGETALL", self.make_key(name))
-		return {key: pickle.loads(v) for key, v in value.items()}
 
 	def hget(self, name, key, generator=None, shared=False):
 		"""Hash field via `frappe.local.cache[name]` first, then Redis, then `generator`."""
@@ -359,34 +270,11 @@ class RedisWrapper:
 		for name in names:
 			self.hdel(name, key)
 
-	def hdel_keys(self, name_starts_with, key):
-		for name in self.get_keys(name_starts_with):
-			name = name.split(b"|", 1)[1].decode()
-			self.hdel(name, key)
-
-	def hkeys(self, name):
-		return self.execute_command("HKEYS", self.make_key(name))
-
-	def lpush(self, key, value):
-		self.execute_command("LPUSH", self.make_key(key), value)
-
 	def rpush(self, key, value):
 		self.execute_command("RPUSH", self.make_key(key), value)
 
 	def lpop(self, key):
 		return self.execute_command("LPOP", self.make_key(key))
-
-	def rpop(self, key):
-		return self.execute_command("RPOP", self.make_key(key))
-
-	def llen(self, key):
-		return self.execute_command("LLEN", self.make_key(key))
-
-	def lrange(self, key, start, stop):
-		return self.execute_command("LRANGE", self.make_key(key), start, stop)
-
-	def ltrim(self, key, start, stop):
-		return self.execute_command("LTRIM", self.make_key(key), start, stop)
 
 
 class Pipeline:

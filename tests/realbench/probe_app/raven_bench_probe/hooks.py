@@ -1,0 +1,6 @@
+app_name = "raven_bench_probe"
+app_title = "Raven Bench Probe"
+app_publisher = "raven_ai_agent developers"
+app_description = "Test-only: calls raven_ai_agent's publishing the ways an app does"
+app_email = "dev@raven-ai-agent.invalid"
+app_license = "mit"
