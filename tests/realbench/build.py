@@ -17,6 +17,7 @@ build runs as the user `raven-bench`.
 """
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -102,7 +103,16 @@ def _air_datepicker_mirror(host: BenchHost, mirror: Path) -> None:
 
 
 def build(force: bool = False) -> Path:
-	"""Build the bench for the current inputs unless a finished one is cached; return its folder."""
+	"""Build the bench for the current inputs unless a finished one is cached; return its folder.
+
+	One build at a time per cache folder (a lock): a second caller waits, then finds it cached."""
+	inputs.cache_root().mkdir(parents=True, exist_ok=True)
+	with open(inputs.cache_root() / "build.lock", "w") as lock:
+		fcntl.flock(lock, fcntl.LOCK_EX)
+		return _build(force)
+
+
+def _build(force: bool) -> Path:
 	home = inputs.bench_home()
 	if (home / "READY").is_file() and not force:
 		print(f"realbench: cached bench {home}")
@@ -144,6 +154,8 @@ def build(force: bool = False) -> Path:
 			],
 			cwd=bench.parent,
 		)
+		if not host.common_config_path().is_file():
+			raise BuildError(f"bench init made no bench at {bench} (log: {host.log_path})")
 		host.write_common_config(ports)
 		host.step(
 			"get-app raven",
