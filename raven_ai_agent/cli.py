@@ -66,6 +66,7 @@ from raven_ai_agent.realtime.resolve import (
 from raven_ai_agent.realtime.validate import (
 	check_base_url,
 	check_ca_file,
+	check_client_url,
 	check_port,
 	check_realtime_address,
 	check_socketio_path,
@@ -96,6 +97,12 @@ def _checked(check):
 			raise click.BadParameter(str(e)) from None
 
 	return callback
+
+
+def _checked_each(check):
+	"""_checked for a repeatable option: every value checked, a tuple of the results."""
+	one = _checked(check)
+	return lambda ctx, param, values: tuple(one(ctx, param, v) for v in values or ())
 
 
 def override_options(f):
@@ -237,7 +244,11 @@ def load_config(bench, site, site_config_path, common_config_path):
 
 
 def client_model(
-	config: RavenConfig, bench_root: Path | None, dev_server: bool | None, found: DevServer | None = None
+	config: RavenConfig,
+	bench_root: Path | None,
+	dev_server: bool | None,
+	found: DevServer | None = None,
+	extra: tuple = (),
 ) -> tuple:
 	"""(each real client's socket URL, the warnings about them) from the bench and the options.
 
@@ -251,7 +262,7 @@ def client_model(
 		raven = read_raven_build(bench_root)
 	else:
 		raven = replace(NOT_INSTALLED, source="not known: no --bench to read Raven's build from")
-	return describe_clients(config, found, raven)
+	return describe_clients(config, found, raven, extra)
 
 
 def ask_dev_server(
@@ -600,15 +611,38 @@ def echo_diagnosis(report: dict, as_json: bool) -> None:
 		mark, color = DIAGNOSE_MARKS[check["ok"]]
 		elapsed = f"{check['elapsed_ms']:.0f} ms" if check["ok"] is not None else ""
 		click.echo(f"{click.style(mark, fg=color)} {check['name']:<{width}}  {elapsed:>7}  {check['detail']}")
+	echo_clients(report.get("clients") or [])
 	if report["hint"]:
 		click.echo(click.style("hint: ", fg="yellow", bold=True) + report["hint"])
 	else:
 		click.echo(click.style("all checks passed", fg="green") + f" in {report['elapsed_ms']:.0f} ms")
 
 
+def echo_clients(rows: list[dict]) -> None:
+	"""Each client's socket URL: does it connect (client_paths), does it hear this site (client_delivery)."""
+	if not rows:
+		return
+	click.echo("clients:")
+	for row in rows:
+		reach, reach_color = DIAGNOSE_MARKS[row["ok"]]
+		heard, heard_color = DIAGNOSE_MARKS[row.get("delivered")]
+		click.echo(
+			f"  {row['client']}: {row['url'] or '-'}  connects {click.style(reach, fg=reach_color)}  "
+			f"delivered {click.style(heard, fg=heard_color)}  {row.get('delivery') or ''}"
+		)
+
+
 def diagnose_options(f):
 	"""--no-external, --sid, --ca-file and --json: shared by this CLI and the bench command."""
 	f = click.option("--json", "as_json", is_flag=True, help="Print JSON.")(f)
+	f = click.option(
+		"--client-url",
+		"client_urls",
+		multiple=True,
+		callback=_checked_each(check_client_url),
+		help="Another client's socket URL (e.g. http://app.example.com:8443/socket.io/): checked as the "
+		"clients the bench knows are, delivery included; repeatable.",
+	)(f)
 	f = click.option(
 		"--proxy-config",
 		"proxy_configs",
@@ -654,6 +688,7 @@ def diagnose_command(
 	sid,
 	ca_file,
 	proxy_configs,
+	client_urls,
 	as_json,
 ):
 	"""Probe every hop of the realtime path and name the root cause (exit 1 if a check fails).
@@ -669,7 +704,7 @@ def diagnose_command(
 			left, live = ask_dev_server(
 				site_config, bench_root, dev_server, timeout, not no_external, ca_file
 			)
-			clients, notes = client_model(site_config, bench_root, dev_server, live)
+			clients, notes = client_model(site_config, bench_root, dev_server, live, client_urls)
 			reports.append(
 				diagnose(
 					site_config,
@@ -686,7 +721,7 @@ def diagnose_command(
 		echo_bench_diagnosis(reports, as_json)
 		raise SystemExit(EXIT_OK if all(r["ok"] for r in reports) else EXIT_PROBLEM)
 	left, live = ask_dev_server(config, bench_root, dev_server, timeout, not no_external, ca_file)
-	clients, notes = client_model(config, bench_root, dev_server, live)
+	clients, notes = client_model(config, bench_root, dev_server, live, client_urls)
 	report = diagnose(
 		config,
 		clients=clients,

@@ -136,7 +136,16 @@ def show(context, as_json: bool):
 @diagnose_options
 @pass_context
 def diagnose(
-	context, timeout, user, realtime_address, no_external: bool, sid, ca_file, proxy_configs, as_json: bool
+	context,
+	timeout,
+	user,
+	realtime_address,
+	no_external: bool,
+	sid,
+	ca_file,
+	proxy_configs,
+	client_urls,
+	as_json: bool,
 ):
 	"""Probe every hop of the realtime path and name the root cause (exit 1 if a check fails)."""
 	from raven_ai_agent.cli import EXIT_OK, EXIT_PROBLEM, echo_diagnosis
@@ -164,6 +173,7 @@ def diagnose(
 				sid=session_id,
 				ca_file=ca_file,
 				proxy_configs=proxy_configs,
+				client_urls=client_urls,
 			)
 	echo_diagnosis(report, as_json)
 	raise SystemExit(EXIT_OK if report["ok"] else EXIT_PROBLEM)

@@ -32,7 +32,7 @@ from raven_ai_agent.realtime.resolve import (
 	Source,
 	resolve,
 )
-from raven_ai_agent.realtime.validate import bounded_timeout
+from raven_ai_agent.realtime.validate import bounded_timeout, check_client_urls
 from raven_ai_agent.realtime.webpage import site_dev_server
 
 __all__ = [
@@ -116,6 +116,7 @@ def diagnose_realtime(
 	proxy_configs: Sequence[str] = (),
 	user_type: str | None = None,
 	site_wide: bool = False,
+	client_urls: Sequence[tuple[str, str]] = (),
 ) -> dict:
 	"""Walk the browser's path to the realtime service; say in one line what is wrong.
 
@@ -123,7 +124,8 @@ def diagnose_realtime(
 	delivery end to end through Frappe's own publish path, on this thread (the checks run in
 	threads of their own, where frappe.local is unbound; the diagnosis hands the publish back
 	here). Without `sid`, `site_wide` checks delivery as Guest in the room every socket of the
-	site joins (the scheduled checks, which run with nobody's session). Never raises; the
+	site joins (the scheduled checks, which run with nobody's session). `client_urls` ((origin,
+	path), validate.check_client_url) add clients to the Extra Client URLs of the settings. Never raises; the
 	session id never appears in the result.
 	"""
 	from raven_ai_agent.publish import publish
@@ -140,7 +142,10 @@ def diagnose_realtime(
 	timeout = timeout if timeout is not None else settings["probe_timeout"]
 	ca_file = ca_file or settings["ca_file"]
 	external = external if external is not None else settings["check_external"]
-	clients, notes, timeout = client_paths(config, timeout, external, ca_file)
+	extra, warning = operator_clients(settings["extra_client_urls"])
+	extra = tuple(dict.fromkeys((*extra, *client_urls)))  # the settings' and the command's, once each
+	clients, notes, timeout = client_paths(config, timeout, external, ca_file, extra)
+	channel = raven_channel_of(user) if sid and user else None
 	return diagnose(
 		config,
 		timeout=timeout,
@@ -156,12 +161,41 @@ def diagnose_realtime(
 		clients=clients,
 		client_notes=notes,
 		site_wide=site_wide,
+		raven_channel=channel,
+		config_warnings=[*config.warnings, warning] if warning else None,
 		runtime=observe_runtime(),
 	)
 
 
+def operator_clients(stored: str | None) -> tuple[tuple[tuple[str, str], ...], str | None]:
+	"""The client URLs the operator added in the settings, and a warning when the stored value
+	cannot be read (it was checked on save: only a hand edit gets here)."""
+	try:
+		return tuple(check_client_urls(stored)), None
+	except ValueError as e:
+		return (), f"Extra Client URLs in {SETTINGS_DOCTYPE} ignored: {e}"
+
+
+def raven_channel_of(user: str) -> str | None:
+	"""A Raven Channel `user` is a member of, when Raven is installed: the diagnosis checks that
+	its room (doc:Raven Channel/<id>, where Raven streams messages) hears this site's events.
+	Read only, on this thread; nothing is created."""
+	import frappe
+
+	if "raven" not in frappe.get_installed_apps():
+		return None
+	rows = frappe.get_all(
+		"Raven Channel Member",
+		filters={"user_id": user},
+		pluck="channel_id",
+		limit=1,
+		order_by="creation asc",
+	)
+	return rows[0] if rows else None
+
+
 def client_paths(
-	config: RavenConfig, timeout: object, external: bool, ca_file: str | None
+	config: RavenConfig, timeout: object, external: bool, ca_file: str | None, extra: tuple = ()
 ) -> tuple[tuple[ClientURL, ...], list[str], object]:
 	"""(each real client's socket URL on this site's pages, the warnings about them, the timeout
 	left for the diagnosis).
@@ -177,14 +211,14 @@ def client_paths(
 	if getattr(frappe.local, "request", None) is not None:
 		value = getattr(frappe.local, "dev_server", 0)
 		dev_server = DevServer(bool(value), f"frappe.local.dev_server = {value} in this web process")
-		return (*describe_clients(config, dev_server, raven), timeout)
+		return (*describe_clients(config, dev_server, raven, extra), timeout)
 	bounded, note = bounded_timeout(timeout)
 	dev_server, spent = site_dev_server(
 		config, bench, os.environ, bounded / 4, external=external, ca_file=ca_file
 	)
 	# Out of range, the diagnosis is given the value as it came, so that its report says so.
 	left = timeout if note else max(bounded - spent, MIN_PROBE_TIMEOUT)
-	return (*describe_clients(config, dev_server, raven), left)
+	return (*describe_clients(config, dev_server, raven, extra), left)
 
 
 def session_owner(sid: str) -> tuple[str, str | None]:
@@ -215,12 +249,14 @@ def _diagnosis_settings() -> dict:
 	try:
 		doc = frappe.get_cached_doc(SETTINGS_DOCTYPE)
 		timeout, external, ca_file = doc.get("probe_timeout"), doc.get("check_external"), doc.get("ca_file")
+		extra = doc.get("extra_client_urls")
 	except (frappe.DoesNotExistError, ImportError):  # v15: ImportError when the DocType is not synced yet
-		timeout, external, ca_file = None, None, None
+		timeout, external, ca_file, extra = None, None, None, None
 	return {
 		"probe_timeout": timeout or None,
 		"check_external": True if external is None else bool(external),
 		"ca_file": ca_file or None,
+		"extra_client_urls": extra or None,
 	}
 
 

@@ -355,3 +355,46 @@ def test_clients_table_probes_each_client_url_from_the_page(tmp_path):
 	):
 		assert name in table, name
 	assert out.stat().st_size > 10_000, "a real screenshot"
+
+
+def test_clients_table_shows_delivery_per_client(tmp_path):
+	"""Raven's build opens another bench's realtime service (another Redis): it connects, the
+	Clients table says it does, and says that none of this site's events arrive there."""
+	require_browser()
+	with (
+		Stack(static_dir=static_root(tmp_path), tmp_path=tmp_path / "site") as stack,
+		Stack(tmp_path=tmp_path / "other") as other,
+	):
+		config = resolve(
+			stack.site, {}, stack.common, {"deployment_type": "local", "base_url": stack.web_url}
+		)
+		raven = RavenBuild(installed=True, baked_port=other.socketio_port, source="index-test.js")
+		clients, notes = describe_clients(config, DevServer(True, "test: bench start"), raven)
+		report = diagnose(config, timeout=2.0, clients=clients, client_notes=notes, sid=ADMIN_SID)
+		assert [c["name"] for c in report["checks"] if c["ok"] is False] == ["client_delivery"], report[
+			"hint"
+		]
+		out = OUTPUT / "clients_delivery.png"
+		out.unlink(missing_ok=True)
+		spec = {
+			"mode": "clients",
+			"url": stack.web_url + "/raven_realtime_test.html",
+			"result": report,
+			"cookies": [{"name": "sid", "value": ADMIN_SID, "url": stack.web_url}],
+			"timeout_ms": TIMEOUT_MS,
+			"out": str(out),
+			"delivery": True,  # this tab's sockets ask the site for a probe event too
+		}
+		with Driver(spec, tmp_path) as driver:
+			result = driver.read("RESULT")
+	probes = result["probes"]
+	own, foreign = f"{stack.realtime_url}/socket.io/", f"http://127.0.0.1:{other.socketio_port}/socket.io/"
+	assert probes[own]["connected"] is True and probes[own]["received"] is True, probes[own]
+	assert probes[foreign]["connected"] is True and probes[foreign]["received"] is False, probes[foreign]
+	text = result["text"]
+	table = text[text.index("Clients") :]
+	assert "Not delivered" in table and "this site's probe event never arrived" in table
+	assert "Delivered" in table
+	assert f"http://127.0.0.1:{other.socketio_port}/socket.io/" in table
+	assert "does not hear this site's events" in table
+	assert out.stat().st_size > 10_000, "a real screenshot"

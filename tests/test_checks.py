@@ -18,7 +18,7 @@ from raven_ai_agent.realtime.checks import (
 )
 from raven_ai_agent.realtime.checks.boot import check_boot_context
 from raven_ai_agent.realtime.checks.config import check_config
-from raven_ai_agent.realtime.checks.delivery import check_end_to_end, check_redis
+from raven_ai_agent.realtime.checks.delivery import check_delivery, check_redis
 from raven_ai_agent.realtime.checks.handshakes import check_external, check_local, check_websocket
 from raven_ai_agent.realtime.checks.session import check_session
 from raven_ai_agent.realtime.probe import Deadline
@@ -112,7 +112,7 @@ def test_redis_check_counts_the_realtime_subscriber(stack):
 
 
 def test_end_to_end_check_delivers_with_the_diagnosis_own_publish(stack):
-	[check] = check_end_to_end(make_run(local_config(stack), sid=ADMIN_SID))
+	[check, _clients] = check_delivery(make_run(local_config(stack), sid=ADMIN_SID))
 	assert check.name == END_TO_END and check.ok is True and "user:Administrator" in check.detail
 
 
@@ -123,14 +123,14 @@ def test_end_to_end_check_publishes_through_the_given_function_on_this_thread(st
 		threads.append(threading.current_thread())
 		return stack.publish(event, message, room=room) > 0
 
-	[check] = check_end_to_end(
+	[check, _clients] = check_delivery(
 		make_run(local_config(stack), sid=ADMIN_SID, user="Administrator", publish=publish)
 	)
 	assert check.ok is True and set(threads) == {threading.current_thread()}
 
 
 def test_end_to_end_check_is_skipped_without_a_session(stack):
-	[check] = check_end_to_end(make_run(local_config(stack)))
+	[check, _clients] = check_delivery(make_run(local_config(stack)))
 	assert check.ok is None and "needs a logged-in session" in check.detail
 
 
@@ -165,7 +165,7 @@ def test_end_to_end_tells_a_socket_taken_for_guest_by_the_rooms_it_hears(stack):
 	def publish(event, message, room):
 		return stack.publish(event, message, room=room) > 0 if room == "website" else True
 
-	[check] = check_end_to_end(
+	[check, _clients] = check_delivery(
 		make_run(local_config(stack), sid=ADMIN_SID, user="Administrator", publish=publish, timeout=1.0)
 	)
 	assert check.ok is False and "to user:Administrator never" in check.detail

@@ -20,11 +20,13 @@ from raven_ai_agent.realtime.clients import (
 	RavenBuild,
 	client_urls,
 	client_warnings,
+	describe_clients,
 	dev_server_value,
 	distinct_targets,
 )
 from raven_ai_agent.realtime.constants import RAVEN_ASSETS_DIR, RAVEN_FRONTEND_DIR
 from raven_ai_agent.realtime.resolve import resolve
+from raven_ai_agent.realtime.validate import check_client_url, check_client_urls
 
 BUILDS = Path(__file__).resolve().parent / "fixtures" / "raven_build"
 SITE = "site.test"
@@ -221,3 +223,74 @@ def test_the_standin_reads_dev_server_like_frappe(value):
 	env = {**os.environ, "DEV_SERVER": value, "PYTHONPATH": str(standin)}
 	out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
 	assert bool(int(out.stdout)) is dev_server_value(value)
+
+
+def test_a_client_going_around_the_sites_proxy_is_named():
+	"""bench's own nginx on a site served on port 8001: the desk goes through nginx, Raven's page
+	(SDK default: the page URL has a port) straight to :9000."""
+	config = resolve(
+		SITE,
+		{"host_name": f"http://{SITE}:8001"},
+		{"socketio_port": 9000},
+		{"deployment_type": "vps_prod"},
+	)
+	clients, _ = model(config, DEV_OFF, SDK_DEFAULT)
+	raven, desk = clients[Client.RAVEN], clients[Client.DESK]
+	assert raven.url == f"http://{SITE}:9000" and raven.bypasses_proxy
+	assert f"bypasses the site's proxy (http://{SITE}:8001)" in raven.why and "port 9000 open" in raven.why
+	assert desk.url == f"http://{SITE}:8001" and not desk.bypasses_proxy
+	assert raven.as_dict()["bypasses_proxy"] is True
+
+
+def test_without_a_proxy_nothing_is_going_around_it():
+	clients, _ = model(local(), DEV_ON, SDK_DEFAULT)
+	assert not any(c.bypasses_proxy for c in clients.values())
+
+
+@pytest.mark.parametrize(
+	"text,expected",
+	[
+		("http://erp.example.com:9000", ("http://erp.example.com:9000", "/socket.io/")),
+		("https://erp.example.com:443/socket.io/", ("https://erp.example.com", "/socket.io/")),
+		(" http://10.0.0.5:9001/rt ", ("http://10.0.0.5:9001", "/rt/")),
+		("http://[::1]:9000", ("http://[::1]:9000", "/socket.io/")),
+	],
+)
+def test_an_operator_client_url_is_read_as_origin_and_path(text, expected):
+	assert check_client_url(text) == expected
+
+
+@pytest.mark.parametrize(
+	"text,why",
+	[
+		("erp.example.com:9000", "not a client URL"),
+		("ftp://erp.example.com", "not a client URL"),
+		("http://user:pw@erp.example.com", "credentials"),
+		("http://erp.example.com/socket.io/?EIO=4", "query"),
+		("http://erp.example.com:99999", "invalid port"),
+		("", "not a client URL"),
+		("http://erp.example.com:9000/", "Socket.IO path"),
+	],
+)
+def test_a_bad_operator_client_url_says_what_is_allowed(text, why):
+	with pytest.raises(ValueError, match=why):
+		check_client_url(text)
+
+
+def test_operator_client_urls_one_per_line_and_bounded():
+	assert check_client_urls("http://a.test:9000\n\n  https://b.test/socket.io/ \n") == [
+		("http://a.test:9000", "/socket.io/"),
+		("https://b.test", "/socket.io/"),
+	]
+	with pytest.raises(ValueError, match="at most 10"):
+		check_client_urls("\n".join(f"http://h{i}.test" for i in range(11)))
+
+
+def test_operator_clients_join_the_model_and_are_named_around_the_proxy():
+	config = vps()
+	clients, _ = describe_clients(
+		config, DEV_OFF, SDK_DEFAULT, (("http://erp.example.com:9000", "/socket.io/"),)
+	)
+	added = clients[-1]
+	assert added.client is Client.OPERATOR and added.url == "http://erp.example.com:9000"
+	assert added.bypasses_proxy and "bypasses the site's proxy" in added.why

@@ -122,6 +122,23 @@ def test_a_desk_the_web_process_sends_elsewhere_fails_the_scheduled_check(tmp_pa
 	assert row["hint"].startswith("Frappe desk") and "window.dev_server = 0" in row["hint"]
 
 
+def test_a_client_that_hears_nothing_raises_the_alert(site, tmp_path):
+	"""An operator-added client URL answered by another bench's realtime service (another Redis):
+	it connects, hears none of this site's events, and the scheduled check fails and alerts."""
+	with Stack(tmp_path=tmp_path) as other:
+		foreign = f"http://127.0.0.1:{other.socketio_port}/socket.io/"
+		set_settings(extra_client_urls=foreign)
+		try:
+			scheduler_tick()
+		finally:
+			set_settings(extra_client_urls="")
+	(row,) = rows()
+	assert row["ok"] == 0 and row["failing_check"] == "client_delivery", row["hint"]
+	assert row["hint"].startswith(f"operator-added client connects to {foreign}: reachable, but")
+	assert row["alert"] == "failing"
+	assert {log["subject"] for log in alerts()} == {"Realtime is failing: client_delivery"}
+
+
 def test_not_due_yet_then_due(site):
 	scheduler_tick()
 	scheduler_tick()  # the same minute: not due

@@ -309,6 +309,7 @@ MATRIX = {
 	("get_effective_config", "GET"): {"manager"},
 	("run_diagnosis", "POST"): {"manager"},
 	("run_diagnosis", "GET"): set(),  # POST only: Frappe rolls GET back
+	("send_probe_event", "POST"): {"manager"},
 }
 
 
@@ -316,7 +317,8 @@ MATRIX = {
 @pytest.mark.parametrize("endpoint,method", list(MATRIX))
 def test_permission_matrix(site, who, endpoint, method):
 	save_settings(probe_timeout=0.5, check_external=0)
-	status, body, exc = standin.call_api(API + endpoint, method, user=USERS[who])
+	form = {"token": "0123abcd"} if endpoint == "send_probe_event" else {}
+	status, body, exc = standin.call_api(API + endpoint, method, user=USERS[who], **form)
 	if who in MATRIX[(endpoint, method)]:
 		assert status == 200, (status, body, exc)
 	else:
@@ -492,3 +494,10 @@ def test_bench_render_and_audit_commands(site, tmp_path):
 	overwrite.write_text("location /socket.io/ {\n\tproxy_set_header Origin $scheme://$http_host;\n}\n")
 	result = standin.invoke_command(group, ["audit-proxy", str(overwrite)], site=SITE)
 	assert result.exit_code == 1 and "origin.conf:2" in result.output, result.output
+
+
+@pytest.mark.parametrize("token", ["", "ABCDEF12", "0123", "0123abcd<script>", "x" * 80])
+def test_send_probe_event_refuses_a_bad_token(site, token):
+	status, body, exc = standin.call_api(API + "send_probe_event", "POST", user=SYSTEM_MANAGER, token=token)
+	assert status == 417 and isinstance(exc, frappe.ValidationError), (status, body)
+	assert "8 to 64 lowercase hex digits" in str(exc)

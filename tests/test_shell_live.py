@@ -12,6 +12,10 @@ from frappe import standin
 
 from raven_ai_agent.config import diagnose_realtime
 from raven_ai_agent.install import after_install
+from raven_ai_agent.realtime import probe
+from raven_ai_agent.realtime import session as polling
+from raven_ai_agent.realtime.checks.delivery import PROBE_EVENT
+from raven_ai_agent.realtime.probe import Deadline
 from tests.stack import ADMIN_SID, Stack
 
 API = "/api/method/raven_ai_agent.api.realtime."
@@ -101,3 +105,31 @@ def boot_context_of(user: str) -> dict:
 
 	with standin.request("GET", user=user):
 		return frappe.sessions.get()["raven_realtime"]
+
+
+def test_send_probe_event_reaches_the_callers_own_socket(live_site):
+	"""The tab's delivery probe: a socket with the caller's session hears the event the endpoint
+	publishes, carrying the tab's token, in the caller's user room."""
+	token = "5eed0123abcd4567"
+
+	def publish(room: str) -> bool:
+		status, body, exc = standin.call_api(
+			API + "send_probe_event", "POST", user="Administrator", sid=ADMIN_SID, token=token
+		)
+		assert status == 200, exc
+		assert body["message"]["room"] == room
+		return body["message"]["published"]
+
+	deadline = Deadline(3)
+	headers = {"Origin": live_site.web_url, "Cookie": f"sid={ADMIN_SID}"}
+	listener = polling.Listener(
+		probe.Http(deadline, 3),
+		live_site.realtime_url,
+		"/socket.io/",
+		f"/{live_site.site}",
+		headers,
+		["user:Administrator"],
+	)
+	[delivery] = polling.probe_deliveries([listener], PROBE_EVENT, token, publish, deadline=deadline)
+	assert delivery.connect is not None and delivery.connect.ok
+	assert "user:Administrator" in delivery.received

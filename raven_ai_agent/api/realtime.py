@@ -7,6 +7,10 @@ from frappe import _
 from frappe.utils import now_datetime
 
 from raven_ai_agent.config import SETTINGS_DOCTYPE, diagnose_realtime, get_config, get_frontend_context
+from raven_ai_agent.publish import publish
+from raven_ai_agent.realtime.checks.delivery import PROBE_EVENT
+from raven_ai_agent.realtime.constants import user_room
+from raven_ai_agent.realtime.validate import check_probe_token
 
 SYSTEM_MANAGER = "System Manager"
 NOT_SENT = None
@@ -66,6 +70,21 @@ def run_diagnosis(boot_context: str | None = None) -> dict:
 		update_modified=False,
 	)
 	return result
+
+
+@frappe.whitelist(methods=["POST"])
+def send_probe_event(token: str) -> dict:
+	"""Publish the diagnosis' probe event, carrying `token`, to the caller's own user room: the
+	tab's probe (raven_realtime.probe with `delivery`) says whether its socket hears this site.
+	A socket on another bench's realtime service connects fine and never hears it."""
+	_require_system_manager()
+	try:
+		token = check_probe_token(token)
+	except ValueError as e:
+		frappe.throw(_("send_probe_event: {0}").format(str(e)), frappe.ValidationError)
+	room = user_room(frappe.session.user)
+	message = {"token": token, "room": room, "probe": "raven_ai_agent tab"}
+	return {"published": publish(PROBE_EVENT, message, room=room, after_commit=False), "room": room}
 
 
 def _page_context(boot_context: str | None) -> object:

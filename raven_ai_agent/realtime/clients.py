@@ -26,6 +26,7 @@ class Client(str, Enum):
 	DESK = "Frappe desk"
 	RAVEN = "Raven web app"
 	CONTEXT = "raven_ai_agent context"
+	OPERATOR = "operator-added client"
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,9 @@ class ClientURL:
 	path: str
 	namespace: str
 	why: str
+	# The site is served through a proxy, and this client goes around it, straight to a port:
+	# browsers elsewhere need that port open, which only a tab's own probe can see.
+	bypasses_proxy: bool = False
 
 	def as_dict(self) -> dict:
 		return {**asdict(self), "client": self.client.value}
@@ -138,15 +142,46 @@ def client_urls(
 			"frappe.boot.raven_realtime, as the resolved config says",
 		)
 	)
-	return tuple(clients)
+	return tuple(_around_the_proxy(config, c, origin) for c in clients)
+
+
+def _around_the_proxy(config: RavenConfig, client: ClientURL, page_origin: str) -> ClientURL:
+	"""`client`, marked and explained when it bypasses the site's proxy (seen with bench's own
+	nginx on a site served on a port: the desk goes through nginx, Raven's page straight to the SDK's default port)."""
+	if client.url is None or config.deployment_type is DeploymentType.LOCAL or client.url == page_origin:
+		return client
+	port = urlsplit(client.url).port
+	why = (
+		f"{client.why}; it bypasses the site's proxy ({page_origin}) and goes straight to {client.url}: "
+		f"browsers elsewhere need port {port} open to them, which only a tab's own probe can see"
+	)
+	return ClientURL(client.client, client.url, client.path, client.namespace, why, bypasses_proxy=True)
 
 
 def describe_clients(
-	config: RavenConfig, dev_server: DevServer, raven: RavenBuild
+	config: RavenConfig, dev_server: DevServer, raven: RavenBuild, extra: tuple[tuple[str, str], ...] = ()
 ) -> tuple[tuple[ClientURL, ...], list[str]]:
-	"""(each client's socket, the warnings about them): what `diagnose(clients=, client_notes=)` takes."""
+	"""(each client's socket, the warnings about them): what `diagnose(clients=, client_notes=)` takes.
+
+	`extra` are (origin, path) of clients the operator adds (validate.check_client_urls): a
+	mobile app, a kiosk, another front end of the site."""
 	clients = client_urls(config, dev_server, raven)
-	return clients, client_warnings(config, dev_server, raven, clients)
+	warnings = client_warnings(config, dev_server, raven, clients)
+	added = tuple(
+		_around_the_proxy(
+			config,
+			ClientURL(Client.OPERATOR, origin, path, config.namespace, "added by the operator"),
+			_page_origin(config),
+		)
+		for origin, path in extra
+	)
+	return clients + added, warnings
+
+
+def _page_origin(config: RavenConfig) -> str:
+	page = urlsplit(config.base_url)
+	host = page.hostname or ""
+	return make_origin(page.scheme, f"[{host}]" if ":" in host else host, page.port)
 
 
 def distinct_targets(clients: tuple[ClientURL, ...]) -> dict[tuple[str, str], list[Client]]:

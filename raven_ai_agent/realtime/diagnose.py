@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from raven_ai_agent.realtime import hints
 from raven_ai_agent.realtime.checks import (
 	BOOT_CONTEXT,
+	CLIENT_DELIVERY,
 	CLIENT_PATHS,
 	CONFIG,
 	END_TO_END,
@@ -45,12 +46,13 @@ from raven_ai_agent.realtime.checks import (
 	Publish,
 	Run,
 	failed,
+	not_reached,
 	skipped,
 )
 from raven_ai_agent.realtime.checks.boot import check_boot_context
 from raven_ai_agent.realtime.checks.clients import check_clients
 from raven_ai_agent.realtime.checks.config import check_config
-from raven_ai_agent.realtime.checks.delivery import check_end_to_end, check_redis, end_to_end_requires
+from raven_ai_agent.realtime.checks.delivery import check_delivery, check_redis
 from raven_ai_agent.realtime.checks.handshakes import (
 	check_external,
 	check_local,
@@ -81,6 +83,7 @@ CHECKS = (
 	STICKY_SESSION,
 	REDIS_BRIDGE,
 	END_TO_END,
+	CLIENT_DELIVERY,
 )
 # Checks that depend on the bench, not the site: a bench-wide diagnosis runs them once.
 BENCH_WIDE = (LOCAL_HANDSHAKE, REDIS_BRIDGE)
@@ -106,7 +109,8 @@ def _tasks(run: Run, shared: dict) -> list[Task]:
 			(run.route_check,) + ((EXTERNAL_WEBSOCKET,) if run.external else ()),
 		),
 		Task((REDIS_BRIDGE,), check_redis),
-		Task((END_TO_END,), check_end_to_end, end_to_end_requires(run)),
+		# One probe for both: each event published once, heard on every client's path at once.
+		Task((END_TO_END, CLIENT_DELIVERY), check_delivery),
 	]
 	return [_reused(task, shared) if task.names[0] in shared else task for task in tasks]
 
@@ -140,6 +144,7 @@ def diagnose(
 	clients: Sequence = (),
 	client_notes: Sequence[str] = (),
 	site_wide: bool = False,
+	raven_channel: str | None = None,
 	runtime: Runtime | None = None,
 ) -> dict:
 	"""Check every hop of the realtime path of `config`; return a JSON-ready report. Never raises.
@@ -163,6 +168,9 @@ def diagnose(
 	and `client_notes` (clients.client_warnings) add the client_paths check: each real client's
 	socket URL probed once, the report's `clients` rows say which client breaks. `site_wide`
 	without `sid` checks delivery as Guest in the room every socket joins (scheduled checks).
+	Each client URL also gets client_delivery: the same probe events heard there (as Guest in the
+	`website` room; with `sid` in the user's room, and for Raven's web app in the room of
+	`raven_channel`, a Raven Channel the user belongs to, which end_to_end checks too).
 	`runtime` is the container the caller runs in (containers.observe), for the split layout's hints:
 	a realtime port refused here while the public path reaches this site's realtime service is
 	"not on this host" (checks.handshakes.not_on_this_host), not a failure.
@@ -194,6 +202,7 @@ def diagnose(
 		clients=tuple(clients or ()),
 		client_notes=tuple(client_notes or ()),
 		site_wide=bool(site_wide),
+		raven_channel=raven_channel or None,
 		runtime=runtime,
 	)
 	tasks = _tasks(run, {c["name"]: c for c in shared if c.get("name") in BENCH_WIDE})
@@ -222,7 +231,7 @@ def diagnose(
 		"external_socketio_ok": by_name[EXTERNAL_HANDSHAKE].ok,
 		"websocket_ok": by_name[EXTERNAL_WEBSOCKET].ok,
 		"checks": [c.as_dict() for c in checks],
-		"clients": list(run.client_rows),
+		"clients": _client_rows(run),
 		"timeout": timeout,
 		"timeout_note": timeout_note,
 		"ca_file": run.ca_file,
@@ -233,6 +242,25 @@ def diagnose(
 		"config": config.as_dict(),
 	}
 	return _mask(report, run.sid)
+
+
+def _client_rows(run: Run) -> list[dict]:
+	"""The client rows of client_paths (can it connect) with client_delivery's (does it hear this site)."""
+	rows = []
+	for row in run.client_rows:
+		key = (row["origin"], row["path"])
+		delivery = run.client_delivery.get(key) or {
+			"delivered": None,
+			"delivery": "not checked" if row["origin"] else row["detail"],
+			"delivery_hint": None,
+		}
+		row = {**row, **delivery}
+		if row["ok"] is not False and delivery["delivered"] is False:
+			# It connects, so the route's advice (a port to open or align) would mislead: the
+			# service there is the wrong one.
+			row["hint"] = delivery["delivery_hint"]
+		rows.append(row)
+	return rows
 
 
 def _timed(task: Task) -> Task:
@@ -251,23 +279,7 @@ def _timed(task: Task) -> Task:
 
 def _gate(task: Task, prerequisites: dict) -> list[Check] | None:
 	"""Skips for `task` when a prerequisite failed or was skipped; None to run it."""
-	why = None
-	for name in task.requires:
-		check = prerequisites.get(name)
-		if check is not None and check.ok is False:
-			why = f"not reached: {name} failed"
-			break
-	else:
-		for name in task.requires:
-			check = prerequisites.get(name)
-			if check is not None and check.ok is None:
-				# Carry the root reason down: "not reached: external_handshake failed", not a chain.
-				why = (
-					check.detail
-					if check.detail.startswith("not reached:")
-					else f"skipped: {name} was skipped"
-				)
-				break
+	why = not_reached(task.requires, prerequisites)
 	return None if why is None else [skipped(name, why) for name in task.names]
 
 

@@ -8,6 +8,7 @@ the web server whose login session a sid is, as the realtime service does. No fr
 """
 
 import json
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -189,80 +190,222 @@ class Delivery:
 	publish_error: BaseException | None = None  # what publish() raised, for the verdict to judge
 	received: dict[str, float] = field(default_factory=dict)  # room -> ms from the first publish
 	latency_ms: float | None = None  # of the first room of `rooms`
+	# How long the namespace CONNECT took to be answered: the realtime service asks the web server
+	# whose session it is (get_user_info) before it answers, so this is that callback's time.
+	connect_ms: float | None = None
+	# ms of the budget left when this socket was connected: one connected late had little time
+	# to hear its events, whatever Redis does.
+	connected_left_ms: float | None = None
+
+	@property
+	def heard_any(self) -> bool:
+		return bool(self.received)
 
 
-# Pause between rounds while some room has not heard its event: the realtime service joins
-# a doc room only after its permission callback answered, so a first event can miss it.
+@dataclass
+class Listener:
+	"""One socket a delivery probe listens on: where, with which headers, and what it must hear.
+
+	`subscribe` are (doctype, name) pairs joined with doc_subscribe, as Frappe's desk and Raven's
+	web app join `doc:` rooms. Each listener has its own Http (one connection per socket)."""
+
+	http: Http
+	base_url: str
+	path: str
+	namespace: str
+	headers: Mapping[str, str]
+	rooms: list[str]
+	subscribe: list[tuple[str, str]] = field(default_factory=list)
+
+
+# Pause before publishing again while some room has not heard its event: the realtime service
+# joins a doc room only after its permission callback answered, so a first event can miss it.
+# Doubles each round (up to MAX_ROUND_SECONDS): a socket that never hears is not flooded.
 ROUND_SECONDS = 0.05
+MAX_ROUND_SECONDS = 0.8
 
 
-def probe_delivery(
-	http: Http,
-	base_url: str,
-	path: str,
-	namespace: str,
-	headers: Mapping[str, str],
+class _Board:
+	"""What the listeners' threads tell the publishing thread: who is ready, what each heard."""
+
+	def __init__(self, listeners: list[Listener]):
+		self.listeners = listeners
+		self.outcomes = [Delivery() for _ in listeners]
+		self.ready = [False] * len(listeners)
+		self.done = [False] * len(listeners)
+		self.start: float | None = None
+		self.stopped = False  # publishing is over: a listener cut from now on just ends
+		self.changed = threading.Condition()
+
+	def missing(self, i: int) -> list[str]:
+		return [room for room in self.listeners[i].rooms if room not in self.outcomes[i].received]
+
+	def waiting(self) -> list[int]:
+		"""The listeners connected and still missing a room."""
+		return [
+			i
+			for i, outcome in enumerate(self.outcomes)
+			if not self.done[i] and outcome.connect is not None and outcome.connect.ok and self.missing(i)
+		]
+
+
+def probe_deliveries(
+	listeners: list[Listener],
 	event: str,
 	token: str,
 	publish: Callable[[str], bool],
-	rooms: list[str],
 	wake_room: str | None = None,
-	subscribe: list[tuple[str, str]] = (),
-) -> Delivery:
-	"""Connect like a browser, `doc_subscribe` to `subscribe` (doctype, name), then `publish(room)`
-	an event carrying `token` to each of `rooms` until each arrived or time is up.
+	deadline=None,
+) -> list[Delivery]:
+	"""Connect every listener like a browser (each on a thread of its own), then `publish(room)` an
+	event carrying `token` once per room any listener must hear, and again while some room is
+	missing, until each arrived or time is up: one publish, many listeners.
 
-	Each round also publishes to `wake_room` (a room every socket is in) so the pending poll
-	returns and the next round can run: a poll cannot be cut short without ending the session.
-	The client connects before publishing: Engine.IO buffers what arrives between polls.
+	Each round also publishes to `wake_room` (a room every socket is in) so that a pending poll
+	returns. `publish` runs on the calling thread (it hands itself to Frappe's thread). The
+	sockets connect before the first publish: Engine.IO buffers what arrives between polls.
+	When publishing is over, `deadline` (the listeners') is cut: sockets still waiting end at
+	once. One Delivery per listener, in order.
 	"""
-	outcome = Delivery()
-	client = PollingClient(http, base_url, path, headers)
+	board = _Board(listeners)
+	deadline = deadline or (listeners[0].http.deadline if listeners else None)
+	threads = [
+		threading.Thread(
+			target=_listen, args=(board, i, event, token), name=f"raven-realtime-listen-{i}", daemon=True
+		)
+		for i in range(len(listeners))
+	]
+	for thread in threads:
+		thread.start()
+	try:
+		_publish_rounds(board, deadline, publish, wake_room)
+	finally:
+		_stop(board, threads, deadline)
+	with board.changed:
+		for i, outcome in enumerate(board.outcomes):
+			rooms = listeners[i].rooms
+			outcome.latency_ms = outcome.received.get(rooms[0]) if rooms else None
+		return [_copy(o) for o in board.outcomes]
+
+
+def _copy(outcome: Delivery) -> Delivery:
+	"""A snapshot: a listener thread still cut at the deadline writes to its own copy."""
+	return Delivery(**{**outcome.__dict__, "received": dict(outcome.received)})
+
+
+# How long a listener that heard everything may take to say goodbye before the rest are cut.
+CLOSE_SECONDS = 0.2
+
+
+def _stop(board: _Board, threads: list[threading.Thread], deadline) -> None:
+	"""Publishing is over: let the listeners that heard everything close their sessions, then cut
+	the ones still waiting (for an event that will not come now), so nothing waits for the deadline."""
+	with board.changed:
+		closing = [t for i, t in enumerate(threads) if board.done[i] or not board.missing(i)]
+	until = time.monotonic() + CLOSE_SECONDS
+	for thread in closing:
+		thread.join(max(0.0, until - time.monotonic()))
+	with board.changed:
+		board.stopped = True
+	deadline.cut()
+	for thread in threads:
+		thread.join(CLOSE_SECONDS)
+
+
+def _publish_rounds(board: _Board, deadline, publish: Callable[[str], bool], wake_room: str | None) -> None:
+	with board.changed:
+		board.changed.wait_for(
+			lambda: all(r or d for r, d in zip(board.ready, board.done, strict=True)),
+			max(0.0, deadline.remaining()),
+		)
+	pause = ROUND_SECONDS
+	while True:
+		with board.changed:
+			waiting = board.waiting()
+			rooms = list(dict.fromkeys(room for i in waiting for room in board.missing(i)))
+			if board.start is None:
+				board.start = time.monotonic()
+		if not rooms:
+			return
+		published, error = True, None
+		try:
+			for room in rooms + ([wake_room] if wake_room and wake_room not in rooms else []):
+				if not publish(room):
+					published = False
+					break
+		except Exception as e:  # noqa: BLE001 - the caller's publish function: its failure is a finding
+			published, error = False, e
+		with board.changed:
+			for outcome in board.outcomes:
+				if outcome.published is not False:
+					outcome.published = published
+					outcome.publish_error = error
+			if not published:
+				return
+			board.changed.wait_for(lambda: not board.waiting(), max(0.0, min(pause, deadline.remaining())))
+			if not board.waiting() or deadline.remaining() < 2 * ROUND_SECONDS:
+				return
+		pause = min(pause * 2, MAX_ROUND_SECONDS)
+
+
+def _listen(board: _Board, i: int, event: str, token: str) -> None:
+	"""One listener's socket: connect, subscribe, then poll until it heard its rooms or time is up."""
+	listener, outcome = board.listeners[i], board.outcomes[i]
+	client = PollingClient(listener.http, listener.base_url, listener.path, listener.headers)
 	try:
 		client.open()
-		outcome.connect = client.connect(namespace)
-		if not outcome.connect.ok:
-			return outcome
-		if subscribe:
+		asked = time.monotonic()
+		connect = client.connect(listener.namespace)
+		with board.changed:
+			outcome.connect = connect
+			outcome.connect_ms = (time.monotonic() - asked) * 1000
+			outcome.connected_left_ms = listener.http.deadline.remaining() * 1000
+		if not connect.ok:
+			return
+		if listener.subscribe:
 			client.send(
-				[engineio.encode_event(namespace, "doc_subscribe", *doc) for doc in subscribe],
+				[
+					engineio.encode_event(listener.namespace, "doc_subscribe", *doc)
+					for doc in listener.subscribe
+				],
 				"doc_subscribe",
 			)
-		start = time.monotonic()
+		with board.changed:
+			board.ready[i] = True
+			board.changed.notify_all()
 		while True:
-			missing = [room for room in rooms if room not in outcome.received]
-			if not missing:
-				break
+			with board.changed:
+				if not board.missing(i):
+					return
 			try:
-				for room in missing + ([wake_room] if wake_room else []):
-					if not publish(room):
-						outcome.published = False
-						return outcome
-			except Exception as e:  # noqa: BLE001 - the caller's publish function: its failure is a finding
-				outcome.published, outcome.publish_error = False, e
-				return outcome
-			outcome.published = True
-			try:
-				events = client.poll_events(namespace, event)
+				events = client.poll_events(listener.namespace, event)
 			except SessionError as e:
 				if e.step == "event" and e.kind == TIMEOUT:
-					break  # time is up while waiting: the rooms not heard from are the finding
+					return  # time is up while waiting: the rooms not heard from are the finding
 				raise
-			for args in events:
-				room = args[0].get("room") if args and _carries(args[0], token) else None
-				if room and room not in outcome.received:
-					outcome.received[room] = (time.monotonic() - start) * 1000
-			if http.deadline.remaining() < 2 * ROUND_SECONDS:
-				break
-			time.sleep(ROUND_SECONDS)
-		outcome.latency_ms = outcome.received.get(rooms[0]) if rooms else None
+			with board.changed:
+				for args in events:
+					room = args[0].get("room") if args and _carries(args[0], token) else None
+					if room and room not in outcome.received:
+						outcome.received[room] = (time.monotonic() - (board.start or time.monotonic())) * 1000
+				board.changed.notify_all()
 	except SessionError as e:
-		outcome.failure = e
+		with board.changed:
+			if not board.stopped:
+				outcome.failure = e
+			elif not board.ready[i]:
+				# Cut at the end of the budget before it was even connected: it ran out of time.
+				outcome.failure = SessionError(
+					e.step, TIMEOUT, f"timed out: {e.step} cut at the end of the budget"
+				)
+			# else: cut after publishing ended, while waiting for what could not come now
 	except ProbeTimeout:
 		pass  # the rooms not heard from by now are the finding
 	finally:
+		with board.changed:
+			board.done[i] = True
+			board.changed.notify_all()
 		client.close()
-	return outcome
 
 
 def _carries(message: object, token: str) -> bool:
@@ -296,12 +439,15 @@ def fetch_user(
 
 def check_doc_permission(
 	http: Http, web_url: str, sid: str, doctype: str, docname: str, headers: Mapping[str, str] | None = None
-) -> str:
+) -> tuple[str, bool]:
 	"""What Frappe's `can_subscribe_doc`, the realtime service's permission callback for
-	doc_subscribe, answers for this session: a phrase for a detail."""
+	doc_subscribe, answers for this session: (a phrase for a detail, whether it timed out)."""
 	query = urlencode({"doctype": doctype, "docname": docname})
 	url = f"{web_url.rstrip('/')}{CAN_SUBSCRIBE_DOC_PATH}?{query}"
 	result = http.request("GET", url, headers={**dict(headers or {}), "Cookie": f"sid={sid}"})
 	if result.error:
-		return f"{CAN_SUBSCRIBE_DOC_PATH} did not answer ({describe_failure(result)})"
-	return f"{CAN_SUBSCRIBE_DOC_PATH} answered HTTP {result.status} {snippet(result.body, 60)!r}"
+		return (
+			f"{CAN_SUBSCRIBE_DOC_PATH} did not answer ({describe_failure(result)})",
+			result.error == TIMEOUT,
+		)
+	return f"{CAN_SUBSCRIBE_DOC_PATH} answered HTTP {result.status} {snippet(result.body, 60)!r}", False

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from raven_ai_agent.realtime.constants import (
 	DEFAULT_PROBE_TIMEOUT,
+	DEFAULT_SOCKETIO_PATH,
 	DEFAULT_SOCKETIO_PORT,
 	MAX_PROBE_TIMEOUT,
 	MIN_PROBE_TIMEOUT,
@@ -329,3 +330,55 @@ def check_site_name(value: object) -> str:
 			f"{value!r} is not a valid site name: use letters, digits, '.', '-' and '_', e.g. erp.example.com"
 		)
 	return value
+
+
+PROBE_TOKEN_RE = re.compile(r"[0-9a-f]{8,64}")
+
+
+def check_probe_token(value: object) -> str:
+	"""The token a tab's probe asks the site to publish back to it: lowercase hex, 8 to 64 digits
+	(nothing else is ever echoed into an event)."""
+	if not isinstance(value, str) or not PROBE_TOKEN_RE.fullmatch(value):
+		raise ValueError(f"token {value!r} is not allowed: use 8 to 64 lowercase hex digits")
+	return value
+
+
+MAX_CLIENT_URLS = 10
+
+
+def check_client_url(value: object) -> tuple[str, str]:
+	"""A socket URL an operator adds as a client of the site: (origin, Socket.IO path).
+
+	`http(s)://host[:port][/path/]`; the path defaults to /socket.io/. No credentials, query or
+	fragment: the diagnosis opens exactly this origin with the site's page as Origin."""
+	allowed = "use http(s)://host[:port] with an optional Socket.IO path, e.g. http://app.example.com:8443/socket.io/"
+	if not isinstance(value, str) or not value.strip():
+		raise ValueError(f"{value!r} is not a client URL: {allowed}")
+	text = value.strip()
+	parts = urlsplit(text)
+	if parts.scheme not in ("http", "https") or not parts.hostname:
+		raise ValueError(f"{text!r} is not a client URL: {allowed}")
+	if parts.username or parts.password or parts.query or parts.fragment:
+		raise ValueError(f"{text!r} carries credentials, a query or a fragment: {allowed}")
+	try:
+		port = parts.port
+	except ValueError:
+		raise ValueError(f"{text!r} has an invalid port: {allowed}") from None
+	host = check_host(parts.hostname)
+	netloc_host = f"[{host}]" if ":" in host else host
+	path = parts.path or DEFAULT_SOCKETIO_PATH
+	if not path.endswith("/"):
+		path += "/"
+	return make_origin(parts.scheme, netloc_host, port), check_socketio_path(path)
+
+
+def check_client_urls(value: object) -> list[tuple[str, str]]:
+	"""One client URL per line (blank lines ignored), at most MAX_CLIENT_URLS."""
+	if value is None:
+		return []
+	if not isinstance(value, str):
+		raise ValueError(f"{value!r} is not a list of client URLs: put one URL per line")
+	lines = [line.strip() for line in value.splitlines() if line.strip()]
+	if len(lines) > MAX_CLIENT_URLS:
+		raise ValueError(f"{len(lines)} client URLs: at most {MAX_CLIENT_URLS} are probed")
+	return [check_client_url(line) for line in lines]

@@ -177,6 +177,7 @@ async function run_clients(context, spec) {
 	const out = await page.evaluate(async (s) => {
 		const probes = await window.raven_realtime.probe_clients(s.result, {
 			timeout_ms: s.timeout_ms,
+			delivery: !!s.delivery,
 		});
 		document.body.innerHTML =
 			'<div id="diagnosis">' +

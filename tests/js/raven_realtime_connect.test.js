@@ -161,3 +161,51 @@ test("probe() returns Frappe's own rejection text", async () => {
 	assert.equal(no_cookie.error, "No cookie transmitted.");
 	assert.ok(no_cookie.elapsed_ms < WAIT_MS);
 });
+
+test("probe({delivery}) reports whether this socket heard the site's probe event", async () => {
+	const published = [];
+	const heard = await rt.probe({
+		io: client,
+		context: context(),
+		options: browser_headers(),
+		timeout_ms: WAIT_MS,
+		delivery: async (token) => {
+			published.push(token);
+			const message = { token: token, room: USER_ROOM, probe: "raven_ai_agent tab" };
+			return (await stack.publish(rt.PROBE_EVENT, message, USER_ROOM)) > 0;
+		},
+	});
+	assert.equal(heard.connected, true, heard.error);
+	assert.equal(heard.received, true);
+	assert.ok(heard.received_ms >= 0);
+	assert.match(published[0], /^[0-9a-f]{16}$/, "a fresh hex token, as send_probe_event accepts");
+});
+
+test("probe({delivery}): a socket that connects but never hears says received false", async () => {
+	// another bench's service would take the token too and never see it: nothing is published here
+	const deaf = await rt.probe({
+		io: client,
+		context: context(),
+		options: browser_headers(),
+		timeout_ms: SILENCE_MS,
+		delivery: async () => true,
+	});
+	assert.equal(deaf.connected, true, deaf.error);
+	assert.equal(deaf.received, false);
+	assert.equal(deaf.delivery_error, null);
+});
+
+test("probe({delivery}): a failed publish is said, not taken for silence", async () => {
+	const failed = await rt.probe({
+		io: client,
+		context: context(),
+		options: browser_headers(),
+		timeout_ms: WAIT_MS,
+		delivery: async () => {
+			throw new Error("HTTP 403");
+		},
+	});
+	assert.equal(failed.connected, true, failed.error);
+	assert.equal(failed.received, null);
+	assert.match(failed.delivery_error, /HTTP 403/);
+});

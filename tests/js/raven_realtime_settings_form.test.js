@@ -145,7 +145,7 @@ function desk(options) {
 			// the desk part (app_include_js) is on the page unless a test says otherwise
 			...(o.desk_part === false ? {} : { watch() {} }),
 			probe(opts) {
-				log.push(["probe start", opts.timeout_ms]);
+				log.push(["probe start", opts.timeout_ms, opts.delivery]);
 				// immediate unless the test holds it (probe.resolve())
 				const held = o.hold_probe ? probe.promise : Promise.resolve();
 				return held.then(() => {
@@ -156,7 +156,7 @@ function desk(options) {
 			// each distinct client URL of the report, probed like `probe` (after the server answered)
 			probe_clients(report, opts) {
 				const rows = (report && report.clients) || [];
-				log.push(["probe_clients", rows.length, opts.timeout_ms]);
+				log.push(["probe_clients", rows.length, opts.timeout_ms, opts.delivery]);
 				const out = {};
 				rows.forEach((c) => {
 					if (c.origin) out[c.url] = o.client_probes ? o.client_probes[c.url] : PROBE;
@@ -245,7 +245,7 @@ test("Run Diagnosis: the browser probe runs during the frozen POST; reload waits
 	d.log.length = 0;
 	const run = d.buttons["Run Diagnosis"]();
 	await d.when("raven_ai_agent.api.realtime.run_diagnosis");
-	assert.deepEqual(d.log[0], ["probe start", 8000]);
+	assert.deepEqual(d.log[0], ["probe start", 8000, true], "this tab's socket must hear the site too");
 	assert.deepEqual(d.log[1], [
 		"call",
 		"raven_ai_agent.api.realtime.run_diagnosis",
@@ -292,7 +292,7 @@ test("Run Diagnosis: a server faster than the browser still waits for the browse
 test("Run Diagnosis: the Clients table shows each client's URL, the server's and this tab's result", async () => {
 	const desk_url = "http://site.test:8000/socket.io/";
 	const raven_url = "http://site.test:9001/socket.io/";
-	const row = (client, origin, ok, detail, hint) => ({
+	const row = (client, origin, ok, detail, hint, delivered, delivery) => ({
 		client,
 		url: origin + "/socket.io/",
 		origin,
@@ -302,10 +302,12 @@ test("Run Diagnosis: the Clients table shows each client's URL, the server's and
 		detail,
 		why: "why " + client,
 		hint,
+		delivered,
+		delivery,
 	});
 	const result = Object.assign({}, SERVER_RESULT, {
 		clients: [
-			row("Frappe desk", "http://site.test:8000", true, "ok", null),
+			row("Frappe desk", "http://site.test:8000", true, "ok", null, false, "reachable, but the realtime service there does not hear this site's events"),
 			row("Raven web app", "http://site.test:9001", false, "connection refused", "Rebuild Raven <b>now</b>"),
 			{ client: "raven_ai_agent context", url: null, origin: null, ok: null, why: "none" },
 		],
@@ -313,13 +315,13 @@ test("Run Diagnosis: the Clients table shows each client's URL, the server's and
 	const d = desk({
 		result,
 		client_probes: {
-			[desk_url]: PROBE,
+			[desk_url]: Object.assign({}, PROBE, { received: false }),
 			[raven_url]: Object.assign({}, PROBE, { connected: false, transport: null, error: "xhr poll error" }),
 		},
 	});
 	await d.handlers().refresh(d.frm);
 	await d.buttons["Run Diagnosis"]();
-	assert.ok(d.log.some((l) => l[0] === "probe_clients" && l[1] === 3 && l[2] === 8000));
+	assert.ok(d.log.some((l) => l[0] === "probe_clients" && l[1] === 3 && l[2] === 8000 && l[3] === true));
 	const html = d.html.diagnosis_html;
 	const table = html.slice(html.indexOf("Clients"));
 	assert.ok(html.indexOf("Clients") > html.indexOf("Browser connection"), "after the checks");
@@ -327,6 +329,9 @@ test("Run Diagnosis: the Clients table shows each client's URL, the server's and
 		assert.ok(table.includes(text), text);
 	}
 	assert.ok(table.includes("Rebuild Raven &lt;b&gt;now&lt;/b&gt;"), "hints are escaped");
+	assert.ok(table.includes("Delivered"), "a column for delivery");
+	assert.ok(table.includes("does not hear this site&#39;s events") || table.includes("does not hear this site's events"));
+	assert.match(table, /Not delivered/, "this tab's socket there connected but heard nothing");
 	assert.match(table, /Not run/, "a client with no URL is not probed");
 	d.buttons["Copy as JSON"]();
 	assert.equal(JSON.parse(d.clipboard()).clients[raven_url].error, "xhr poll error");

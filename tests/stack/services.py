@@ -148,6 +148,7 @@ class WebStandin(ManagedProcess):
 		site: str | None = None,
 		dev_server: bool | None = None,
 		profile: str = DEFAULT_PROFILE,
+		redis_url: str | None = None,
 	):
 		node_modules_check()
 		# DEV_SERVER as the web process gets it: unset (off) unless the test says.
@@ -167,6 +168,8 @@ class WebStandin(ManagedProcess):
 		if verbose:
 			argv.append("--verbose")
 		argv += ["--profile", profile]
+		if redis_url is not None:
+			argv += ["--redis-url", redis_url]  # redis_queue: where this app's send_probe_event publishes
 		self.argv = [str(a) for a in argv]
 
 	def _write_sessions(self):

@@ -84,6 +84,7 @@ class Stack:
 					site=self.site if self._web_pinned else None,
 					dev_server=self._web_dev_server,
 					profile=self.profile,
+					redis_url=self.redis.url,
 				)
 			)
 			common = {

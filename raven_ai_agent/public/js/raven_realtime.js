@@ -43,6 +43,10 @@
  *       namespace}>
  *       Connects, waits for connect / connect_error / timeout, waits briefly for a possible
  *       polling -> websocket upgrade, reports the transport, disconnects. Never rejects.
+ *       With `delivery` (true, or a function(token) -> Promise<bool> that publishes) it then asks
+ *       the site to publish the probe event with a fresh token to this user's room and reports
+ *       `received` (true/false; null when the publish failed, `delivery_error` says why) and
+ *       `received_ms`: a socket on another bench's realtime service connects and hears nothing.
  */
 (function (root, factory) {
 	const api = factory(root);
@@ -73,6 +77,9 @@
 
 	const CONTEXT_METHOD = "raven_ai_agent.api.realtime.get_raven_realtime_context";
 	const CONTEXT_ENDPOINT = "/api/method/" + CONTEXT_METHOD;
+	// The diagnosis' probe event, and the endpoint that publishes one to the caller's own room.
+	const PROBE_EVENT = "raven_ai_agent_probe";
+	const PROBE_ENDPOINT = "/api/method/raven_ai_agent.api.realtime.send_probe_event";
 	const DEPLOYMENT_TYPES = ["vps_prod", "sandbox", "local"];
 	const KNOWN_TRANSPORTS = ["websocket", "polling", "webtransport"];
 	const DEFAULT_PROBE_TIMEOUT_MS = 5000;
@@ -363,6 +370,83 @@
 		});
 	}
 
+	function new_token() {
+		const bytes = new Uint8Array(8);
+		const c = root && root.crypto ? root.crypto : typeof crypto !== "undefined" ? crypto : null;
+		if (c && typeof c.getRandomValues === "function") c.getRandomValues(bytes);
+		else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+		return Array.prototype.map
+			.call(bytes, function (b) {
+				return (b < 16 ? "0" : "") + b.toString(16);
+			})
+			.join("");
+	}
+
+	// POST the token to the site, which publishes it to this user's room; resolves to whether
+	// the site handed the event to its realtime Redis.
+	async function send_probe_event(opts, token) {
+		const fetch_fn = opts.fetch || (typeof fetch === "function" ? fetch : null);
+		if (!fetch_fn) throw new Error("raven_realtime: no fetch() to ask for the probe event");
+		const headers = { Accept: "application/json", "Content-Type": "application/json" };
+		const csrf = csrf_token();
+		if (csrf) headers["X-Frappe-CSRF-Token"] = csrf;
+		const response = await fetch_fn((opts.base_url || "") + PROBE_ENDPOINT, {
+			method: "POST",
+			credentials: "include",
+			headers: headers,
+			body: JSON.stringify({ token: token }),
+		});
+		if (!response.ok) {
+			throw new Error("POST " + PROBE_ENDPOINT + " answered HTTP " + response.status);
+		}
+		const body = await response.json();
+		return !!(body && body.message && body.message.published);
+	}
+
+	// Listen for the probe event carrying `token`, then have it published; settle on arrival,
+	// on a failed publish, or after wait_ms.
+	function wait_for_probe_event(socket, token, publish, wait_ms) {
+		return new Promise(function (resolve) {
+			const started = now();
+			let timer = null;
+			let settled = false;
+			function done(out) {
+				if (settled) return;
+				settled = true;
+				if (timer) clearTimeout(timer);
+				socket.off(PROBE_EVENT, on_event);
+				resolve(out);
+			}
+			function on_event(message) {
+				if (message && message.token === token) {
+					done({ received: true, received_ms: Math.round(now() - started), error: null });
+				}
+			}
+			socket.on(PROBE_EVENT, on_event);
+			timer = setTimeout(function () {
+				done({ received: false, received_ms: null, error: null });
+			}, wait_ms);
+			Promise.resolve()
+				.then(function () {
+					return publish(token);
+				})
+				.then(
+					function (published) {
+						if (published === false) {
+							done({
+								received: null,
+								received_ms: null,
+								error: "the site could not hand the probe event to its realtime Redis",
+							});
+						}
+					},
+					function (err) {
+						done({ received: null, received_ms: null, error: error_text(err) });
+					}
+				);
+		});
+	}
+
 	async function probe(opts) {
 		const o = opts || {};
 		const started = now();
@@ -377,6 +461,9 @@
 			url: null,
 			path: null,
 			namespace: null,
+			received: null,
+			received_ms: null,
+			delivery_error: null,
 		};
 		let socket = null;
 		try {
@@ -405,6 +492,19 @@
 				result.connected = true;
 				await wait_for_upgrade(socket, upgrade_wait_ms);
 				result.transport = transport_name(socket);
+				if (o.delivery) {
+					const publish =
+						typeof o.delivery === "function"
+							? o.delivery
+							: function (token) {
+									return send_probe_event(o, token);
+								};
+					const wait_ms = Math.max(1, timeout_ms - (now() - started));
+					const heard = await wait_for_probe_event(socket, new_token(), publish, wait_ms);
+					result.received = heard.received;
+					result.received_ms = heard.received_ms;
+					result.delivery_error = heard.error;
+				}
 			}
 		} catch (e) {
 			result.error = error_text(e);
@@ -463,5 +563,7 @@
 		connect: connect,
 		probe: probe,
 		probe_clients: probe_clients,
+		PROBE_EVENT: PROBE_EVENT,
+		PROBE_ENDPOINT: PROBE_ENDPOINT,
 	};
 });

@@ -209,6 +209,8 @@
 	function probe_badge(p) {
 		if (!p) return badge("gray", __("Not run"));
 		if (!p.connected) return badge("red", __("Fail"));
+		// connected to a realtime service that does not hear this site: reachable is not delivered
+		if (p.received === false) return badge("red", __("Not delivered"));
 		// connected, but stuck on polling means the proxy drops the websocket upgrade
 		if (p.transport && p.transport !== "websocket") return badge("orange", __("Polling only"));
 		return badge("green", __("Pass"));
@@ -221,11 +223,26 @@
 			escape_html(__("Connected")) + ": " + escape_html(p.connected ? __("Yes") : __("No"))
 		);
 		parts.push(escape_html(__("Transport")) + ": " + escape_html(p.transport || "-"));
+		if (p.received === true || p.received === false) {
+			parts.push(
+				escape_html(__("Heard this site's probe event")) +
+					": " +
+					escape_html(p.received ? __("Yes") : __("No"))
+			);
+		}
 		if (p.url)
 			parts.push(escape_html(__("URL")) + ": <code>" + escape_html(p.url) + "</code>");
 		if (p.path)
 			parts.push(escape_html(__("Path")) + ": <code>" + escape_html(p.path) + "</code>");
 		let html = parts.join(" &middot; ");
+		if (p.delivery_error) {
+			html +=
+				'<div style="margin-top:4px;">' +
+				escape_html(__("Probe event")) +
+				": " +
+				escape_html(p.delivery_error) +
+				"</div>";
+		}
 		if (p.error) {
 			html +=
 				'<div style="margin-top:4px;color:var(--text-on-red, #cc2929);">' +
@@ -255,6 +272,14 @@
 				"red",
 				__("This browser could not connect to the realtime service"),
 				p.error || null
+			);
+		} else if (p && p.received === false) {
+			html += banner(
+				"red",
+				__("This browser's socket does not hear this site's events"),
+				__(
+					"It connected, but the probe event this site published never arrived: the realtime service it reached is not this site's (another bench's or another Redis)."
+				)
 			);
 		} else if (p && p.transport && p.transport !== "websocket") {
 			html += banner(
@@ -302,6 +327,7 @@
 			[__("Client"), "18%"],
 			[__("URL"), "28%"],
 			[__("Server"), "90px"],
+			[__("Delivered"), "90px"],
 			[__("This browser"), "110px"],
 			[__("Why / hint"), ""],
 		]);
@@ -314,16 +340,28 @@
 					probe_badge(p) +
 					(p.error
 						? '<div style="margin-top:4px;font-size:12px;">' + escape_html(p.error) + "</div>"
+						: "") +
+					(p.received === false
+						? '<div style="margin-top:4px;font-size:12px;">' +
+							escape_html(__("connected, but this site's probe event never arrived")) +
+							"</div>"
 						: "");
 			}
 			html += row([
 				"<strong>" + escape_html(c.client) + "</strong>",
 				c.url ? "<code>" + escape_html(c.url) + "</code>" : "-",
 				check_badge(c.ok),
+				// reachable is not delivered: did an event published by this site arrive there
+				check_badge(c.delivered === undefined ? null : c.delivered),
 				mine,
 				escape_html(c.why) +
 					(c.ok === false
 						? '<div style="margin-top:4px;">' + escape_html(c.detail) + "</div>"
+						: "") +
+					(c.delivered === false
+						? '<div class="raven-rt-delivery" style="margin-top:4px;">' +
+							escape_html(c.delivery) +
+							"</div>"
 						: "") +
 					small_hint(c.hint),
 			]);

@@ -30,6 +30,7 @@ STICKY_SESSION = "sticky_session"
 REDIS_BRIDGE = "redis_bridge"
 END_TO_END = "end_to_end"
 CLIENT_PATHS = "client_paths"
+CLIENT_DELIVERY = "client_delivery"
 
 # Frappe's own sid for anonymous visitors: it makes the realtime service run its whole
 # authentication, callback included, without any credential.
@@ -71,6 +72,21 @@ def skipped(name: str, detail: str) -> Check:
 	return Check(name, None, detail)
 
 
+def not_reached(requires: Sequence[str], prerequisites: dict) -> str | None:
+	"""Why a check whose `requires` came out as `prerequisites` (name -> Check or None) must not
+	run ("not reached: <name> failed", or a skipped prerequisite's own reason); None: it may."""
+	for name in requires:
+		check = prerequisites.get(name)
+		if check is not None and check.ok is False:
+			return f"not reached: {name} failed"
+	for name in requires:
+		check = prerequisites.get(name)
+		if check is not None and check.ok is None:
+			# Carry the root reason down: "not reached: external_handshake failed", not a chain.
+			return check.detail if check.detail.startswith("not reached:") else f"skipped: {name} was skipped"
+	return None
+
+
 @dataclass
 class Run:
 	"""What every check of one diagnosis shares: its inputs, the deadline, and the schedule.
@@ -98,6 +114,13 @@ class Run:
 	# Without a session: check delivery as Guest through the room every socket of the site joins
 	# (scheduled checks run with nobody's session).
 	site_wide: bool = False
+	# A Raven Channel the session's user belongs to (the shell finds it): its doc room is where
+	# Raven streams messages, joined with doc_subscribe as Raven's web app does.
+	raven_channel: str | None = None
+	# (url, path) of a client socket -> its delivery verdict (ok, detail, hint), filled by
+	# check_delivery and merged into the report's client rows.
+	client_delivery: dict = field(default_factory=dict)
+	delivery_ms: float = 0.0  # how long the delivery sockets could listen (set by check_delivery)
 	runtime: Runtime | None = None  # the container this diagnosis runs in (containers.observe)
 	local_kind: str | None = None  # what the realtime address answered (probe / handshake kinds)
 	redis_down: str | None = None  # the events Redis (safe URL) when redis_bridge found it unreachable

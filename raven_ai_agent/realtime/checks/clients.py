@@ -3,6 +3,8 @@ this app's context) takes the handshake, the WebSocket upgrade and the namespace
 page's Origin. Each distinct URL is probed once; the URL the resolved config names has its own
 checks (external_handshake, external_websocket, namespace), whose verdicts are reused."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 from raven_ai_agent.realtime import handshake, upgrade
 from raven_ai_agent.realtime import session as polling
 from raven_ai_agent.realtime.checks import (
@@ -27,16 +29,18 @@ def check_clients(run: Run) -> list[Check]:
 	if not run.external:
 		return [skipped(CLIENT_PATHS, "skipped: external checks are off")]
 	own = (run.config.get_external_socketio_url(), run.path)
-	verdicts: dict[tuple[str, str], tuple[bool | None, str]] = {}
-	http = run.http()
-	try:
-		for url, path in distinct_targets(tuple(run.clients)):
-			if (url, path) == own:
-				verdicts[url, path] = _own_verdict(run)
-			else:
-				verdicts[url, path] = _probe_client_url(run, http, url, path)
-	finally:
-		http.close()
+	targets = [t for t in distinct_targets(tuple(run.clients)) if t != own]
+	# At the same time: each probe waits for the web server's session check, which a cold or
+	# busy web server answers slowly; one after the other they would add up.
+	with ThreadPoolExecutor(
+		max_workers=max(1, len(targets)), thread_name_prefix="raven-realtime-client"
+	) as pool:
+		probes = {target: pool.submit(_probe_in_thread, run, *target) for target in targets}
+		verdicts: dict[tuple[str, str], tuple[bool | None, str]] = {
+			target: future.result() for target, future in probes.items()
+		}
+	if own in distinct_targets(tuple(run.clients)):
+		verdicts[own] = _own_verdict(run)
 	failing = []
 	for c in run.clients:
 		ok, detail = verdicts[c.url, c.path] if c.url is not None else (None, c.why)
@@ -73,6 +77,15 @@ def _own_verdict(run: Run) -> tuple[bool | None, str]:
 	return handshake_ok, "the resolved URL (" + ", ".join(
 		f"{name} {_word(v.ok if v else None)}" for name, v in verdicts
 	) + ")"
+
+
+def _probe_in_thread(run: Run, url: str, path: str) -> tuple[bool, str]:
+	"""_probe_client_url with an Http of its own (one per thread)."""
+	http = run.http()
+	try:
+		return _probe_client_url(run, http, url, path)
+	finally:
+		http.close()
 
 
 def _probe_client_url(run: Run, http, url: str, path: str) -> tuple[bool, str]:

@@ -299,3 +299,32 @@ def undelivered_hint(namespace: str) -> str:
 		f"site publishes to, or emits to a namespace other than {namespace}; compare "
 		f"redis_queue for Node and the web workers."
 	)
+
+
+# The verdict of a client URL that connects but hears none of this site's events (issue: a
+# foreign realtime service answers the handshake, the upgrade and the namespace).
+FOREIGN_SERVICE = (
+	"reachable, but the realtime service there does not hear this site's events (another bench's or "
+	"another Redis)"
+)
+
+
+def foreign_service_hint(client: str, url: str, socketio_port: int | None, raven_client: bool) -> str:
+	"""A client's socket URL reaches a realtime service that is not this site's: the fix for that client."""
+	port = socketio_port if socketio_port is not None else "<socketio_port>"
+	if raven_client:
+		fix = (
+			f"rebuild Raven with VITE_SOCKET_PORT={port} (this bench's socketio_port), or serve the site "
+			"without a port through the proxy, so Raven's page opens the page's own origin"
+		)
+	elif client.startswith("Frappe desk"):
+		fix = (
+			f"the desk opens the page host on socketio_port only with DEV_SERVER on: serve the desk through "
+			f"the proxy (DEV_SERVER off), or make the service on {url} this bench's (port {port}, same redis_queue)"
+		)
+	else:
+		fix = (
+			f"point this client at this bench's realtime service (socketio_port {port}, or the site's "
+			"/socket.io/ through the proxy), or give the service behind it this site's redis_queue"
+		)
+	return f"{client} connects to {url}: {FOREIGN_SERVICE}. Its page hears no message; {fix}."

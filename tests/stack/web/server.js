@@ -10,7 +10,7 @@
 //
 // Usage: node tests/stack/web/server.js --sessions FILE [--port N] [--host H]
 //                                       [--static DIR] [--socketio-port N] [--site NAME] [--verbose]
-//                                       [--profile v15.41|v15|v16]
+//                                       [--profile v15.41|v15|v16] [--redis-url URL]
 //
 // frappe.realtime.get_user_info per profile: 15.41 answers {user, user_type}; later v15 and v16
 // (a v16.4.1 release) add installed_apps. None checks a socket secret (only develop does).
@@ -24,7 +24,7 @@
 //
 // Sessions file: {"<sid or full Authorization header>": {"user": ..., "user_type":
 // "System User" | "Website User", "allow": ["DocType/name", "DocType", "*"],
-// "deny": [...]}}. It is re-read whenever it changes, so tests add sessions by
+// "deny": [...], "delay_ms": N, "subscribe_delay_ms": N}}. It is re-read whenever it changes, so tests add sessions by
 // rewriting it. Permissions: System Users may read everything not denied; other users
 // only what "allow" lists.
 "use strict";
@@ -32,6 +32,7 @@
 const fs = require("node:fs");
 const http = require("node:http");
 const path = require("node:path");
+const redis = require("redis");
 
 const PROFILES = ["v15.41", "v15", "v16"];
 
@@ -58,6 +59,7 @@ function parse_args(argv) {
 		else if (flag === "--static") args.static_dir = path.resolve(value);
 		else if (flag === "--socketio-port") args.socketio_port = Number(value);
 		else if (flag === "--site") args.site = value;
+		else if (flag === "--redis-url") args.redis_url = value;
 		else if (flag === "--profile") {
 			if (!PROFILES.includes(value)) {
 				console.error(`--profile: ${value} is not one of ${PROFILES.join(", ")}`);
@@ -84,6 +86,17 @@ function read_dev_server(value) {
 	process.exit(2);
 }
 const DEV_SERVER = read_dev_server(process.env.DEV_SERVER);
+// This app's send_probe_event publishes to redis_queue (--redis-url), like frappe.publish_realtime.
+let redis_client = null;
+async function redis_connection() {
+	if (!redis_client) {
+		redis_client = redis.createClient({ url: args.redis_url });
+		redis_client.on("error", (err) => console.error(`web stand-in: Redis error: ${err}`));
+		await redis_client.connect();
+	}
+	return redis_client;
+}
+
 function user_info(session, res) {
 	const info = { user: session.user, user_type: session.user_type };
 	if (args.profile !== "v15.41") info.installed_apps = ["frappe"];
@@ -233,18 +246,38 @@ const METHODS = {
 	ping: (_session, _form, res) => send_json(res, 200, { message: "pong" }),
 	"raven_ai_agent.api.realtime.get_site_name": (_session, _form, res, req) =>
 		send_json(res, 200, { message: site_of(req) }),
-	"frappe.realtime.get_user_info": (session, _form, res) => user_info(session, res),
-	"frappe.realtime.can_subscribe_doc": (session, form, res) => {
-		if (!can_read(session, form.doctype, form.docname)) {
-			return send_exception(res, 403, "PermissionError", "Insufficient Permission for " + form.doctype);
-		}
-		send_json(res, 200, { message: true });
-	},
+	"frappe.realtime.get_user_info": (session, _form, res, req) =>
+		later(session.delay_ms, () => user_info(session, res)),
+	"frappe.realtime.can_subscribe_doc": (session, form, res) =>
+		later(session.subscribe_delay_ms, () => {
+			if (!can_read(session, form.doctype, form.docname)) {
+				return send_exception(res, 403, "PermissionError", "Insufficient Permission for " + form.doctype);
+			}
+			send_json(res, 200, { message: true });
+		}),
 	"frappe.realtime.can_subscribe_doctype": (session, form, res) => {
 		if (!can_read(session, form.doctype)) {
 			return send_exception(res, 403, "PermissionError", "Insufficient Permission for " + form.doctype);
 		}
 		send_json(res, 200, { message: true });
+	},
+	// This app's endpoint, as far as a tab's delivery probe needs it: the probe event with the
+	// tab's token, published like frappe.publish_realtime to the caller's own user room.
+	"raven_ai_agent.api.realtime.send_probe_event": (session, form, res, req) => {
+		if (session.user === "Guest") return send_exception(res, 403, "PermissionError", "Not permitted");
+		if (!/^[0-9a-f]{8,64}$/.test(form.token || "")) {
+			return send_exception(res, 417, "ValidationError", "token: use 8 to 64 lowercase hex digits");
+		}
+		if (!args.redis_url) return send_exception(res, 500, "ConnectionError", "no --redis-url");
+		const room = "user:" + session.user;
+		const message = { token: form.token, room, probe: "raven_ai_agent tab" };
+		const event = { event: "raven_ai_agent_probe", message, namespace: site_of(req), room };
+		redis_connection()
+			.then((client) => client.publish("events", JSON.stringify(event)))
+			.then(
+				(count) => send_json(res, 200, { message: { published: count > 0, room } }),
+				(err) => send_exception(res, 500, "ConnectionError", String(err))
+			);
 	},
 	"frappe.auth.get_logged_user": (session, _form, res) => {
 		if (session.user === "Guest") return send_exception(res, 403, "PermissionError", "Not permitted");
@@ -253,6 +286,13 @@ const METHODS = {
 };
 
 const GUEST = { user: "Guest", user_type: null };
+
+// A slow web worker (a cold gunicorn): the session's "delay_ms" holds get_user_info back,
+// "subscribe_delay_ms" can_subscribe_doc.
+function later(ms, answer) {
+	if (ms > 0) setTimeout(answer, ms);
+	else answer();
+}
 
 // Like frappe.auth: an Authorization header must match a known token (401 otherwise);
 // else the sid from the form (query/body) or the cookie; an unknown sid is Guest.

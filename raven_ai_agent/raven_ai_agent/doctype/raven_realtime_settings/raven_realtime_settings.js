@@ -98,7 +98,8 @@
 		}
 		const rt = await raven_rt_ready();
 		// both ends at once: the browser probe runs while the server call holds the freeze
-		const browser_probe = rt.probe({ timeout_ms: 8000 });
+		// delivery: this tab's socket must also hear an event the site publishes to this user
+		const browser_probe = rt.probe({ timeout_ms: 8000, delivery: true });
 		let server = null;
 		try {
 			const r = await frappe.call({
@@ -119,7 +120,9 @@
 		}
 		const browser = await browser_probe;
 		// each real client's socket (desk, Raven, this app's context) from this tab too
-		const clients = server ? await rt.probe_clients(server, { timeout_ms: 8000 }) : null;
+		const clients = server
+			? await rt.probe_clients(server, { timeout_ms: 8000, delivery: true })
+			: null;
 		// reload to show what the server stored (last_diagnosis_on), then this run on top
 		await frm.reload_doc();
 		frm.raven_rt_last_run = {

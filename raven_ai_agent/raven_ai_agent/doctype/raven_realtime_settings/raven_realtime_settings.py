@@ -9,6 +9,7 @@ from raven_ai_agent.realtime.resolve import AUTO
 from raven_ai_agent.realtime.validate import (
 	check_base_url,
 	check_ca_file,
+	check_client_urls,
 	check_realtime_address,
 	check_socketio_path,
 	check_timeout,
@@ -30,6 +31,7 @@ class RavenRealtimeSettings(Document):
 		ca_file: DF.Data | None
 		check_external: DF.Check
 		check_interval: DF.Literal["Off", "5 minutes", "15 minutes", "60 minutes"]  # noqa: F821, F722
+		extra_client_urls: DF.SmallText | None
 		deployment_type: DF.Literal["Auto", "Production VPS", "Sandbox tunnel", "Local bench"]  # noqa: F821, F722
 		failure_alert_on: DF.Datetime | None
 		field_reports: DF.Check
@@ -58,6 +60,9 @@ class RavenRealtimeSettings(Document):
 		self.probe_timeout = self._checked("probe_timeout", check_timeout, self.probe_timeout)
 		if self.ca_file:
 			self.ca_file = self._checked("ca_file", check_ca_file, self.ca_file)
+		if self.extra_client_urls:
+			urls = self._checked("extra_client_urls", check_client_urls, self.extra_client_urls)
+			self.extra_client_urls = "\n".join(origin + path for origin, path in urls)
 
 	def on_update(self):
 		"""This process forgets at once that field reports were on; others within seconds."""

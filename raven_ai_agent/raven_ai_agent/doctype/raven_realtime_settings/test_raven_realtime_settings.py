@@ -15,7 +15,15 @@ except ImportError:
 
 from raven_ai_agent.config import SETTINGS_DOCTYPE, get_config
 
-FIELDS = ("deployment_type", "base_url", "socketio_path", "probe_timeout", "check_external", "ca_file")
+FIELDS = (
+	"deployment_type",
+	"base_url",
+	"socketio_path",
+	"probe_timeout",
+	"check_external",
+	"ca_file",
+	"extra_client_urls",
+)
 
 
 class TestRavenRealtimeSettings(FrappeTestCase):
@@ -70,6 +78,18 @@ class TestRavenRealtimeSettings(FrappeTestCase):
 		config = get_config()
 		self.assertEqual(config.sources["deployment_type"].value, "inferred")
 		self.assertNotEqual(config.sources["base_url"].value, "settings override")
+
+	def test_extra_client_urls_are_checked_and_normalised(self):
+		doc = self._save(
+			extra_client_urls=" http://erp.example.com:8443 \n\nhttps://erp.example.com/socket.io/"
+		)
+		self.assertEqual(
+			doc.extra_client_urls,
+			"http://erp.example.com:8443/socket.io/\nhttps://erp.example.com/socket.io/",
+		)
+		for bad in ("ftp://erp.example.com", "http://user:pw@erp.example.com", "erp.example.com:8443"):
+			with self.subTest(bad=bad):
+				self.assertRaises(frappe.ValidationError, self._save, extra_client_urls=bad)
 
 	def test_ca_file_keeps_a_certificate_path_and_refuses_keys_and_missing_files(self):
 		cert, key = _ca_and_key_files(self)
