@@ -21,6 +21,7 @@ import requests
 
 from tests.stack.procs import ManagedProcess, ServiceError, port_accepts
 from tests.stack.services import RedisServer
+from tests.stack.stack import frappe_event_json
 
 from . import inputs
 from .host import BenchHost, BuildError, as_bench_user
@@ -332,6 +333,14 @@ class RealBench:
 			return json.loads(out)
 		except ValueError:
 			return json.loads(out.splitlines()[-1])
+
+	def publish(self, event: str, message, room: str | None, namespace: str | None = None) -> int:
+		"""An event on Redis `events` exactly as frappe.publish_realtime puts it; the subscriber count."""
+		client = self.redis_queue.client()
+		try:
+			return client.publish("events", frappe_event_json(event, message, room, namespace or self.site))
+		finally:
+			client.close()
 
 	def url(self, path: str = "", site: str | None = None) -> str:
 		return f"http://{site or self.site}:{self.web_port}{path}"

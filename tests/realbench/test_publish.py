@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from raven_ai_agent.realtime.constants import MESSAGE_CREATED
-from tests.stack.listener import ChannelListener
+from tests.stack.listener import ChannelListener, joined
 
 from .desk import Desk
 
@@ -44,6 +44,7 @@ def listener(real_bench, channel):
 		sid=desk.session.cookies["sid"],
 		extra=("--origin", real_bench.url()),
 	) as client:
+		joined(real_bench.publish, client)  # the permission callback answered and the join took effect
 		yield client
 
 

@@ -120,11 +120,17 @@ def subscribed(stack, listener: ChannelListener, namespace: str | None = None) -
 		timeout=WAIT,
 		message=f"permission callback for {listener.channel}",
 	)
+	joined(stack.publish, listener, namespace)
+
+
+def joined(publish, listener: ChannelListener, namespace: str | None = None) -> None:
+	"""Wait until a probe event published to the listener's channel room (with `publish`, as
+	frappe.publish_realtime puts it on Redis) arrives: the join has taken effect."""
 	marker = uuid.uuid4().hex
 	room = doc_room(RAVEN_CHANNEL_DOCTYPE, listener.channel)
 
 	def probe_arrived():
-		stack.publish(FENCE, {"marker": marker}, room, namespace or listener.site)
+		publish(FENCE, {"marker": marker}, room, namespace or listener.site)
 		try:
 			listener.next(lambda m: m.get("event") == FENCE and m["args"][0]["marker"] == marker, 0.2)
 			return True
