@@ -238,16 +238,19 @@ class RealBench:
 		self.procs[name] = proc
 		return proc
 
-	def start_realtime(self) -> BenchProcess:
+	def start_realtime(self, name: str = "realtime", port: int | None = None, **env: str) -> BenchProcess:
+		"""Frappe's realtime service from this bench; `env` takes node_utils.js's overrides
+		(FRAPPE_SOCKETIO_PORT, FRAPPE_REDIS_QUEUE, ...) for a second service, as another bench's."""
 		preload = self.run_dir / "loopback.js"
 		shutil.copyfile(Path(__file__).with_name("loopback.js"), preload)
 		self.host.chown(preload, recursive=False)
 		return self._start_proc(
-			"realtime",
+			name,
 			["node", "-r", str(preload), "apps/frappe/socketio.js"],
 			self.dir,
-			self.socketio_port,
+			port or self.socketio_port,
 			"/socket.io/?EIO=4&transport=polling",
+			**env,
 		)
 
 	def start_web(self, dev_server: bool | None = None) -> BenchProcess:
@@ -285,8 +288,11 @@ class RealBench:
 		proc.stop()
 
 	def ensure_running(self) -> None:
-		"""Back to the session's layout: every process up, the web process in its DEV_SERVER mode."""
-		if not self._alive("realtime"):
+		"""Back to the session's layout: only its processes, every one up, the realtime service on
+		socketio_port, the web process in its DEV_SERVER mode."""
+		for name in set(self.procs) - {"realtime", "web", "worker"}:
+			self.stop(name)
+		if not self._alive("realtime") or self.procs["realtime"].port != self.socketio_port:
 			self.start_realtime()
 		if not self._alive("web") or self.procs["web"].dev_server != self.dev_server:
 			self.start_web()
