@@ -93,7 +93,11 @@ async function form(spec, page) {
 					Array.from(tr.querySelectorAll("th,td")).map((c) => c.innerText.trim())
 				)
 			),
-			charts: document.querySelectorAll(".frappe-chart, .chart-container svg").length,
+			history: Array.from(document.querySelectorAll(".raven-rt-history-chart")).map((b) => ({
+				key: b.getAttribute("data-chart"),
+				drawn: Boolean(b.querySelector("svg")),
+				text: b.innerText.trim().slice(0, 200),
+			})),
 			last_diagnosis_hint: cur_frm.doc.last_diagnosis_hint,
 		};
 	});

@@ -31,6 +31,7 @@ def drive(bench, mode: str, tmp_path: Path, **spec) -> dict:
 
 
 def test_the_settings_form_runs_the_diagnosis_and_shows_every_client(real_bench, tmp_path):
+	real_bench.execute("raven_ai_agent.monitor.run_check")  # one scheduled check: history to draw
 	out = SCREENSHOTS / "settings-form.png"
 	result = drive(real_bench, "form", tmp_path, out=str(out))
 	assert result["last_diagnosis_hint"] == "All checks passed."
@@ -40,6 +41,11 @@ def test_the_settings_form_runs_the_diagnosis_and_shows_every_client(real_bench,
 		assert client in text, text
 	assert out.stat().st_size > 10_000
 	print(f"screenshot: {out}")
+	# The history charts, drawn with the desk's own frappe.Chart: the check's chart has a picture;
+	# field charts say "Not collected" (field reports are off by default).
+	history = {chart["key"]: chart for chart in result["history"]}
+	assert any(chart["drawn"] for chart in history.values()), result["history"]
+	assert any("Not collected" in chart["text"] for chart in history.values()), result["history"]
 
 
 APP_ASSETS = "/assets/raven_ai_agent/"
