@@ -32,48 +32,13 @@
 "use strict";
 
 const fs = require("node:fs");
-const os = require("node:os");
 const path = require("node:path");
 
-const CHROMIUM = process.env.RAVEN_CHROMIUM || "/usr/bin/chromium";
-// Without the background-networking flags Chromium keeps calling home on a closed network.
-const CHROMIUM_ARGS = [
-	"--headless",
-	"--no-sandbox",
-	"--disable-gpu",
-	"--disable-quic",
-	"--no-first-run",
-	"--disable-background-networking",
-	"--disable-component-update",
-	"--disable-sync",
-];
+const { launch } = require("./chromium");
 const JS_DIR = path.join(__dirname, "..", "..", "raven_ai_agent", "public", "js");
 
 function emit(tag, payload) {
 	process.stdout.write(`${tag} ${JSON.stringify(payload)}\n`);
-}
-
-async function launch() {
-	if (!fs.existsSync(CHROMIUM)) {
-		throw new Error(
-			`${CHROMIUM} not found: install Debian's chromium (apt-get install chromium)`
-		);
-	}
-	const { chromium } = require("playwright-core");
-	const user_data_dir = fs.mkdtempSync(path.join(os.tmpdir(), "raven-chromium-"));
-	const context = await chromium.launchPersistentContext(user_data_dir, {
-		executablePath: CHROMIUM,
-		headless: true,
-		args: CHROMIUM_ARGS,
-		viewport: { width: 1100, height: 800 },
-	});
-	return {
-		context,
-		async close() {
-			await context.close().catch(() => {});
-			fs.rmSync(user_data_dir, { recursive: true, force: true });
-		},
-	};
 }
 
 async function run_realtime(context, spec) {

@@ -12,31 +12,18 @@
 "use strict";
 
 const fs = require("node:fs");
-const { chromium } = require("playwright-core");
-
-const CHROMIUM = process.env.RAVEN_CHROMIUM || "/usr/bin/chromium";
-// Without the background-networking flags Chromium keeps calling home on a closed network.
-const ARGS = [
-	"--headless",
-	"--no-sandbox",
-	"--disable-gpu",
-	"--disable-quic",
-	"--no-first-run",
-	"--disable-background-networking",
-	"--disable-component-update",
-	"--disable-sync",
-];
+const { launch } = require("../browser/chromium");
 
 async function withDesk(spec, fn) {
-	const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+	const browser = await launch({ width: 1280, height: 1600 });
 	try {
-		const context = await browser.newContext({ viewport: { width: 1280, height: 1600 } });
+		const context = browser.context;
 		const url = new URL(spec.base);
 		await context.addCookies([
 			{ name: "sid", value: spec.sid, domain: url.hostname, path: "/", httpOnly: true },
 			{ name: "system_user", value: "yes", domain: url.hostname, path: "/" },
 		]);
-		const page = await context.newPage();
+		const page = context.pages()[0] || (await context.newPage());
 		const consoleErrors = [];
 		page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
 		page.on("pageerror", (e) => consoleErrors.push(String(e)));
