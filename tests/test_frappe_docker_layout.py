@@ -3,12 +3,14 @@ from the backend container: healthy green, and each failure its users hit named 
 frappe_docker's own terms. Namespaces that cannot be made fail these tests (NetnsError), never
 skip them; every namespace is removed when a test ends, passed or failed."""
 
+import socket
 import subprocess
+import threading
 
 import pytest
 
 from tests.stack.frappe_docker import SITE, FrappeDockerLayout
-from tests.stack.netns import PREFIX, Namespaces, require_netns
+from tests.stack.netns import PREFIX, Namespaces, Relay, require_netns
 
 ADDRESS_ENV = {"RAVEN_REALTIME_INTERNAL_URL": "websocket:9000"}
 
@@ -51,6 +53,23 @@ def test_names_resolve_per_namespace_and_nothing_reaches_the_host():
 		assert spaces.run("b", ["getent", "hosts", "site.test"]).returncode != 0
 		routes = spaces.run("a", ["ip", "route"]).stdout
 		assert "default" not in routes  # only the namespaces' own /24
+
+
+def test_relay_reaches_a_service_of_the_tests_namespace_by_name():
+	"""The real bench's MariaDB listens on the suite's loopback; containers reach it as `db`."""
+	with socket.create_server(("127.0.0.1", 0)) as upstream:
+
+		def answer_once():
+			conn, _ = upstream.accept()
+			with conn:
+				conn.sendall(conn.recv(64).upper())
+
+		threading.Thread(target=answer_once, daemon=True).start()
+		with Namespaces(["db", "backend"]) as spaces, Relay(spaces, "db", 3306, upstream.getsockname()):
+			code = "import socket; s = socket.create_connection(('db', 3306), timeout=5); s.sendall(b'ping'); print(s.recv(64).decode())"
+			relayed = spaces.run("backend", ["python3", "-c", code])
+			assert relayed.stdout.strip() == "PING", relayed.stderr
+			assert not spaces.accepts("backend", "db", 3307)  # only the relayed port
 
 
 def test_healthy_split_layout_is_green_from_the_backend_without_an_address():

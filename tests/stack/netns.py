@@ -241,3 +241,71 @@ class NsRedis(ManagedProcess):
 			if self.proc.poll() is not None or time.monotonic() > deadline:
 				raise ServiceError(f"redis in {self.service} not ready\n{self.describe()}")
 			time.sleep(0.05)
+
+
+class Relay:
+	"""`service`'s address:`port` forwarded to `target` in the test process' own namespace: a
+	service the test already runs on its loopback (the real bench's MariaDB) reachable by name
+	from the containers, as frappe_docker's `db` is. The listening socket is made in `service`'s
+	namespace (call_in); each connection is relayed by two threads until either side closes."""
+
+	def __init__(self, spaces: Namespaces, service: str, port: int, target: tuple[str, int]):
+		self.spaces, self.service, self.port, self.target = spaces, service, port, target
+		self._server: socket.socket | None = None
+		self._open: list[socket.socket] = []
+
+	def __enter__(self):
+		self._server = self.spaces.call_in(
+			self.service, lambda: socket.create_server(("0.0.0.0", self.port), backlog=64)
+		)
+		threading.Thread(target=self._serve, name=f"relay-{self.service}", daemon=True).start()
+		return self
+
+	def __exit__(self, *exc):
+		self.close()
+		return False
+
+	def _serve(self) -> None:
+		while True:
+			try:
+				conn, _ = self._server.accept()
+			except OSError:  # closed: the relay is done
+				return
+			try:
+				upstream = socket.create_connection(self.target, timeout=5)
+			except OSError:
+				conn.close()  # the client sees the refusal as a closed connection
+				continue
+			upstream.settimeout(None)
+			self._open += [conn, upstream]
+			for src, dst in ((conn, upstream), (upstream, conn)):
+				threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+	@staticmethod
+	def _pump(src: socket.socket, dst: socket.socket) -> None:
+		try:
+			while data := src.recv(65536):
+				dst.sendall(data)
+		except OSError:
+			pass
+		finally:
+			try:
+				dst.shutdown(socket.SHUT_WR)
+			except OSError:
+				pass
+
+	def close(self) -> None:
+		"""Stop accepting and drop every relayed connection; never raises."""
+		if self._server is not None:
+			for how in (lambda s: s.shutdown(socket.SHUT_RDWR), lambda s: s.close()):
+				try:
+					how(self._server)  # shutdown wakes the accept() blocked in _serve
+				except OSError:
+					pass
+			self._server = None
+		for s in self._open:
+			try:
+				s.close()
+			except OSError:
+				pass
+		self._open.clear()
