@@ -131,7 +131,7 @@ class SplitLayout:
 	def _restore_session(self) -> None:
 		"""The session's layout back: its config and its processes."""
 		bench = self.bench
-		bench.write_config()
+		bench.write_config(db_host=None, db_port=None)  # the configurator's, gone from common
 		for site in (bench.site, bench.other_site):
 			bench.host.update_json(bench.host.site_config_path(site), {"host_name": bench.url(site=site)})
 		bench.ensure_running()
