@@ -5,7 +5,8 @@ rows healthy, failing with the websocket container stopped (with its frappe_dock
 recovered. The outputs are printed (-s) and written to OUTPUT for the issue's note.
 
 The layout replaces the session's processes only while this module runs; its fixture puts the
-session's layout back (and the setting unset) whatever happened, and removes every namespace.
+session's layout back (and the settings it touched as they were) whatever happened, and removes
+every namespace.
 """
 
 import contextlib
@@ -114,9 +115,8 @@ def layout(real_bench):
 		)
 		left = {ns for ns in our_namespaces() if ns.startswith(split.spaces.tag)}
 		assert not left, f"namespaces of the split layout left behind: {left}"
-		assert (
-			real_bench.login().get(real_bench.url("/api/method/ping"), timeout=30).ok
-		)  # the session's web is back
+		back = real_bench.login().get(real_bench.url("/api/method/ping"), timeout=30)
+		assert back.ok, "the session's web process is not back"  # later tests need it
 
 
 def test_without_the_address_the_realtime_service_is_not_on_this_host(layout):
