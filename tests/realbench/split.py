@@ -91,7 +91,10 @@ class SplitLayout:
 	# -- lifecycle ---------------------------------------------------------------------------
 
 	def __enter__(self):
-		self._exit.callback(self._restore_session)
+		# Last out: the session's layout back (its config, Redis and processes), and the
+		# configurator's db keys gone from common_site_config.json.
+		self._exit.enter_context(self.bench.changes())
+		self._exit.callback(self.bench.write_config, db_host=None, db_port=None)
 		try:
 			self._exit.enter_context(self.spaces)
 			self._start()
@@ -127,14 +130,6 @@ class SplitLayout:
 		if process is not None:
 			process.stop()
 			process.cleanup()
-
-	def _restore_session(self) -> None:
-		"""The session's layout back: its config and its processes."""
-		bench = self.bench
-		bench.write_config(db_host=None, db_port=None)  # the configurator's, gone from common
-		for site in (bench.site, bench.other_site):
-			bench.host.update_json(bench.host.site_config_path(site), {"host_name": bench.url(site=site)})
-		bench.ensure_running()
 
 	def write_configurator_config(self) -> None:
 		"""What frappe_docker's `configurator` service writes (its compose.yaml), db by name."""
