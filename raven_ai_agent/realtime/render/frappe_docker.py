@@ -24,8 +24,9 @@ from raven_ai_agent.realtime.render.inputs import (
 	proxy_timeout_of,
 	site_of,
 )
+from raven_ai_agent.realtime.render.traefik import router_options
 from raven_ai_agent.realtime.render.yamlfile import dump
-from raven_ai_agent.realtime.validate import check_host, check_identifier
+from raven_ai_agent.realtime.validate import check_host
 
 FRAPPE_DOCKER = "frappe-docker"
 # The port frappe_docker's frontend container listens on (its nginx template: `listen 8080`).
@@ -70,13 +71,7 @@ def render_frappe_docker(
 			f"own name (host_name https://{site.site_name}) or name the site after its public host"
 		)
 	router = name_of(name, site)
-	entrypoint = checked("entrypoint", lambda v: check_identifier(v, "entrypoint name"), entrypoint)
-	if not isinstance(tls, bool):
-		raise RenderError(f"--tls: {tls!r} is not a yes/no value: use True or False")
-	if tls and cert_resolver != "":
-		cert_resolver = checked(
-			"cert_resolver", lambda v: check_identifier(v, "cert resolver name"), cert_resolver
-		)
+	entrypoint, cert_resolver = router_options(entrypoint, tls, cert_resolver)
 	timeout = proxy_timeout_of(proxy_timeout)
 	if callback_host != NO_CALLBACK_HOST and callback_host != HOST_GATEWAY:
 		callback_host = checked("callback_host", check_host, callback_host)

@@ -86,13 +86,7 @@ def render_traefik(
 		raise RenderError(f"--shape: {shape!r} is not a shape: use one of {', '.join(TRAEFIK_SHAPES)}")
 	site = site_of(config)
 	router = name_of(name, site)
-	entrypoint = checked("entrypoint", lambda v: check_identifier(v, "entrypoint name"), entrypoint)
-	if not isinstance(tls, bool):
-		raise RenderError(f"--tls: {tls!r} is not a yes/no value: use True or False")
-	if tls and cert_resolver != "":
-		cert_resolver = checked(
-			"cert_resolver", lambda v: check_identifier(v, "cert resolver name"), cert_resolver
-		)
+	entrypoint, cert_resolver = router_options(entrypoint, tls, cert_resolver)
 	host = checked("upstream_host", check_host, upstream_host)
 	secure = site.base_url.startswith("https://")
 	site_rule = f"Host(`{site.host}`)"
@@ -222,3 +216,16 @@ def _file(about: str, routes: list[_Route], entrypoint: str, tls: bool, resolver
 	http["services"] = services
 	about += "Load it with the file provider (providers.file.filename or .directory).\n"
 	return dump(about, {"http": http})
+
+
+def router_options(entrypoint: str, tls: object, cert_resolver: str) -> tuple[str, str]:
+	"""A Traefik router's entrypoint, TLS switch and cert resolver, checked (--entrypoint, --tls,
+	--cert-resolver; "" keeps Traefik's default certificate store)."""
+	entrypoint = checked("entrypoint", lambda v: check_identifier(v, "entrypoint name"), entrypoint)
+	if not isinstance(tls, bool):
+		raise RenderError(f"--tls: {tls!r} is not a yes/no value: use True or False")
+	if tls and cert_resolver != "":
+		cert_resolver = checked(
+			"cert_resolver", lambda v: check_identifier(v, "cert resolver name"), cert_resolver
+		)
+	return entrypoint, cert_resolver
